@@ -1,0 +1,146 @@
+/* siphon/cfg.h - settings, their precedence, and download lists.
+ *
+ * Every option of the command line is also a key of [settings] (dashes
+ * become underscores); the same key table serves the command line, the
+ * config file, a list's [settings], a [profile.X] and an item section.
+ *
+ * Precedence, most specific first:
+ *   item > profile > command line > the list's [settings] > config file > default.
+ * Run-wide keys (concurrency, per_host, max_connections, conn_idle,
+ * conn_lifetime, dns_ttl, log, theme) take the value of the last list that
+ * sets them.  Headers from every level are all sent; a header of the same
+ * name (compared without case) at a more specific level replaces the less
+ * specific one.
+ *
+ * Errors are written into the caller's buffer as one line:
+ * "FILE:LINE: what is wrong" for files, "option --x: ..." for the command
+ * line (the caller adds the option part; cfg_opts_set writes "what").
+ */
+#ifndef SIPHON_CFG_H
+#define SIPHON_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { CFG_ERR_MAX = 512 };
+
+/* X(key, field-kind): every key a settings layer may set. */
+#define CFG_KEY_MAP(X)                                                            \
+  X(concurrency)                                                                  \
+  X(per_host)                                                                     \
+  X(max_connections)                                                              \
+  X(buffer_size)                                                                  \
+  X(timeout)                                                                      \
+  X(connect_timeout)                                                              \
+  X(stall_timeout)                                                                \
+  X(retries)                                                                      \
+  X(conn_idle)                                                                    \
+  X(conn_lifetime)                                                                \
+  X(dns_ttl)                                                                      \
+  X(dir)                                                                          \
+  X(overwrite)                                                                    \
+  X(header)                                                                       \
+  X(theme)                                                                        \
+  X(log)
+
+enum cfg_key {
+#define CFG_KEY_ENUM(k) CFG_KEY_##k,
+  CFG_KEY_MAP(CFG_KEY_ENUM)
+#undef CFG_KEY_ENUM
+  CFG_KEY_COUNT
+};
+
+/* Where a key is being set: decides which keys are allowed and what "dir"
+ * means (RUN: the base download dir; PROFILE/ITEM: a sub-dir of it, which
+ * must be a safe relative path). */
+enum cfg_scope { CFG_SCOPE_RUN, CFG_SCOPE_PROFILE, CFG_SCOPE_ITEM };
+
+/* "Name: value" lines, in order, names unique without case. */
+struct cfg_headers {
+  char **v;
+  size_t n;
+};
+
+/* One layer of settings; `set` has bit (1u << CFG_KEY_x) for each key this
+ * layer gives. */
+struct cfg_opts {
+  uint32_t set;
+  int concurrency, per_host, max_connections, retries, overwrite;
+  uint64_t buffer_size;
+  int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
+  int64_t conn_idle_ms, conn_lifetime_ms, dns_ttl_ms;
+  char *dir;   /* RUN: base dir; PROFILE/ITEM: sub-dir */
+  char *theme, *log;
+  struct cfg_headers headers;
+};
+
+/* Built-in defaults (SPEC.md); `set` has every bit. */
+void cfg_opts_defaults(struct cfg_opts *o);
+/* Set one key from its text value.  0; -1 unknown key or not allowed in
+ * this scope (err: "unknown key 'tiemout' (did you mean 'timeout'?)");
+ * -2 bad value (err: "bad value 'x' for timeout: expected a duration
+ * like 30s, 5m or 0").  A "header" adds (or replaces same-name) a line. */
+int cfg_opts_set(struct cfg_opts *o, enum cfg_scope scope, const char *key,
+                 const char *value, char *err, size_t errlen);
+/* Copy every key `src` sets onto `dst` (headers merged by name). */
+void cfg_opts_overlay(struct cfg_opts *dst, const struct cfg_opts *src);
+void cfg_opts_free(struct cfg_opts *o);
+/* The key for a name ("per-host" and "per_host" both work), or -1. */
+int cfg_key_lookup(const char *name);
+
+/* One download, fully resolved: the engine needs nothing else. */
+struct cfg_item {
+  char *name;    /* section name, or the file name from the URL */
+  char *url;
+  char *output;  /* safe relative path inside dir, or NULL: from the URL or
+                    Content-Disposition at download time */
+  char *dir;     /* the directory the file goes to, as it opens from the
+                    current directory: base dir joined with profile/item dir */
+  char *profile; /* profile name or NULL */
+  char sha256[65]; /* lower-case hex, "" if none */
+  int per_host;    /* this item's host limit (its profile's, else the run's) */
+  int retries, overwrite;
+  uint64_t buffer_size;
+  int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
+  struct cfg_headers headers;
+  char *file; /* where the item was defined ("-" for stdin, "" for argv) */
+  int line;
+};
+
+/* Run-wide settings, resolved. */
+struct cfg_run {
+  int concurrency, per_host, max_connections;
+  int64_t conn_idle_ms, conn_lifetime_ms, dns_ttl_ms;
+  char *dir, *log, *theme;
+};
+
+struct cfg_plan {
+  struct cfg_run run;
+  struct cfg_item *items;
+  size_t nitems;
+  /* per-item defaults for a URL added later (the UI's "a"):
+     defaults > config file > command line */
+  struct cfg_opts add_defaults;
+};
+
+/* Load everything, in order: defaults, the config file (config_path, or
+ * $XDG_CONFIG_HOME/siphon/config.ini / ~/.config/siphon/config.ini when
+ * NULL and it exists; none when no_config), then each input: a list file
+ * (INI when its name ends in .ini or its first non-blank, non-comment line
+ * starts with '['; else one URL per line; "-" reads URLs from stdin) or a
+ * URL.  cli holds the command line's options.  0, or -1 with err set and
+ * nothing in *plan to free. */
+int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli,
+                  const char *config_path, int no_config, char *const *inputs,
+                  size_t ninputs, char *err, size_t errlen);
+void cfg_plan_free(struct cfg_plan *plan);
+
+/* A resolved item for a URL added at run time. 0, or -1 with err set. */
+int cfg_item_from_url(const struct cfg_plan *plan, const char *url,
+                      struct cfg_item *out, char *err, size_t errlen);
+void cfg_item_free(struct cfg_item *it);
+
+/* 1 if url is an absolute http:// or https:// URL with a host; else 0. */
+int cfg_url_ok(const char *url);
+
+#endif

@@ -1,0 +1,165 @@
+/* siphon/msg.h - the protocol between the engine thread and a front end.
+ *
+ * Plain data only: commands (front end -> engine), events (engine -> front
+ * end, never dropped or merged) and the flat progress snapshot the engine
+ * publishes about ten times a second.  Nothing here points into engine
+ * memory.  A message owns its strings; whoever takes it frees it with
+ * msg_cmd_free() / msg_event_free().
+ */
+#ifndef SIPHON_MSG_H
+#define SIPHON_MSG_H
+
+#include <stdint.h>
+
+/* Why an item ended (or is retried).  X(ENUM, json-key, words).
+ * HTTP's JSON key is "http_NNN" (see msg_reason_key()). */
+#define MSG_REASON_MAP(X)                                                         \
+  X(NONE, "none", "no error")                                                     \
+  X(HTTP, "http", "the server answered with an error status")                     \
+  X(NETWORK, "network", "the connection failed or broke off")                     \
+  X(TOO_MANY_REDIRECTS, "too_many_redirects", "more than 10 redirects")           \
+  X(BAD_REDIRECT, "bad_redirect", "redirected to another scheme")                 \
+  X(TLS, "tls", "TLS handshake or certificate verification failed")               \
+  X(CHECKSUM, "checksum_mismatch", "the sha256 of the download does not match")   \
+  X(DISK, "disk", "the file could not be written")                                \
+  X(CONNECT, "connect", "no connection within the connect timeout")               \
+  X(STALL, "stall", "no data received within the stall timeout")                  \
+  X(TOTAL, "total", "the whole-item timeout passed")                              \
+  X(EXISTS, "exists", "a complete file is already there")                         \
+  X(BAD_URL, "bad_url", "not a valid http or https URL")                          \
+  X(BAD_NAME, "bad_name", "no safe file name could be made")                      \
+  X(INTERNAL, "internal", "internal error")
+
+enum msg_reason {
+#define MSG_REASON_ENUM(e, key, text) MSG_REASON_##e,
+  MSG_REASON_MAP(MSG_REASON_ENUM)
+#undef MSG_REASON_ENUM
+  MSG_REASON_COUNT
+};
+
+/* Item states as the user sees them (SPEC.md "States"). */
+#define MSG_STATE_MAP(X)                                                          \
+  X(QUEUED, "queued")                                                             \
+  X(RUNNING, "running")                                                           \
+  X(PAUSED, "paused")                                                             \
+  X(DONE, "done")                                                                 \
+  X(FAILED, "failed")                                                             \
+  X(TIMED_OUT, "timed_out")                                                       \
+  X(CANCELLED, "cancelled")                                                       \
+  X(SKIPPED, "skipped")
+
+enum msg_state {
+#define MSG_STATE_ENUM(e, word) MSG_STATE_##e,
+  MSG_STATE_MAP(MSG_STATE_ENUM)
+#undef MSG_STATE_ENUM
+  MSG_STATE_COUNT
+};
+
+/* ---- commands: front end -> engine ---------------------------------- */
+
+enum msg_cmd_kind {
+  MSG_CMD_ADD,             /* url: a new item with the run's defaults */
+  MSG_CMD_PAUSE,           /* id */
+  MSG_CMD_RESUME,          /* id */
+  MSG_CMD_PAUSE_ALL,       /* every running item */
+  MSG_CMD_RESUME_ALL,      /* every paused item */
+  MSG_CMD_CANCEL,          /* id */
+  MSG_CMD_RETRY,           /* id: a failed, timed-out or cancelled item */
+  MSG_CMD_SET_CONCURRENCY, /* value: the new limit, >= 1 */
+  MSG_CMD_QUIT             /* stop everything, keep .part files, then MSG_EV_STOPPED */
+};
+
+struct msg_cmd {
+  struct msg_cmd *next; /* mailbox link */
+  enum msg_cmd_kind kind;
+  uint32_t id;
+  int32_t value;
+  char *url; /* owned; MSG_CMD_ADD only */
+};
+
+/* ---- events: engine -> front end ------------------------------------ */
+
+enum msg_event_kind {
+  MSG_EV_QUEUED,    /* id name url path */
+  MSG_EV_START,     /* id attempt */
+  MSG_EV_PAUSED,    /* id message (a warning when resume will restart) */
+  MSG_EV_RESUMED,   /* id */
+  MSG_EV_RETRY,     /* id attempt delay_ms reason http message */
+  MSG_EV_DONE,      /* id path bytes seconds http */
+  MSG_EV_FAILED,    /* id reason http message */
+  MSG_EV_TIMED_OUT, /* id reason (CONNECT|STALL|TOTAL) message */
+  MSG_EV_CANCELLED, /* id */
+  MSG_EV_SKIPPED,   /* id reason path */
+  MSG_EV_DETAIL,    /* id: final_url remote_addr http t_connect t_first_byte path */
+  MSG_EV_IDLE,      /* every item has reached a final state */
+  MSG_EV_STOPPED    /* the engine has shut down; bytes = received this run */
+};
+
+struct msg_event {
+  struct msg_event *next; /* mailbox link */
+  enum msg_event_kind kind;
+  uint32_t id;
+  int32_t attempt;
+  int32_t http;   /* last HTTP status, 0 if none */
+  int32_t reason; /* enum msg_reason */
+  int64_t bytes;
+  int64_t total;  /* -1: unknown */
+  int64_t delay_ms;
+  double seconds;
+  double t_connect, t_first_byte; /* seconds, -1 unknown */
+  /* owned, NULL when absent */
+  char *name, *url, *path, *message, *final_url, *remote_addr;
+};
+
+/* ---- progress snapshot: engine -> front end, latest wins ------------- */
+
+enum {
+  MSG_SNAP_ROWS = 512,   /* active (running / paused / retry-waiting) items */
+  MSG_SNAP_HOSTS = 16,   /* hosts shown in the pool figures */
+  MSG_SNAP_HISTORY = 60, /* seconds of throughput history */
+  MSG_HOST_KEY = 96
+};
+
+struct msg_snap_row {
+  uint32_t id;
+  uint8_t state;      /* enum msg_state */
+  uint8_t retrying;   /* waiting retry_in_ms before the next attempt */
+  uint8_t connected;  /* has a connection (false: connecting or paused) */
+  int32_t attempt;
+  int32_t retry_in_ms;
+  int64_t bytes;      /* on disk or in buffers, including resumed bytes */
+  int64_t total;      /* -1: unknown */
+  int64_t speed;      /* bytes/s over the last ~2 s */
+};
+
+struct msg_snap_host {
+  char key[MSG_HOST_KEY]; /* scheme://host:port */
+  int32_t open, in_use, limit;
+  uint32_t reused, fresh; /* transfers that reused a connection / opened one */
+};
+
+struct msg_snapshot {
+  uint64_t seq;
+  int64_t uptime_ms;
+  int64_t bytes; /* received this run, all items */
+  int64_t speed; /* bytes/s now */
+  uint32_t history_len;
+  int64_t history[MSG_SNAP_HISTORY]; /* bytes/s per second, oldest first */
+  uint32_t items, queued, running, paused, done, failed, timed_out, cancelled, skipped;
+  int32_t concurrency;
+  int32_t pool_open, pool_in_use, pool_idle, pool_max;
+  uint32_t nhosts;
+  struct msg_snap_host hosts[MSG_SNAP_HOSTS];
+  uint32_t nrows;
+  struct msg_snap_row rows[MSG_SNAP_ROWS];
+};
+
+const char *msg_state_word(enum msg_state s);
+const char *msg_reason_text(enum msg_reason r);
+/* The JSON reason: "http_404" for MSG_REASON_HTTP, else the map's key.
+ * buf must hold 16 bytes; the result is buf or a static string. */
+const char *msg_reason_key(enum msg_reason r, int http, char *buf);
+void msg_cmd_free(struct msg_cmd *c);
+void msg_event_free(struct msg_event *ev);
+
+#endif

@@ -1,0 +1,17 @@
+/* siphon/ui.h - the interactive ncurses screen (main thread). */
+#ifndef SIPHON_UI_H
+#define SIPHON_UI_H
+
+#include "siphon/mbox.h"
+
+struct ui_options {
+  const char *theme;    /* name or path; NULL = "default" */
+  const char *argv0;    /* to find themes/ beside the binary */
+};
+
+/* Run the screen until the user quits and the engine has stopped (it
+ * sends MSG_CMD_QUIT itself and waits for MSG_EV_STOPPED).  Returns the
+ * exit status of SPEC.md: 0, 1, or 130. */
+int ui_run(struct mbox *mb, const struct ui_options *opts);
+
+#endif

@@ -1,0 +1,64 @@
+/* msg.c - names of the protocol's reasons and states, and freeing messages.
+ * Plain data; used by every thread. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "siphon/msg.h"
+
+static const char *const state_words[] = {
+#define STATE_WORD(e, word) word,
+    MSG_STATE_MAP(STATE_WORD)
+#undef STATE_WORD
+};
+
+static const char *const reason_keys[] = {
+#define REASON_KEY(e, key, text) key,
+    MSG_REASON_MAP(REASON_KEY)
+#undef REASON_KEY
+};
+
+static const char *const reason_texts[] = {
+#define REASON_TEXT(e, key, text) text,
+    MSG_REASON_MAP(REASON_TEXT)
+#undef REASON_TEXT
+};
+
+const char *msg_state_word(enum msg_state s)
+{
+  return (unsigned)s < MSG_STATE_COUNT ? state_words[s] : "?";
+}
+
+const char *msg_reason_text(enum msg_reason r)
+{
+  return (unsigned)r < MSG_REASON_COUNT ? reason_texts[r] : "?";
+}
+
+const char *msg_reason_key(enum msg_reason r, int http, char *buf)
+{
+  if (r == MSG_REASON_HTTP && http > 0) {
+    snprintf(buf, 16, "http_%d", http);
+    return buf;
+  }
+  return (unsigned)r < MSG_REASON_COUNT ? reason_keys[r] : "internal";
+}
+
+void msg_cmd_free(struct msg_cmd *c)
+{
+  if (!c)
+    return;
+  free(c->url);
+  free(c);
+}
+
+void msg_event_free(struct msg_event *ev)
+{
+  if (!ev)
+    return;
+  free(ev->name);
+  free(ev->url);
+  free(ev->path);
+  free(ev->message);
+  free(ev->final_url);
+  free(ev->remote_addr);
+  free(ev);
+}
