@@ -1,0 +1,95 @@
+/* dlog.c - the --log file: one timestamped line per call, from any thread
+ * (the engine logs requests; main opens and closes it).  A mutex keeps
+ * lines whole when threads log at once; the stream is line-buffered so a
+ * crash loses at most the line being written. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "siphon/dlog.h"
+
+static pthread_mutex_t dlog_lock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *dlog_file;
+
+int dlog_open(const char *path)
+{
+  FILE *f = fopen(path, "we"); /* e: close-on-exec */
+  if (!f)
+    return -1;
+  setvbuf(f, NULL, _IOLBF, 0);
+  pthread_mutex_lock(&dlog_lock);
+  FILE *old = dlog_file;
+  dlog_file = f;
+  pthread_mutex_unlock(&dlog_lock);
+  if (old)
+    fclose(old);
+  return 0;
+}
+
+void dlog_close(void)
+{
+  pthread_mutex_lock(&dlog_lock);
+  FILE *f = dlog_file;
+  dlog_file = NULL;
+  pthread_mutex_unlock(&dlog_lock);
+  if (f)
+    fclose(f); /* flushes */
+}
+
+int dlog_enabled(void)
+{
+  pthread_mutex_lock(&dlog_lock);
+  int on = dlog_file != NULL;
+  pthread_mutex_unlock(&dlog_lock);
+  return on;
+}
+
+/* Format outside the lock; CR and LF inside the text become spaces so a
+ * header value can never start a fake log line. */
+void dlog(const char *fmt, ...)
+{
+  if (!dlog_enabled())
+    return;
+  int saved = errno; /* callers often log right before reading errno */
+
+  char stack[1024], *msg = stack;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(stack, sizeof stack, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    goto out;
+  if ((size_t)n >= sizeof stack) {
+    msg = malloc((size_t)n + 1);
+    if (!msg)
+      goto out;
+    va_start(ap, fmt);
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
+  while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+    msg[--n] = '\0';
+  for (int i = 0; i < n; i++)
+    if (msg[i] == '\n' || msg[i] == '\r')
+      msg[i] = ' ';
+
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  char when[32];
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+
+  pthread_mutex_lock(&dlog_lock);
+  if (dlog_file)
+    fprintf(dlog_file, "%s.%03ldZ %s\n", when, ts.tv_nsec / 1000000, msg);
+  pthread_mutex_unlock(&dlog_lock);
+
+out:
+  if (msg != stack)
+    free(msg);
+  errno = saved;
+}
