@@ -1,0 +1,195 @@
+/* listview.c - the list of items: one row per item (name, state, bar,
+ * percent, done/total, speed, ETA), columns fitted to the width and
+ * dropped in order (ETA, bar, speed, size, percent) when it is narrow,
+ * the selection kept on its item id and scrolled into view.  Only the
+ * visible rows are formatted, so 10,000 items cost no more than 40.
+ * Main thread. */
+#define NCURSES_WIDECHAR 1
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "ui-int.h"
+
+enum { COL_NAME, COL_STATE, COL_BAR, COL_PCT, COL_SIZE, COL_SPEED, COL_ETA, NCOLS };
+
+/* Widths and drop ranks: higher ranks go first when space runs out. */
+static const struct fmt_col cols_spec[NCOLS] = {
+    [COL_NAME] = {.min = 10, .max = 0, .drop = 0, .weight = 3},
+    [COL_STATE] = {.min = 9, .max = 9, .drop = 0, .weight = 0},
+    [COL_BAR] = {.min = 10, .max = 40, .drop = 5, .weight = 2},
+    [COL_PCT] = {.min = 4, .max = 4, .drop = 2, .weight = 0},
+    [COL_SIZE] = {.min = 19, .max = 19, .drop = 3, .weight = 0},
+    [COL_SPEED] = {.min = 11, .max = 11, .drop = 4, .weight = 0},
+    [COL_ETA] = {.min = 6, .max = 6, .drop = 6, .weight = 0},
+};
+
+static const char *const headings[NCOLS] = {"NAME", "STATE", "PROGRESS", "%",
+                                            "DONE/TOTAL", "SPEED", "ETA"};
+
+int listview_page(const struct ui *u)
+{
+  return u->list_rows > 1 ? u->list_rows - 1 : 1;
+}
+
+int listview_move(struct ui *u, long delta)
+{
+  if (u->nitems == 0)
+    return 0;
+  long idx = u->sel_id ? (long)u->sel_id - 1 : 0;
+  idx += delta;
+  if (idx < 0)
+    idx = 0;
+  if (idx >= (long)u->nitems)
+    idx = (long)u->nitems - 1;
+  if ((uint32_t)(idx + 1) == u->sel_id)
+    return 0;
+  u->sel_id = (uint32_t)(idx + 1);
+  return UI_REDRAW;
+}
+
+/* Right-align s in w columns into out. */
+static const char *ralign(char *out, size_t n, const char *s, int w)
+{
+  int sw = fmt_width(s);
+  if (sw >= w)
+    return fmt_fit(out, n, s, w, 1, 0);
+  snprintf(out, n, "%*s%s", w - sw, "", s);
+  return out;
+}
+
+static void draw_row(struct ui *u, const struct ui_item *it, int y, const int *w, int sel)
+{
+  char buf[512], tmp[64], tmp2[64];
+  int x = 1;
+  enum theme_role base = sel ? THEME_SELECTED : THEME_NORMAL;
+  for (int c = 0; c < NCOLS; c++) {
+    if (w[c] == 0)
+      continue;
+    enum theme_role role = base;
+    const char *text = "";
+    switch (c) {
+    case COL_NAME:
+      text = it->name ? it->name : "?";
+      break;
+    case COL_STATE:
+      text = ui_state_word(it->state);
+      if (!sel)
+        role = ui_state_role(it->state);
+      break;
+    case COL_BAR: {
+      double frac = -1;
+      if (it->state == MSG_STATE_DONE)
+        frac = 1;
+      else if (it->total > 0)
+        frac = (double)it->bytes / (double)it->total;
+      else if (it->total == 0)
+        frac = 1;
+      fmt_bar(buf, sizeof buf, w[c], frac, u->utf8);
+      /* The empty track in its own colour shows where the bar ends. */
+      ui_put(y, x, w[c], sel ? THEME_SELECTED : THEME_BAR_EMPTY, "", u->utf8);
+      ui_put(y, x, w[c], sel ? THEME_SELECTED : THEME_BAR, buf, u->utf8);
+      x += w[c] + 1;
+      continue;
+    }
+    case COL_PCT:
+      if (it->state == MSG_STATE_QUEUED && it->bytes == 0 && it->total < 0)
+        break; /* nothing known yet: leave the columns empty */
+      text = ralign(buf, sizeof buf,
+                    it->state == MSG_STATE_DONE ? "100%"
+                                                : fmt_percent(tmp, sizeof tmp, it->bytes,
+                                                              it->total),
+                    w[c]);
+      break;
+    case COL_SIZE:
+      if (it->state == MSG_STATE_QUEUED && it->bytes == 0 && it->total < 0)
+        break;
+      if (it->total >= 0) {
+        char t2[32];
+        snprintf(tmp2, sizeof tmp2, "%s/%s", fmt_size(tmp, sizeof tmp, it->bytes),
+                 fmt_size(t2, sizeof t2, it->total));
+      } else {
+        snprintf(tmp2, sizeof tmp2, "%s/?", fmt_size(tmp, sizeof tmp, it->bytes));
+      }
+      text = ralign(buf, sizeof buf, tmp2, w[c]);
+      break;
+    case COL_SPEED:
+      if (it->state == MSG_STATE_RUNNING && it->retrying) {
+        snprintf(tmp2, sizeof tmp2, "retry %ds", (it->retry_in_ms + 999) / 1000);
+        if (!sel)
+          role = THEME_PAUSED;
+      } else if (it->state == MSG_STATE_RUNNING) {
+        fmt_speed(tmp2, sizeof tmp2, it->speed);
+      } else if (it->state == MSG_STATE_FAILED || it->state == MSG_STATE_TIMED_OUT ||
+                 it->state == MSG_STATE_SKIPPED) {
+        msg_reason_key((enum msg_reason)it->reason, it->http, tmp);
+        snprintf(tmp2, sizeof tmp2, "%s", tmp);
+        if (!sel)
+          role = ui_state_role(it->state);
+      } else {
+        tmp2[0] = '\0';
+      }
+      text = ralign(buf, sizeof buf, tmp2, w[c]);
+      break;
+    case COL_ETA:
+      if (it->state == MSG_STATE_RUNNING && !it->retrying)
+        fmt_eta(tmp2, sizeof tmp2, fmt_eta_seconds(it->bytes, it->total, it->speed));
+      else
+        tmp2[0] = '\0';
+      text = ralign(buf, sizeof buf, tmp2, w[c]);
+      break;
+    }
+    ui_put(y, x, w[c], role, text, u->utf8);
+    x += w[c] + 1;
+  }
+}
+
+void listview_draw(struct ui *u, int y, int height, int width)
+{
+  int w[NCOLS];
+  if (height < 1 || width < 4)
+    return;
+  fmt_fit_columns(cols_spec, NCOLS, width - 2, 1, w);
+  /* Headings. */
+  ui_put(y, 0, width, THEME_HEADING, "", u->utf8);
+  int x = 1;
+  for (int c = 0; c < NCOLS; c++) {
+    if (!w[c])
+      continue;
+    char buf[64];
+    const char *h = headings[c];
+    if (c == COL_PCT || c == COL_SIZE || c == COL_SPEED || c == COL_ETA)
+      h = ralign(buf, sizeof buf, h, w[c]);
+    ui_put(y, x, w[c], THEME_HEADING, h, u->utf8);
+    x += w[c] + 1;
+  }
+  int rows = height - 1;
+  u->list_rows = rows;
+  if (rows < 1)
+    return;
+  if (u->nitems == 0) {
+    ui_put(y + 1, 1, width - 2, THEME_LABEL,
+           "Nothing queued yet. Press a to add a URL, ? for help.", u->utf8);
+    return;
+  }
+  size_t sel = u->sel_id ? u->sel_id - 1 : 0;
+  if (sel < u->top)
+    u->top = sel;
+  if (sel >= u->top + (size_t)rows)
+    u->top = sel - (size_t)rows + 1;
+  if (u->nitems > (size_t)rows && u->top > u->nitems - (size_t)rows)
+    u->top = u->nitems - (size_t)rows;
+  if (u->nitems <= (size_t)rows)
+    u->top = 0;
+  for (int r = 0; r < rows && u->top + (size_t)r < u->nitems; r++) {
+    size_t i = u->top + (size_t)r;
+    const struct ui_item *it = &u->items[i];
+    int is_sel = i == sel;
+    if (is_sel)
+      ui_put(y + 1 + r, 0, width, THEME_SELECTED, "", u->utf8);
+    if (!it->id)
+      continue;
+    draw_row(u, it, y + 1 + r, w, is_sel);
+  }
+}
