@@ -27,6 +27,7 @@ SERVER_PY = REPO / "tests" / "server" / "server.py"
 PYTHON = "/usr/bin/python3"
 ASAN = os.environ.get("SIPHON_ASAN") == "1"
 DEFAULT_FLAGS = ["--headless", "--json", "--no-config"]
+NOBODY = 65534
 
 _spec = importlib.util.spec_from_file_location("siphon_test_server", SERVER_PY)
 srvmod = importlib.util.module_from_spec(_spec)
@@ -163,6 +164,14 @@ def server(_server_proc):
     return _server_proc
 
 
+@pytest.fixture
+def second_server():
+    """Another test server on another port (another host, for credentials)."""
+    s = TestServer()
+    yield s
+    s.stop()
+
+
 # -- the binary -----------------------------------------------------------
 
 def siphon_bin():
@@ -261,14 +270,23 @@ class SiphonProc:
     /proc figures can be read while it runs; waited for with wait4 so its
     peak RSS (ru_maxrss) is exact."""
 
-    def __init__(self, args, cwd, flags=True, env=None, sample=False):
+    def __init__(self, args, cwd, flags=True, env=None, sample=False, nobody=False):
         e = dict(os.environ)
         e.update(env or {})
         self.argv = _argv(args, flags)
+        pre = None
+        if nobody and os.geteuid() == 0:
+            # root ignores file modes; a read-only dir only bites an ordinary user
+            def pre():
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
         self.p = subprocess.Popen(self.argv, cwd=str(cwd), stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e,
+                                  preexec_fn=pre)
         self.pid = self.p.pid
         self.events = []
+        self.event_times = []  # arrival time of each event, same index
         self.stdout_lines = []
         self.stderr_chunks = []
         self.cond = threading.Condition()
@@ -295,6 +313,7 @@ class SiphonProc:
                         self.events.append(json.loads(line))
                     except ValueError:
                         self.events.append({"event": "__not_json__", "line": line})
+                    self.event_times.append(time.time())
                 self.cond.notify_all()
 
     def _read_err(self):
@@ -413,8 +432,9 @@ def siphon_proc(tmp_path):
     process still running at the end of the test is killed."""
     procs = []
 
-    def start(args, cwd=None, flags=True, env=None, sample=False):
-        sp = SiphonProc(args, cwd or tmp_path, flags=flags, env=env, sample=sample)
+    def start(args, cwd=None, flags=True, env=None, sample=False, nobody=False):
+        sp = SiphonProc(args, cwd or tmp_path, flags=flags, env=env, sample=sample,
+                        nobody=nobody)
         procs.append(sp)
         return sp
 

@@ -358,7 +358,11 @@ class Handler(BaseHTTPRequestHandler):
         no_range = q.get("no_range") == "1"
         chunked = q.get("chunked") == "1"
 
-        headers = [("Content-Type", "application/octet-stream"), ("ETag", etag)]
+        headers = [("Content-Type", "application/octet-stream")]
+        if q.get("no_etag") == "1":
+            etag = None
+        else:
+            headers.append(("ETag", etag))
         if last_mod:
             headers.append(("Last-Modified", last_mod))
         headers.append(("Accept-Ranges", "none" if no_range else "bytes"))
@@ -370,8 +374,8 @@ class Handler(BaseHTTPRequestHandler):
         if rng and not no_range:
             ir = self.headers.get("If-Range")
             if ir is not None:
-                if ir.startswith('"'):
-                    match = ir == etag and not etag.startswith("W/")
+                if ir.startswith('"') or ir.startswith("W/"):
+                    match = etag is not None and ir == etag and not ir.startswith("W/")
                 else:
                     match = last_mod is not None and ir == last_mod
             else:
