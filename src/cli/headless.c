@@ -1,0 +1,277 @@
+/* headless.c - the front end without a screen (main thread): the same
+ * loop as the screen's, without curses.  It polls the mailbox's wake fd and
+ * a self-pipe for SIGINT/SIGTERM, prints every event (JSON lines on stdout
+ * with --json, short text lines on stderr), turns snapshots into progress
+ * (JSON at most 2 per item per second; a status line on stderr), stops the
+ * engine once every item is final, and returns SPEC.md's exit status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "siphon/headless.h"
+#include "siphon/json.h"
+#include "siphon/xalloc.h"
+
+enum { PROGRESS_EVERY_MS = 500 };
+
+struct item {
+  char *name;
+  enum msg_state state;
+  uint64_t last_progress_ms;
+};
+
+struct headless {
+  struct mbox *mb;
+  int json;
+  int tty;
+  struct item *items;
+  size_t nitems;
+  int64_t bytes;
+  uint64_t started_ms, last_status_ms;
+  int quit_sent, all_final, interrupted, stopped;
+};
+
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+  int saved = errno;
+  char c = (char)sig;
+  if (write(sig_pipe[1], &c, 1) < 0) {
+    /* a full pipe already says it */
+  }
+  errno = saved;
+}
+
+static uint64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct item *item_at(struct headless *h, uint32_t id)
+{
+  if (id == 0)
+    return NULL;
+  if (id > h->nitems) {
+    h->items = xrealloc(h->items, id * sizeof *h->items);
+    memset(h->items + h->nitems, 0, (id - h->nitems) * sizeof *h->items);
+    h->nitems = id;
+  }
+  return &h->items[id - 1];
+}
+
+static const char *name_of(struct headless *h, uint32_t id)
+{
+  struct item *it = id && id <= h->nitems ? &h->items[id - 1] : NULL;
+  return it && it->name ? it->name : "?";
+}
+
+static void clear_status(struct headless *h)
+{
+  if (h->tty)
+    fputs("\r\033[K", stderr);
+}
+
+/* One line on stderr for the events a person wants to read. */
+static void print_text(struct headless *h, const struct msg_event *ev)
+{
+  char rbuf[16];
+  const char *name = name_of(h, ev->id);
+  clear_status(h);
+  switch (ev->kind) {
+  case MSG_EV_DONE:
+    fprintf(stderr, "done      %s -> %s (%lld bytes, %.1fs)\n", name, ev->path ? ev->path : "",
+            (long long)ev->bytes, ev->seconds);
+    break;
+  case MSG_EV_FAILED:
+  case MSG_EV_TIMED_OUT:
+    fprintf(stderr, "%-9s %s: %s (%s)\n", ev->kind == MSG_EV_FAILED ? "failed" : "timed out",
+            name, ev->message ? ev->message : msg_reason_text(ev->reason),
+            msg_reason_key(ev->reason, ev->http, rbuf));
+    break;
+  case MSG_EV_RETRY:
+    fprintf(stderr, "retry     %s: attempt %d in %.1fs (%s)\n", name, ev->attempt,
+            (double)ev->delay_ms / 1000, msg_reason_key(ev->reason, ev->http, rbuf));
+    break;
+  case MSG_EV_SKIPPED:
+    fprintf(stderr, "skipped   %s: %s exists (--overwrite replaces it)\n", name,
+            ev->path ? ev->path : "file");
+    break;
+  case MSG_EV_CANCELLED:
+    fprintf(stderr, "cancelled %s\n", name);
+    break;
+  case MSG_EV_PAUSED:
+    if (ev->message)
+      fprintf(stderr, "paused    %s: %s\n", name, ev->message);
+    break;
+  default:
+    break;
+  }
+}
+
+static void on_event(struct headless *h, const struct msg_event *ev)
+{
+  struct item *it = item_at(h, ev->id);
+  switch (ev->kind) {
+  case MSG_EV_QUEUED:
+    free(it->name);
+    it->name = xstrdup(ev->name);
+    it->state = MSG_STATE_QUEUED;
+    break;
+  case MSG_EV_START:
+    it->state = MSG_STATE_RUNNING;
+    break;
+  case MSG_EV_PAUSED:
+    it->state = MSG_STATE_PAUSED;
+    break;
+  case MSG_EV_DONE:
+    it->state = MSG_STATE_DONE;
+    break;
+  case MSG_EV_FAILED:
+    it->state = MSG_STATE_FAILED;
+    break;
+  case MSG_EV_TIMED_OUT:
+    it->state = MSG_STATE_TIMED_OUT;
+    break;
+  case MSG_EV_CANCELLED:
+    it->state = MSG_STATE_CANCELLED;
+    break;
+  case MSG_EV_SKIPPED:
+    it->state = MSG_STATE_SKIPPED;
+    break;
+  case MSG_EV_IDLE:
+    h->all_final = 1;
+    if (!h->quit_sent) {
+      h->quit_sent = 1;
+      mbox_send(h->mb, MSG_CMD_QUIT, 0, 0, NULL);
+    }
+    break;
+  case MSG_EV_STOPPED:
+    h->stopped = 1;
+    h->bytes = ev->bytes;
+    if (ev->message)
+      fprintf(stderr, "siphon: %s\n", ev->message);
+    break;
+  default:
+    break;
+  }
+  if (h->json)
+    json_event(stdout, ev);
+  print_text(h, ev);
+}
+
+static void fmt_bytes(char *buf, size_t n, double v)
+{
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (v >= 1024 && u < 4)
+    v /= 1024, u++;
+  snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+static void on_snapshot(struct headless *h, const struct msg_snapshot *s, uint64_t now)
+{
+  if (h->json) {
+    for (uint32_t i = 0; i < s->nrows; i++) {
+      const struct msg_snap_row *row = &s->rows[i];
+      struct item *it = item_at(h, row->id);
+      if (row->state != MSG_STATE_RUNNING || row->retrying ||
+          now - it->last_progress_ms < PROGRESS_EVERY_MS)
+        continue;
+      it->last_progress_ms = now;
+      json_progress(stdout, row);
+    }
+  }
+  if (now - h->last_status_ms < (h->tty ? 500u : 5000u) || s->running + s->queued == 0)
+    return;
+  h->last_status_ms = now;
+  char got[32], speed[32];
+  fmt_bytes(got, sizeof got, (double)s->bytes);
+  fmt_bytes(speed, sizeof speed, (double)s->speed);
+  fprintf(stderr, "%s%u running, %u queued, %u done, %u failed | %s, %s/s | pool %d open, %d in use%s",
+          h->tty ? "\r\033[K" : "", s->running, s->queued, s->done, s->failed + s->timed_out,
+          got, speed, s->pool_open, s->pool_in_use, h->tty ? "" : "\n");
+}
+
+static int exit_status(struct headless *h, unsigned *counts)
+{
+  for (size_t i = 0; i < h->nitems; i++)
+    counts[h->items[i].state]++;
+  if (h->interrupted && !h->all_final)
+    return 130;
+  if (counts[MSG_STATE_FAILED] || counts[MSG_STATE_TIMED_OUT] || counts[MSG_STATE_CANCELLED])
+    return 1;
+  return 0;
+}
+
+int headless_run(struct mbox *mb, int json)
+{
+  struct headless h = {.mb = mb, .json = json, .tty = isatty(2)};
+  h.started_ms = mono_ms();
+  if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+    perror("siphon: pipe");
+    mbox_send(mb, MSG_CMD_QUIT, 0, 0, NULL);
+  }
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  while (!h.stopped) {
+    struct pollfd fds[2] = {{.fd = mbox_wake_fd(mb), .events = POLLIN},
+                            {.fd = sig_pipe[0], .events = POLLIN}};
+    if (poll(fds, 2, 1000) < 0 && errno != EINTR)
+      break;
+    if (fds[1].revents & POLLIN) {
+      char buf[16];
+      while (read(sig_pipe[0], buf, sizeof buf) > 0)
+        ;
+      if (!h.all_final)
+        h.interrupted = 1;
+      if (!h.quit_sent) {
+        h.quit_sent = 1;
+        mbox_send(mb, MSG_CMD_QUIT, 0, 0, NULL);
+      }
+    }
+    mbox_drain_wake(mb);
+    struct msg_event *ev = mbox_take_events(mb);
+    while (ev) {
+      struct msg_event *next = ev->next;
+      on_event(&h, ev);
+      msg_event_free(ev);
+      ev = next;
+    }
+    const struct msg_snapshot *s = mbox_take_snapshot(mb);
+    if (s && !h.stopped)
+      on_snapshot(&h, s, mono_ms());
+  }
+  clear_status(&h);
+  unsigned counts[MSG_STATE_COUNT] = {0};
+  int rc = exit_status(&h, counts);
+  double secs = (double)(mono_ms() - h.started_ms) / 1000.0;
+  if (json)
+    json_summary(stdout, counts[MSG_STATE_DONE], counts[MSG_STATE_FAILED],
+                 counts[MSG_STATE_TIMED_OUT], counts[MSG_STATE_CANCELLED],
+                 counts[MSG_STATE_SKIPPED], h.bytes, secs);
+  fprintf(stderr, "siphon: %u done, %u failed, %u timed out, %u cancelled, %u skipped; %lld bytes in %.1fs%s\n",
+          counts[MSG_STATE_DONE], counts[MSG_STATE_FAILED], counts[MSG_STATE_TIMED_OUT],
+          counts[MSG_STATE_CANCELLED], counts[MSG_STATE_SKIPPED], (long long)h.bytes, secs,
+          rc == 130 ? " (interrupted; partial files kept)" : "");
+  for (size_t i = 0; i < h.nitems; i++)
+    free(h.items[i].name);
+  free(h.items);
+  close(sig_pipe[0]);
+  close(sig_pipe[1]);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  return rc;
+}

@@ -1,0 +1,232 @@
+/* disk.c - everything that touches a file's bytes, off the network thread:
+ * buffer writes (with the streaming sha256 and, once per response, the
+ * resume sidecar) and whole-file hashing run as libuv work items on its
+ * worker threads; the engine thread only submits them and gets the result
+ * in the after-work callback.  At most one job per transfer is in flight,
+ * so writes and hash updates happen in file order.  The sidecar
+ * (NAME.part.meta) holds the URL, the validator and the expected size;
+ * it is written atomically: temp file, fsync, rename. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine-int.h"
+#include "siphon/xalloc.h"
+
+/* What a worker needs, copied out so it touches no engine state. */
+struct job {
+  uv_work_t req;
+  struct xfer *x;
+  int fd;
+  const char *buf;
+  size_t len;
+  int64_t off;
+  EVP_MD_CTX *sha;     /* update with the written bytes, or NULL */
+  char *meta_text;     /* also store the sidecar, or NULL */
+  char *meta_path;
+  char *hash_path;     /* hash this whole file instead of writing */
+  unsigned char digest[32];
+  int err;
+};
+
+static int write_all(int fd, const char *p, size_t n, int64_t off)
+{
+  while (n > 0) {
+    ssize_t w = pwrite(fd, p, n, (off_t)off);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    if (w == 0)
+      return EIO;
+    p += w;
+    n -= (size_t)w;
+    off += w;
+  }
+  return 0;
+}
+
+/* Atomic replace: temp, fsync, rename.  errno or 0. */
+static int meta_write_file(const char *path, const char *text)
+{
+  char *tmp = xasprintf("%s.tmp", path);
+  int err = 0;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) {
+    err = errno;
+    goto out;
+  }
+  err = write_all(fd, text, strlen(text), 0);
+  if (!err && fsync(fd) != 0)
+    err = errno;
+  if (close(fd) != 0 && !err)
+    err = errno;
+  if (!err && rename(tmp, path) != 0)
+    err = errno;
+  if (err)
+    unlink(tmp);
+out:
+  free(tmp);
+  return err;
+}
+
+static void hash_file(struct job *j)
+{
+  int fd = open(j->hash_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    j->err = errno;
+    return;
+  }
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  char *buf = xmalloc(1 << 20);
+  EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  for (;;) {
+    ssize_t n = read(fd, buf, 1 << 20);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      j->err = errno;
+      break;
+    }
+    if (n == 0)
+      break;
+    EVP_DigestUpdate(ctx, buf, (size_t)n);
+  }
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, j->digest, &len);
+  EVP_MD_CTX_free(ctx);
+  free(buf);
+  close(fd);
+}
+
+static void work_cb(uv_work_t *req)
+{
+  struct job *j = req->data;
+  if (j->hash_path) {
+    hash_file(j);
+    return;
+  }
+  j->err = write_all(j->fd, j->buf, j->len, j->off);
+  if (!j->err && j->sha)
+    EVP_DigestUpdate(j->sha, j->buf, j->len);
+  if (!j->err && j->meta_text)
+    meta_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
+}
+
+static void after_cb(uv_work_t *req, int status)
+{
+  struct job *j = req->data;
+  struct xfer *x = j->x;
+  struct xrun *r = x->run;
+  r->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
+  if (j->hash_path) {
+    memcpy(r->job_digest, j->digest, sizeof r->job_digest);
+    r->job_hash_file = 1;
+  }
+  free(j->meta_text);
+  free(j->meta_path);
+  free(j->hash_path);
+  free(j);
+  xfer_write_done(x);
+}
+
+static char *meta_text(const struct xfer *x)
+{
+  const struct xrun *r = x->run;
+  return xasprintf("siphon-part 1\nurl %s\netag %s\nlast_modified %s\ntotal %lld\n",
+                   x->spec->url, r->etag ? r->etag : "", r->last_modified ? r->last_modified : "",
+                   (long long)x->total);
+}
+
+/* Hand the fill buffer to a worker and switch to the other buffer. */
+void disk_submit_write(struct xfer *x)
+{
+  struct xrun *r = x->run;
+  struct job *j = xcalloc(1, sizeof *j);
+  j->req.data = j;
+  j->x = x;
+  j->fd = r->fd;
+  j->buf = r->buf[r->fill];
+  j->len = r->fill_len;
+  j->off = xfer_job_offset(x, r->fill_len);
+  j->sha = x->spec->sha256[0] && r->sha_from_zero ? r->sha : NULL;
+  if (xfer_meta_wanted(x)) {
+    j->meta_text = meta_text(x);
+    j->meta_path = xstrdup(r->meta_path);
+  }
+  r->fill ^= 1;
+  r->fill_len = 0;
+  r->inflight = 1;
+  if (uv_queue_work(&x->eng->loop, &j->req, work_cb, after_cb) != 0) {
+    /* cannot happen with a live loop; run it here rather than lose bytes */
+    work_cb(&j->req);
+    after_cb(&j->req, 0);
+  }
+}
+
+void disk_submit_hash(struct xfer *x)
+{
+  struct xrun *r = x->run;
+  struct job *j = xcalloc(1, sizeof *j);
+  j->req.data = j;
+  j->x = x;
+  j->hash_path = xstrdup(r->part_path);
+  r->inflight = 1;
+  if (uv_queue_work(&x->eng->loop, &j->req, work_cb, after_cb) != 0) {
+    work_cb(&j->req);
+    after_cb(&j->req, 0);
+  }
+}
+
+/* Engine thread, on pause, shutdown and failure: small and rare. */
+int disk_meta_save(const struct xfer *x)
+{
+  char *text = meta_text(x);
+  int err = meta_write_file(x->run->meta_path, text);
+  free(text);
+  return err ? -1 : 0;
+}
+
+/* Resume an earlier run's .part only when its sidecar is for this URL and
+ * has a validator to send with If-Range.  0 if usable. */
+int disk_meta_load(struct xfer *x, int64_t part_size)
+{
+  struct xrun *r = x->run;
+  FILE *f = fopen(r->meta_path, "re");
+  if (!f)
+    return -1;
+  char line[8192];
+  int ok = 0, url_ok = 0;
+  long long total = -1;
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = '\0';
+    if (strcmp(line, "siphon-part 1") == 0)
+      ok = 1;
+    else if (strncmp(line, "url ", 4) == 0)
+      url_ok = strcmp(line + 4, x->spec->url) == 0;
+    else if (strncmp(line, "etag ", 5) == 0 && line[5]) {
+      free(r->etag);
+      r->etag = xstrdup(line + 5);
+    } else if (strncmp(line, "last_modified ", 14) == 0 && line[14]) {
+      free(r->last_modified);
+      r->last_modified = xstrdup(line + 14);
+    } else if (strncmp(line, "total ", 6) == 0)
+      total = strtoll(line + 6, NULL, 10);
+  }
+  fclose(f);
+  if (!ok || !url_ok || !(r->etag || r->last_modified) || (total >= 0 && part_size > total))
+    return -1;
+  x->total = total;
+  return 0;
+}
+
+void disk_unlink_part(struct xfer *x)
+{
+  unlink(x->run->part_path);
+  unlink(x->run->meta_path);
+}

@@ -1,0 +1,209 @@
+/* engine-int.h - the engine's private structures, shared by its files:
+ * engine.c (thread, loop, commands, tick, shutdown), glue.c (curl multi
+ * driven by libuv), sched.c (hosts, queue, admission), xfer.c (one
+ * transfer's attempts and how it ends), disk.c (writes, hashing and the
+ * resume sidecar, on libuv's worker threads).  Engine thread only, except
+ * the work functions in disk.c, which run on a worker and touch nothing
+ * but their job. */
+#ifndef SIPHON_ENGINE_INT_H
+#define SIPHON_ENGINE_INT_H
+
+#include <stdint.h>
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <uv.h>
+
+#include "siphon/cfg.h"
+#include "siphon/mbox.h"
+#include "siphon/msg.h"
+#include "siphon/version.h"
+
+enum { SPEED_SAMPLES = 21, TICK_MS = 100 };
+
+/* One scheme://host:port: its queue of waiting items and its pool use. */
+struct host {
+  char key[MSG_HOST_KEY];
+  struct xfer *qhead, *qtail; /* waiting items, ordered by qseq */
+  int running;                /* admitted: attached, connecting or retry-waiting */
+  int attached;               /* easy handles in curl now */
+  int open;                   /* sockets open */
+  int limit;                  /* per-host limit shown (the largest seen) */
+  uint32_t reused, fresh;
+};
+
+/* Where a transfer is in its life. */
+enum phase {
+  PH_QUEUED,     /* waiting for a slot, in its host's queue */
+  PH_ATTACHED,   /* its easy handle is in the multi */
+  PH_RETRY_WAIT, /* between attempts, holding its slot */
+  PH_PAUSED,     /* no slot, no socket */
+  PH_ENDING,     /* final state decided; waiting for a disk job */
+  PH_FINAL
+};
+
+/* What to do once the write in flight completes. */
+enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_END, AF_STOP };
+
+/* The heavy state of an item that has been admitted at least once; queued
+ * items carry none of it (a queue of 20,000 URLs stays small). */
+struct xrun {
+  CURL *easy;
+  struct curl_slist *req_headers;
+  char *name;                  /* final file name (relative, safe) */
+  char *final_path, *part_path, *meta_path;
+  int fd;                      /* .part, -1 until the first 2xx body */
+  /* two buffers: the engine fills buf[fill] while a worker writes the other */
+  char *buf[2];
+  size_t cap, fill_len;
+  int fill;
+  int inflight;                /* a disk job is running */
+  int write_paused;            /* we returned CURL_WRITEFUNC_PAUSE */
+  uv_work_t work;
+  int64_t job_off;
+  size_t job_len;
+  char *job_buf;
+  int job_err;                 /* errno from the last job */
+  unsigned char job_digest[32];
+  int job_hash_file;           /* job hashes the whole file instead of writing */
+  enum after_flush after;
+  EVP_MD_CTX *sha;
+  int sha_from_zero;           /* every byte went through sha since offset 0 */
+  /* response of the current attempt */
+  long http;
+  int body_ok;                 /* the final response is a 2xx we write */
+  int headers_seen;
+  int64_t resume_from;
+  char *etag, *last_modified;  /* validator of the file on disk */
+  int accept_ranges;
+  int64_t retry_after_ms;      /* -1 none */
+  char *cd_name;
+  int64_t attempt_bytes;
+  /* timing, in uv_now() ms */
+  uint64_t last_rx;            /* last body byte, or when connected */
+  int connected;
+  uint64_t retry_at;
+  uint64_t attempt_started;
+  /* speed ring, one sample per tick */
+  int64_t samples[SPEED_SAMPLES];
+  uint64_t sample_t[SPEED_SAMPLES];
+  int nsamples, sample_pos;
+  /* pending end */
+  enum msg_state end_state;
+  enum msg_reason end_reason;
+  char *end_message;
+  int reported_detail;
+};
+
+struct xfer {
+  struct engine *eng;
+  uint32_t id;
+  enum msg_state state;     /* what the user sees */
+  enum phase phase;
+  struct cfg_item *spec;
+  int owns_spec;
+  struct host *host;
+  struct xfer *qnext, *qprev;  /* host queue */
+  int64_t qseq;
+  struct xfer *lnext, *lprev;  /* live list: admitted or paused */
+  int live;
+  int attempt;                 /* 1-based; retries used = attempt - 1 */
+  int64_t bytes;               /* bytes of the file (on disk + buffered) */
+  int64_t total;               /* -1 unknown */
+  long http;
+  /* whole-item clock: ms used in earlier running spans + current span start */
+  uint64_t run_used_ms, run_since;
+  uint64_t started_at;         /* first START, for done.seconds */
+  struct xrun *run;
+};
+
+struct engine {
+  const struct cfg_plan *plan;
+  struct cfg_run run;          /* live copy: concurrency changes */
+  struct mbox *mb;
+  uv_thread_t thread;
+  uv_loop_t loop;
+  uv_async_t wake;
+  uv_timer_t curl_timer;
+  uv_timer_t tick;
+  CURLM *multi;
+  CURL *pruner;                /* a handle that never connects: makes curl prune */
+  struct curl_slist *pruner_resolve;
+  int pruner_attached;
+  struct xfer **items;
+  size_t nitems, cap_items;
+  struct host **hosts;
+  size_t nhosts;
+  struct xfer *live_head;
+  int64_t qseq_back, qseq_front;
+  int running;                 /* admitted items */
+  int stopping;
+  int thread_started;
+  int pumping;
+  int stopped_posted;
+  int idle_posted;
+  uint64_t started_ms;
+  int64_t bytes_total;         /* received this run */
+  int64_t tot_samples[SPEED_SAMPLES];
+  uint64_t tot_sample_t[SPEED_SAMPLES];
+  int tot_n, tot_pos;
+  int64_t history[MSG_SNAP_HISTORY];
+  int history_len;
+  int64_t history_mark;        /* bytes_total at the last second boundary */
+  uint64_t history_t;
+  uint64_t last_prune;
+  uint64_t seq;
+  /* sockets: fd -> host index + 1 (0 = not ours) */
+  int *sock_host;
+  size_t sock_cap;
+  int pool_open;
+  int64_t maxage_s;
+};
+
+/* engine.c */
+void engine_post(struct engine *e, struct msg_event *ev);
+struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id);
+void engine_check_idle(struct engine *e);
+void engine_live_add(struct engine *e, struct xfer *x);
+void engine_live_remove(struct engine *e, struct xfer *x);
+
+/* glue.c */
+int glue_init(struct engine *e);
+void glue_drain(struct engine *e);
+void glue_socket_opened(struct engine *e, curl_socket_t s, struct host *h);
+int glue_attach(struct engine *e, CURL *easy);
+void glue_detach(struct engine *e, CURL *easy);
+void glue_prune_idle(struct engine *e);
+/* Our open/close socket callbacks on an easy handle; OPENSOCKETDATA must be
+ * the xfer. */
+void glue_set_socket_callbacks(struct engine *e, CURL *easy);
+
+/* sched.c */
+struct host *sched_host(struct engine *e, const char *url);
+void sched_enqueue(struct engine *e, struct xfer *x, int front);
+void sched_dequeue(struct xfer *x);
+void sched_pump(struct engine *e);
+void sched_release(struct engine *e, struct xfer *x);
+
+/* xfer.c */
+void xfer_admit(struct xfer *x);
+void xfer_done(struct xfer *x, CURLcode rc);
+void xfer_tick(struct xfer *x, uint64_t now);
+void xfer_pause(struct xfer *x);
+void xfer_resume(struct xfer *x);
+void xfer_cancel(struct xfer *x);
+void xfer_retry_cmd(struct xfer *x);
+void xfer_stop(struct xfer *x);
+void xfer_write_done(struct xfer *x);
+int64_t xfer_speed(const struct xfer *x);
+int xfer_retry_in_ms(const struct xfer *x, uint64_t now);
+int xfer_meta_wanted(struct xfer *x);
+int64_t xfer_job_offset(struct xfer *x, size_t len);
+
+/* disk.c */
+void disk_submit_write(struct xfer *x);
+void disk_submit_hash(struct xfer *x);
+int disk_meta_save(const struct xfer *x);
+int disk_meta_load(struct xfer *x, int64_t part_size);
+void disk_unlink_part(struct xfer *x);
+
+#endif

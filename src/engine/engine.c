@@ -1,0 +1,457 @@
+/* engine.c - the engine thread: its libuv loop, the commands that arrive
+ * through the mailbox, the 100 ms tick (limits, retry waits, speeds, idle
+ * connections, the progress snapshot) and an orderly shutdown that closes
+ * every handle.  Runs on the engine thread, except engine_new/start/free,
+ * which the main thread calls before and after it. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine-int.h"
+#include "siphon/dlog.h"
+#include "siphon/engine.h"
+#include "siphon/xalloc.h"
+
+struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id)
+{
+  struct msg_event *ev = xcalloc(1, sizeof *ev);
+  ev->kind = kind;
+  ev->id = id;
+  ev->total = -1;
+  ev->t_connect = ev->t_first_byte = -1;
+  return ev;
+}
+
+void engine_post(struct engine *e, struct msg_event *ev)
+{
+  mbox_post_event(e->mb, ev);
+}
+
+void engine_live_add(struct engine *e, struct xfer *x)
+{
+  if (x->live)
+    return;
+  x->live = 1;
+  x->lprev = NULL;
+  x->lnext = e->live_head;
+  if (e->live_head)
+    e->live_head->lprev = x;
+  e->live_head = x;
+}
+
+void engine_live_remove(struct engine *e, struct xfer *x)
+{
+  if (!x->live)
+    return;
+  x->live = 0;
+  if (x->lprev)
+    x->lprev->lnext = x->lnext;
+  else
+    e->live_head = x->lnext;
+  if (x->lnext)
+    x->lnext->lprev = x->lprev;
+  x->lnext = x->lprev = NULL;
+}
+
+/* Nothing queued, running, paused or finishing: say so once. */
+void engine_check_idle(struct engine *e)
+{
+  if (e->idle_posted || e->stopping || e->live_head)
+    return;
+  for (size_t i = 0; i < e->nhosts; i++)
+    if (e->hosts[i]->qhead)
+      return;
+  e->idle_posted = 1;
+  engine_post(e, engine_event(MSG_EV_IDLE, 0));
+}
+
+static struct xfer *item_new(struct engine *e, struct cfg_item *spec, int owns)
+{
+  struct xfer *x = xcalloc(1, sizeof *x);
+  x->eng = e;
+  x->spec = spec;
+  x->owns_spec = owns;
+  x->total = -1;
+  x->host = sched_host(e, spec->url);
+  if (spec->per_host > x->host->limit)
+    x->host->limit = spec->per_host;
+  if (e->nitems == e->cap_items) {
+    e->cap_items = e->cap_items ? e->cap_items * 2 : 64;
+    e->items = xrealloc(e->items, e->cap_items * sizeof *e->items);
+  }
+  e->items[e->nitems++] = x;
+  x->id = (uint32_t)e->nitems;
+  return x;
+}
+
+static void announce(struct engine *e, struct xfer *x)
+{
+  struct msg_event *ev = engine_event(MSG_EV_QUEUED, x->id);
+  ev->name = xstrdup(x->spec->name);
+  ev->url = xstrdup(x->spec->url);
+  ev->path = xstrdup(x->spec->dir);
+  engine_post(e, ev);
+}
+
+static struct xfer *item_by_id(struct engine *e, uint32_t id)
+{
+  return id >= 1 && id <= e->nitems ? e->items[id - 1] : NULL;
+}
+
+/* ---- commands ------------------------------------------------------ */
+
+static void begin_shutdown(struct engine *e);
+
+static void add_url(struct engine *e, const char *url)
+{
+  struct cfg_item *it = xcalloc(1, sizeof *it);
+  char err[CFG_ERR_MAX];
+  if (!url || cfg_item_from_url(e->plan, url, it, err, sizeof err) != 0) {
+    /* still an item, so the user sees what was wrong with it */
+    cfg_item_free(it);
+    memset(it, 0, sizeof *it);
+    it->name = xstrdup(url ? url : "");
+    it->url = xstrdup(url ? url : "");
+    it->dir = xstrdup(".");
+    struct xfer *x = item_new(e, it, 1);
+    announce(e, x);
+    x->phase = PH_FINAL;
+    x->state = MSG_STATE_FAILED;
+    struct msg_event *ev = engine_event(MSG_EV_FAILED, x->id);
+    ev->reason = MSG_REASON_BAD_URL;
+    ev->message = xstrdup(err);
+    engine_post(e, ev);
+    return;
+  }
+  struct xfer *x = item_new(e, it, 1);
+  announce(e, x);
+  e->idle_posted = 0;
+  sched_enqueue(e, x, 0);
+}
+
+static void apply(struct engine *e, const struct msg_cmd *c)
+{
+  struct xfer *x = item_by_id(e, c->id);
+  switch (c->kind) {
+  case MSG_CMD_ADD:
+    add_url(e, c->url);
+    break;
+  case MSG_CMD_PAUSE:
+    if (x)
+      xfer_pause(x);
+    break;
+  case MSG_CMD_RESUME:
+    if (x)
+      xfer_resume(x);
+    break;
+  case MSG_CMD_PAUSE_ALL:
+    for (size_t i = 0; i < e->nitems; i++)
+      if (e->items[i]->phase == PH_ATTACHED || e->items[i]->phase == PH_RETRY_WAIT)
+        xfer_pause(e->items[i]);
+    break;
+  case MSG_CMD_RESUME_ALL:
+    /* in id order, each to the front: walk backwards so the first stays first */
+    for (size_t i = e->nitems; i-- > 0;)
+      if (e->items[i]->phase == PH_PAUSED)
+        xfer_resume(e->items[i]);
+    break;
+  case MSG_CMD_CANCEL:
+    if (x)
+      xfer_cancel(x);
+    break;
+  case MSG_CMD_RETRY:
+    if (x)
+      xfer_retry_cmd(x);
+    break;
+  case MSG_CMD_SET_CONCURRENCY:
+    if (c->value >= 1)
+      e->run.concurrency = c->value; /* lowering never stops a running transfer */
+    break;
+  case MSG_CMD_QUIT:
+    begin_shutdown(e);
+    break;
+  }
+}
+
+static void on_wake(uv_async_t *a)
+{
+  struct engine *e = a->data;
+  struct msg_cmd *c = mbox_take_cmds(e->mb);
+  while (c) {
+    struct msg_cmd *next = c->next;
+    if (!e->stopping)
+      apply(e, c);
+    msg_cmd_free(c);
+    c = next;
+  }
+  sched_pump(e);
+}
+
+static void wake_engine(void *arg)
+{
+  uv_async_send(arg);
+}
+
+/* ---- the tick ------------------------------------------------------ */
+
+static int64_t ring_speed(const int64_t *v, const uint64_t *t, int n, int pos)
+{
+  if (n < 2)
+    return 0;
+  int newest = (pos + SPEED_SAMPLES - 1) % SPEED_SAMPLES;
+  int oldest = n < SPEED_SAMPLES ? 0 : pos;
+  uint64_t dt = t[newest] - t[oldest];
+  return dt ? (int64_t)((double)(v[newest] - v[oldest]) * 1000.0 / (double)dt) : 0;
+}
+
+static void snapshot(struct engine *e, uint64_t now)
+{
+  struct msg_snapshot *s = mbox_snapshot_buffer(e->mb);
+  s->seq = ++e->seq;
+  s->uptime_ms = (int64_t)(now - e->started_ms);
+  s->bytes = e->bytes_total;
+  s->speed = ring_speed(e->tot_samples, e->tot_sample_t, e->tot_n, e->tot_pos);
+  s->history_len = (uint32_t)e->history_len;
+  memcpy(s->history, e->history, sizeof s->history);
+  s->items = (uint32_t)e->nitems;
+  s->queued = s->running = s->paused = s->done = s->failed = 0;
+  s->timed_out = s->cancelled = s->skipped = 0;
+  for (size_t i = 0; i < e->nitems; i++) {
+    switch (e->items[i]->state) {
+    case MSG_STATE_QUEUED: s->queued++; break;
+    case MSG_STATE_RUNNING: s->running++; break;
+    case MSG_STATE_PAUSED: s->paused++; break;
+    case MSG_STATE_DONE: s->done++; break;
+    case MSG_STATE_FAILED: s->failed++; break;
+    case MSG_STATE_TIMED_OUT: s->timed_out++; break;
+    case MSG_STATE_CANCELLED: s->cancelled++; break;
+    case MSG_STATE_SKIPPED: s->skipped++; break;
+    default: break;
+    }
+  }
+  s->concurrency = e->run.concurrency;
+  s->pool_max = e->run.max_connections;
+  s->pool_open = e->pool_open;
+  s->pool_in_use = 0;
+  s->nhosts = 0;
+  for (size_t i = 0; i < e->nhosts; i++) {
+    struct host *h = e->hosts[i];
+    int in_use = h->attached < h->open ? h->attached : h->open;
+    s->pool_in_use += in_use;
+    if (s->nhosts < MSG_SNAP_HOSTS && (h->open || h->running || h->qhead)) {
+      struct msg_snap_host *sh = &s->hosts[s->nhosts++];
+      memcpy(sh->key, h->key, sizeof sh->key);
+      sh->open = h->open;
+      sh->in_use = in_use;
+      sh->limit = h->limit;
+      sh->reused = h->reused;
+      sh->fresh = h->fresh;
+    }
+  }
+  s->pool_idle = s->pool_open - s->pool_in_use;
+  s->nrows = 0;
+  for (struct xfer *x = e->live_head; x && s->nrows < MSG_SNAP_ROWS; x = x->lnext) {
+    struct msg_snap_row *row = &s->rows[s->nrows++];
+    row->id = x->id;
+    row->state = (uint8_t)x->state;
+    row->retrying = x->phase == PH_RETRY_WAIT && x->run && x->run->retry_at > now;
+    row->connected = x->phase == PH_ATTACHED && x->run && x->run->connected;
+    row->attempt = x->attempt;
+    row->retry_in_ms = xfer_retry_in_ms(x, now);
+    row->bytes = x->bytes;
+    row->total = x->total;
+    row->speed = xfer_speed(x);
+  }
+  mbox_snapshot_publish(e->mb);
+}
+
+static void finish_shutdown(struct engine *e);
+
+static void on_tick(uv_timer_t *t)
+{
+  struct engine *e = t->data;
+  uint64_t now = uv_now(&e->loop);
+  for (struct xfer *x = e->live_head, *next; x; x = next) {
+    next = x->lnext;
+    if (!e->stopping)
+      xfer_tick(x, now);
+  }
+  e->tot_samples[e->tot_pos] = e->bytes_total;
+  e->tot_sample_t[e->tot_pos] = now;
+  e->tot_pos = (e->tot_pos + 1) % SPEED_SAMPLES;
+  if (e->tot_n < SPEED_SAMPLES)
+    e->tot_n++;
+  if (now - e->history_t >= 1000) {
+    if (e->history_len == MSG_SNAP_HISTORY) {
+      memmove(e->history, e->history + 1, (MSG_SNAP_HISTORY - 1) * sizeof *e->history);
+      e->history_len--;
+    }
+    e->history[e->history_len++] =
+        (int64_t)((double)(e->bytes_total - e->history_mark) * 1000.0 / (double)(now - e->history_t));
+    e->history_mark = e->bytes_total;
+    e->history_t = now;
+  }
+  /* libcurl 7.88 sweeps idle connections only when one starts connecting */
+  int attached = 0;
+  for (size_t i = 0; i < e->nhosts; i++)
+    attached += e->hosts[i]->attached;
+  if (!e->stopping && e->pool_open > attached && now - e->last_prune >= 500) {
+    e->last_prune = now;
+    glue_prune_idle(e);
+  }
+  snapshot(e, now);
+  if (e->stopping)
+    finish_shutdown(e);
+}
+
+/* ---- shutdown ------------------------------------------------------ */
+
+static void begin_shutdown(struct engine *e)
+{
+  if (e->stopping)
+    return;
+  e->stopping = 1;
+  for (size_t i = 0; i < e->nitems; i++)
+    xfer_stop(e->items[i]);
+  finish_shutdown(e);
+}
+
+static void close_walk_cb(uv_handle_t *h, void *arg)
+{
+  (void)arg;
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+/* Once no disk job is in flight: free curl, close every handle, stop. */
+static void finish_shutdown(struct engine *e)
+{
+  for (struct xfer *x = e->live_head; x; x = x->lnext)
+    if (x->run && x->run->inflight)
+      return; /* the tick comes back */
+  if (e->stopped_posted)
+    return;
+  e->stopped_posted = 1;
+  for (size_t i = 0; i < e->nitems; i++) {
+    struct xfer *x = e->items[i];
+    if (x->run && x->run->easy) {
+      glue_detach(e, x->run->easy);
+      curl_easy_cleanup(x->run->easy);
+      x->run->easy = NULL;
+    }
+  }
+  if (e->pruner) {
+    if (e->pruner_attached)
+      curl_multi_remove_handle(e->multi, e->pruner);
+    curl_easy_cleanup(e->pruner);
+    curl_slist_free_all(e->pruner_resolve);
+    e->pruner = NULL;
+  }
+  curl_multi_cleanup(e->multi); /* closes pooled connections */
+  e->multi = NULL;
+  uv_walk(&e->loop, close_walk_cb, NULL);
+}
+
+static void thread_main(void *arg)
+{
+  struct engine *e = arg;
+  e->started_ms = e->history_t = e->last_prune = uv_now(&e->loop);
+  for (size_t i = 0; i < e->nitems; i++)
+    announce(e, e->items[i]);
+  for (size_t i = 0; i < e->nitems; i++)
+    sched_enqueue(e, e->items[i], 0);
+  mbox_set_cmd_wake(e->mb, wake_engine, &e->wake);
+  on_wake(&e->wake); /* commands sent before we could be woken */
+  engine_check_idle(e);
+  uv_run(&e->loop, UV_RUN_DEFAULT);
+  mbox_set_cmd_wake(e->mb, NULL, NULL);
+  int rc = uv_loop_close(&e->loop);
+  struct msg_event *ev = engine_event(MSG_EV_STOPPED, 0);
+  ev->bytes = e->bytes_total;
+  if (rc != 0)
+    ev->message = xstrdup("engine: handles left open at shutdown");
+  engine_post(e, ev);
+}
+
+int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb, char *err,
+               size_t errlen)
+{
+  struct engine *e = xcalloc(1, sizeof *e);
+  e->plan = plan;
+  e->run = plan->run;
+  e->mb = mb;
+  /* curl keeps a connection while idle <= MAXAGE_CONN whole seconds, so
+     one second less closes it within a second of conn_idle passing */
+  e->maxage_s = plan->run.conn_idle_ms > 1000 ? (plan->run.conn_idle_ms + 999) / 1000 - 1 : 0;
+  if (uv_loop_init(&e->loop) != 0 || uv_async_init(&e->loop, &e->wake, on_wake) != 0) {
+    snprintf(err, errlen, "cannot start the event loop");
+    free(e);
+    return -1;
+  }
+  e->wake.data = e;
+  uv_timer_init(&e->loop, &e->tick);
+  e->tick.data = e;
+  if (glue_init(e) != 0) {
+    snprintf(err, errlen, "cannot create the curl multi handle");
+    uv_close((uv_handle_t *)&e->wake, NULL);
+    uv_close((uv_handle_t *)&e->tick, NULL);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&e->loop);
+    free(e);
+    return -1;
+  }
+  for (size_t i = 0; i < plan->nitems; i++)
+    item_new(e, &plan->items[i], 0);
+  if (plan->run.log && *plan->run.log && dlog_open(plan->run.log) != 0) {
+    snprintf(err, errlen, "option --log: cannot open '%s': %s", plan->run.log, strerror(errno));
+    engine_free(e);
+    return -1;
+  }
+  *out = e;
+  return 0;
+}
+
+int engine_start(struct engine *e)
+{
+  uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
+  /* signals are the front end's: the engine thread never takes them */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int rc = uv_thread_create(&e->thread, thread_main, e);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (rc == 0)
+    e->thread_started = 1;
+  return rc == 0 ? 0 : -1;
+}
+
+void engine_free(struct engine *e)
+{
+  if (!e)
+    return;
+  if (e->thread_started)
+    uv_thread_join(&e->thread);
+  else {
+    if (e->multi)
+      curl_multi_cleanup(e->multi);
+    uv_walk(&e->loop, close_walk_cb, NULL);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&e->loop);
+  }
+  for (size_t i = 0; i < e->nitems; i++) {
+    struct xfer *x = e->items[i];
+    if (x->owns_spec) {
+      cfg_item_free(x->spec);
+      free(x->spec);
+    }
+    free(x);
+  }
+  for (size_t i = 0; i < e->nhosts; i++)
+    free(e->hosts[i]);
+  free(e->hosts);
+  free(e->items);
+  free(e->sock_host);
+  dlog_close();
+  free(e);
+}

@@ -1,0 +1,115 @@
+/* sched.c - the scheduler: hosts keyed by scheme://host:port, one queue of
+ * waiting items per host, and admission.  An item is admitted only when a
+ * global slot (concurrency) and a slot of its host (its per_host limit) are
+ * free, so waiting items never sit inside curl.  Admission takes, among the
+ * hosts with a free slot, the head with the lowest queue number; resumed
+ * items get numbers below every other so they go first.  Engine thread. */
+#include <string.h>
+
+#include "engine-int.h"
+#include "siphon/xalloc.h"
+
+/* "scheme://host:port" of a URL, lower-cased, default ports filled in. */
+static void host_key(const char *url, char *key, size_t len)
+{
+  CURLU *u = curl_url();
+  char *scheme = NULL, *hostname = NULL, *port = NULL;
+  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    curl_url_get(u, CURLUPART_HOST, &hostname, 0);
+    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+  }
+  snprintf(key, len, "%s://%s:%s", scheme ? scheme : "?", hostname ? hostname : "?",
+           port ? port : "?");
+  for (char *c = key; *c; c++)
+    if (*c >= 'A' && *c <= 'Z')
+      *c = (char)(*c - 'A' + 'a');
+  curl_free(scheme);
+  curl_free(hostname);
+  curl_free(port);
+  curl_url_cleanup(u);
+}
+
+struct host *sched_host(struct engine *e, const char *url)
+{
+  char key[MSG_HOST_KEY];
+  host_key(url, key, sizeof key);
+  for (size_t i = e->nhosts; i-- > 0;)
+    if (strcmp(e->hosts[i]->key, key) == 0)
+      return e->hosts[i];
+  struct host *h = xcalloc(1, sizeof *h);
+  memcpy(h->key, key, sizeof key);
+  e->hosts = xrealloc(e->hosts, (e->nhosts + 1) * sizeof *e->hosts);
+  e->hosts[e->nhosts++] = h;
+  return h;
+}
+
+void sched_enqueue(struct engine *e, struct xfer *x, int front)
+{
+  struct host *h = x->host;
+  x->phase = PH_QUEUED;
+  x->state = MSG_STATE_QUEUED;
+  x->qnext = x->qprev = NULL;
+  if (front) {
+    x->qseq = --e->qseq_front;
+    x->qnext = h->qhead;
+    if (h->qhead)
+      h->qhead->qprev = x;
+    else
+      h->qtail = x;
+    h->qhead = x;
+  } else {
+    x->qseq = ++e->qseq_back;
+    x->qprev = h->qtail;
+    if (h->qtail)
+      h->qtail->qnext = x;
+    else
+      h->qhead = x;
+    h->qtail = x;
+  }
+}
+
+void sched_dequeue(struct xfer *x)
+{
+  struct host *h = x->host;
+  if (x->qprev)
+    x->qprev->qnext = x->qnext;
+  else if (h->qhead == x)
+    h->qhead = x->qnext;
+  if (x->qnext)
+    x->qnext->qprev = x->qprev;
+  else if (h->qtail == x)
+    h->qtail = x->qprev;
+  x->qnext = x->qprev = NULL;
+}
+
+/* Admit waiting items while global and per-host slots allow. */
+void sched_pump(struct engine *e)
+{
+  if (e->pumping)
+    return; /* an item ending inside xfer_admit: the outer loop goes on */
+  e->pumping = 1;
+  while (!e->stopping && e->running < e->run.concurrency) {
+    struct xfer *best = NULL;
+    for (size_t i = 0; i < e->nhosts; i++) {
+      struct xfer *head = e->hosts[i]->qhead;
+      if (head && e->hosts[i]->running < head->spec->per_host &&
+          (!best || head->qseq < best->qseq))
+        best = head;
+    }
+    if (!best)
+      break;
+    sched_dequeue(best);
+    best->host->running++;
+    e->running++;
+    xfer_admit(best); /* may end at once (skipped, bad name) and release */
+  }
+  e->pumping = 0;
+}
+
+/* Give back the slots of an admitted item. */
+void sched_release(struct engine *e, struct xfer *x)
+{
+  x->host->running--;
+  e->running--;
+}

@@ -1,0 +1,92 @@
+/* main.c - siphon's entry point (main thread): the command line, then the
+ * lists, then the engine thread, then the screen or the headless front end.
+ * Usage and list errors exit 2 before anything is downloaded. */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "siphon/args.h"
+#include "siphon/cfg.h"
+#include "siphon/engine.h"
+#include "siphon/headless.h"
+#include "siphon/mbox.h"
+#include "siphon/ui.h"
+#include "siphon/version.h"
+
+static int usage_error(const char *msg)
+{
+  fprintf(stderr, "siphon: %s\nTry 'siphon --help' for more information.\n", msg);
+  return 2;
+}
+
+int main(int argc, char **argv)
+{
+  struct args args;
+  struct cfg_plan plan;
+  struct mbox *mb = NULL;
+  struct engine *eng = NULL;
+  char err[CFG_ERR_MAX];
+  int rc;
+
+  setlocale(LC_ALL, "");
+  if (args_parse(&args, argc, argv, err, sizeof err) != 0)
+    return usage_error(err);
+  if (args.help) {
+    fputs(args_usage(), stdout);
+    args_free(&args);
+    return 0;
+  }
+  if (args.version) {
+    printf("siphon %s (%s)\n", SIPHON_VERSION, curl_version());
+    args_free(&args);
+    return 0;
+  }
+  int headless = args.headless || args.json || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO);
+  if (headless && args.ninputs == 0) {
+    args_free(&args);
+    return usage_error("nothing to download: give a list file, a URL, or - for stdin");
+  }
+  if (cfg_plan_load(&plan, &args.cli, args.config, args.no_config, args.inputs, args.ninputs, err,
+                    sizeof err) != 0) {
+    fprintf(stderr, "siphon: %s\n", err);
+    args_free(&args);
+    return 2;
+  }
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    fprintf(stderr, "siphon: cannot initialise libcurl\n");
+    rc = 1;
+    goto out;
+  }
+  mb = mbox_new();
+  if (!mb) {
+    perror("siphon: mailbox");
+    rc = 1;
+    goto out;
+  }
+  if (engine_new(&eng, &plan, mb, err, sizeof err) != 0) {
+    fprintf(stderr, "siphon: %s\n", err);
+    rc = 2;
+    goto out;
+  }
+  if (engine_start(eng) != 0) {
+    fprintf(stderr, "siphon: cannot start the engine thread\n");
+    rc = 1;
+    goto out;
+  }
+  if (headless) {
+    rc = headless_run(mb, args.json);
+  } else {
+    struct ui_options uo = {.theme = plan.run.theme, .argv0 = argv[0]};
+    rc = ui_run(mb, &uo);
+  }
+out:
+  engine_free(eng);
+  mbox_free(mb);
+  curl_global_cleanup();
+  cfg_plan_free(&plan);
+  args_free(&args);
+  return rc;
+}

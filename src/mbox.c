@@ -1,0 +1,183 @@
+/* mbox.c - the mailbox between the front end (main thread) and the engine
+ * thread.  Commands and events are FIFOs of heap messages behind one mutex;
+ * snapshots are triple-buffered (engine's buffer, the published one, the
+ * front end's) so neither side ever waits for the other to copy.  The front
+ * end is woken through a non-blocking pipe; the engine through the callback
+ * it registers.  pthreads only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "siphon/mbox.h"
+#include "siphon/xalloc.h"
+
+
+struct mbox {
+  pthread_mutex_t lock;
+  struct msg_cmd *cmd_head, **cmd_tail;
+  struct msg_event *ev_head, **ev_tail;
+  void (*cmd_wake)(void *);
+  void *cmd_wake_arg;
+  /* snapshots: engine fills `back`, publish swaps it with `ready`, the
+     front end swaps `ready` with `front` when `fresh` */
+  struct msg_snapshot *back, *ready, *front;
+  int fresh;
+  int wake_rd, wake_wr;
+};
+
+struct mbox *mbox_new(void)
+{
+  struct mbox *mb = xcalloc(1, sizeof *mb);
+  int fds[2];
+  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+    free(mb);
+    return NULL;
+  }
+  mb->wake_rd = fds[0];
+  mb->wake_wr = fds[1];
+  pthread_mutex_init(&mb->lock, NULL);
+  mb->cmd_tail = &mb->cmd_head;
+  mb->ev_tail = &mb->ev_head;
+  mb->back = xcalloc(1, sizeof *mb->back);
+  mb->ready = xcalloc(1, sizeof *mb->ready);
+  mb->front = xcalloc(1, sizeof *mb->front);
+  return mb;
+}
+
+void mbox_free(struct mbox *mb)
+{
+  if (!mb)
+    return;
+  for (struct msg_cmd *c = mb->cmd_head, *n; c; c = n) {
+    n = c->next;
+    msg_cmd_free(c);
+  }
+  for (struct msg_event *ev = mb->ev_head, *n; ev; ev = n) {
+    n = ev->next;
+    msg_event_free(ev);
+  }
+  free(mb->back);
+  free(mb->ready);
+  free(mb->front);
+  close(mb->wake_rd);
+  close(mb->wake_wr);
+  pthread_mutex_destroy(&mb->lock);
+  free(mb);
+}
+
+void mbox_set_cmd_wake(struct mbox *mb, void (*wake)(void *arg), void *arg)
+{
+  pthread_mutex_lock(&mb->lock);
+  mb->cmd_wake = wake;
+  mb->cmd_wake_arg = arg;
+  pthread_mutex_unlock(&mb->lock);
+}
+
+void mbox_send_cmd(struct mbox *mb, struct msg_cmd *cmd)
+{
+  cmd->next = NULL;
+  pthread_mutex_lock(&mb->lock);
+  *mb->cmd_tail = cmd;
+  mb->cmd_tail = &cmd->next;
+  void (*wake)(void *) = mb->cmd_wake;
+  void *arg = mb->cmd_wake_arg;
+  pthread_mutex_unlock(&mb->lock);
+  if (wake)
+    wake(arg);
+}
+
+void mbox_send(struct mbox *mb, enum msg_cmd_kind kind, uint32_t id, int32_t value,
+               const char *url)
+{
+  struct msg_cmd *c = xcalloc(1, sizeof *c);
+  c->kind = kind;
+  c->id = id;
+  c->value = value;
+  c->url = xstrdup(url);
+  mbox_send_cmd(mb, c);
+}
+
+struct msg_cmd *mbox_take_cmds(struct mbox *mb)
+{
+  pthread_mutex_lock(&mb->lock);
+  struct msg_cmd *all = mb->cmd_head;
+  mb->cmd_head = NULL;
+  mb->cmd_tail = &mb->cmd_head;
+  pthread_mutex_unlock(&mb->lock);
+  return all;
+}
+
+/* One byte says "look at the mailbox"; a full pipe already says so. */
+static void wake_front(struct mbox *mb)
+{
+  ssize_t n;
+  do
+    n = write(mb->wake_wr, "", 1);
+  while (n < 0 && errno == EINTR);
+}
+
+void mbox_post_event(struct mbox *mb, struct msg_event *ev)
+{
+  ev->next = NULL;
+  pthread_mutex_lock(&mb->lock);
+  *mb->ev_tail = ev;
+  mb->ev_tail = &ev->next;
+  pthread_mutex_unlock(&mb->lock);
+  wake_front(mb);
+}
+
+struct msg_event *mbox_take_events(struct mbox *mb)
+{
+  pthread_mutex_lock(&mb->lock);
+  struct msg_event *all = mb->ev_head;
+  mb->ev_head = NULL;
+  mb->ev_tail = &mb->ev_head;
+  pthread_mutex_unlock(&mb->lock);
+  return all;
+}
+
+struct msg_snapshot *mbox_snapshot_buffer(struct mbox *mb)
+{
+  return mb->back; /* only the engine touches `back` */
+}
+
+void mbox_snapshot_publish(struct mbox *mb)
+{
+  pthread_mutex_lock(&mb->lock);
+  struct msg_snapshot *t = mb->ready;
+  mb->ready = mb->back;
+  mb->back = t;
+  mb->fresh = 1;
+  pthread_mutex_unlock(&mb->lock);
+  wake_front(mb);
+}
+
+const struct msg_snapshot *mbox_take_snapshot(struct mbox *mb)
+{
+  const struct msg_snapshot *s = NULL;
+  pthread_mutex_lock(&mb->lock);
+  if (mb->fresh) {
+    struct msg_snapshot *t = mb->front;
+    mb->front = mb->ready;
+    mb->ready = t;
+    mb->fresh = 0;
+    s = mb->front;
+  }
+  pthread_mutex_unlock(&mb->lock);
+  return s;
+}
+
+int mbox_wake_fd(const struct mbox *mb)
+{
+  return mb->wake_rd;
+}
+
+void mbox_drain_wake(struct mbox *mb)
+{
+  char buf[256];
+  while (read(mb->wake_rd, buf, sizeof buf) > 0)
+    ;
+}
