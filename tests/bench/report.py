@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""tests/bench/report.py - turn run.sh's raw runs into the RESULTS.md table.
+
+usage: report.py RUNS.tsv META.tsv RESULTS.md [NOTES.md]
+
+RUNS.tsv rows: workload tool run wall_s user_s sys_s maxrss_kib rc ok.
+Medians are taken per metric over the runs that succeeded.  The table goes to
+stdout and to RESULTS.md, followed by the targets of issue 6 and NOTES.md.
+"""
+import statistics
+import sys
+
+PEERS = ("curl", "aria2c", "wget2")
+ORDER = ("siphon", "siphon-screen", "curl", "aria2c", "wget2", "curl-null")
+
+
+def load_runs(path):
+    runs = {}
+    with open(path) as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) != 9:
+                continue
+            wl, tool, run, wall, user, sys_, rss, rc, ok = p
+            if run.startswith("w"):  # warm-up rounds are not reported
+                continue
+            r = runs.setdefault(wl, {}).setdefault(tool, {"ok": [], "bad": 0})
+            if ok == "1":
+                r["ok"].append((float(wall), float(user) + float(sys_), int(rss) / 1024.0))
+            else:
+                r["bad"] += 1
+    return runs
+
+
+def load_meta(path):
+    meta, notes = {}, []
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("\t")
+            if k == "note":
+                notes.append(v)
+            else:
+                meta[k] = v
+    return meta, notes
+
+
+def med(tool_runs, i):
+    xs = [r[i] for r in tool_runs["ok"]]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, nd=2):
+    return "—" if x is None else f"{x:.{nd}f}"
+
+
+class Report:
+    def __init__(self, runs, meta, notes):
+        self.runs, self.meta, self.notes = runs, meta, notes
+        self.out = []
+        self.targets = []  # (target, measured, verdict)
+
+    def w(self, s=""):
+        self.out.append(s)
+
+    def stats(self, wl, tool):
+        t = self.runs.get(wl, {}).get(tool)
+        if not t or not t["ok"]:
+            return None
+        return (med(t, 0), med(t, 1), med(t, 2))
+
+    def best_peer(self, wl, i):
+        """(value, tool) of the best peer on metric i, or (None, None)."""
+        best = (None, None)
+        for p in PEERS:
+            s = self.stats(wl, p)
+            if s and (best[0] is None or s[i] < best[0]):
+                best = (s[i], p)
+        return best
+
+    def sizes(self, wl):
+        m = self.meta
+        if wl in ("big", "screen"):
+            n, mib, j = m["big"].split("\t")
+            return f"{n} files x {mib} MiB, {j} at once", int(j)
+        if wl == "small":
+            n, kib, j = m["small"].split("\t")
+            return f"{n} files x {kib} KiB, {j} at once", int(j)
+        if wl == "queue":
+            n, kib, j = m["queue"].split("\t")
+            return f"{n} URLs x {kib} KiB in one list, {j} at once", int(j)
+        if wl == "single":
+            return f"one {m['single']} MiB file, one connection", 1
+        return "", 1
+
+    def table(self, wl):
+        desc, _ = self.sizes(wl)
+        self.w(f"### {wl}: {desc}")
+        self.w()
+        self.w("| tool | wall s | CPU s | peak RSS MiB | runs ok | wall of each run |")
+        self.w("|---|---:|---:|---:|---:|---|")
+        tools = self.runs.get(wl, {})
+        for tool in sorted(tools, key=lambda t: ORDER.index(t) if t in ORDER else 99):
+            t = tools[tool]
+            s = self.stats(wl, tool)
+            n_ok = len(t["ok"])
+            each = " ".join(f"{r[0]:.2f}" for r in t["ok"]) or "—"
+            label = tool + (" (raw limit, /dev/null)" if tool == "curl-null" else "")
+            label += " (screen)" if tool == "siphon-screen" else ""
+            if s:
+                self.w(f"| {label} | {fmt(s[0])} | {fmt(s[1])} | {fmt(s[2], 1)} | "
+                       f"{n_ok}/{n_ok + t['bad']} | {each} |")
+            else:
+                self.w(f"| {label} | FAILED | | | 0/{t['bad']} | |")
+        sip = self.stats(wl, "siphon")
+        if sip and wl != "screen":
+            cells = []
+            for i in range(3):
+                v, p = self.best_peer(wl, i)
+                cells.append(f"{sip[i] / v:.2f} ({p})" if v else "—")
+            self.w(f"| **siphon / best peer** | {cells[0]} | {cells[1]} | {cells[2]} | | |")
+        if wl == "screen":
+            scr = self.stats(wl, "siphon-screen")
+            if sip and scr:
+                self.w(f"| **screen / headless** | {scr[0] / sip[0]:.2f} | {scr[1] / sip[1]:.3f} "
+                       f"| {scr[2] / sip[2]:.2f} | | |")
+        self.w()
+
+    def queue_items(self):
+        n = int(self.meta["queue"].split("\t")[0])
+        url = float(self.meta.get("queue_url_bytes", 0))
+        self.w(f"RSS per queued item = (peak RSS of the {n}-URL run - peak RSS of a 1-URL run) / {n}"
+               f" (the URLs average {url:.0f} bytes):")
+        self.w()
+        self.w("| tool | 1-URL peak RSS MiB | bytes per queued item |")
+        self.w("|---|---:|---:|")
+        per = {}
+        for tool in sorted(self.runs.get("queue", {}), key=lambda t: ORDER.index(t) if t in ORDER else 99):
+            full, one = self.stats("queue", tool), self.stats("queue1", tool)
+            if full and one:
+                per[tool] = (full[2] - one[2]) * 1024 * 1024 / n
+                self.w(f"| {tool} | {one[2]:.1f} | {per[tool]:.0f} |")
+            else:
+                self.w(f"| {tool} | — | — |")
+        self.w()
+        return per, url
+
+    def target(self, what, measured, holds):
+        verdict = "n/a" if holds is None else ("**yes**" if holds else "**NO**")
+        self.targets.append((what, measured, verdict))
+
+    def ratio_target(self, wl, i, limit, label):
+        if wl not in self.runs:
+            return
+        sip = self.stats(wl, "siphon")
+        v, p = self.best_peer(wl, i)
+        what = f"{wl}: {label} at most {limit:g}x the best peer's"
+        if not sip or not v:
+            self.target(what, "siphon not measured" if not sip else "no peer measured", None)
+            return
+        self.target(what, f"siphon {sip[i]:.2f} s vs {p} {v:.2f} s = {sip[i] / v:.2f}x",
+                    sip[i] <= limit * v)
+
+    def build(self):
+        m = self.meta
+        quick = m.get("quick") == "1"
+        self.w("# siphon benchmark" + (" (quick smoke run: small sizes, not the real table)" if quick else ""))
+        self.w()
+        self.w(f"Generated by `make bench` (tests/bench/run.sh) on {m['date']}. "
+               f"Median of {m['runs']} run(s) per tool, after {m.get('warmup', 0)} unrecorded warm-up round(s), "
+               "the tools interleaved round by round; nginx 1 worker on 127.0.0.1 serving a tmpfs, "
+               "output into the same tmpfs, wiped between runs. Wall = elapsed time of the command; "
+               "CPU = user + sys of the process and its threads; peak RSS = max resident set (GNU time %M).")
+        self.w()
+        self.w("## Machine and versions")
+        self.w()
+        self.w("| | |")
+        self.w("|---|---|")
+        for k in ("cpu", "nproc", "memory", "kernel", "os", "tmpfs", "siphon", "siphon_commit",
+                  "siphon_args", "curl", "aria2c", "wget2", "nginx"):
+            if m.get(k):
+                self.w(f"| {k} | {m[k]} |")
+        self.w()
+        self.w("Command lines: siphon `--headless --no-config -j N --per-host N -d OUT LIST.txt`; "
+               "curl `-s -S --parallel --parallel-max N -K LIST.curl` (url/output pairs); "
+               "aria2c `--no-conf -q -i LIST.txt -j N -x1 -s1 --max-connection-per-server=1 "
+               "--file-allocation=none -d OUT`; wget2 `--no-config -q --max-threads N -i LIST.txt -P OUT "
+               "--no-robots --no-hsts --no-hpkp --no-ocsp --no-xattr --no-netrc --no-cookies --no-metalink`; "
+               "single: `curl -o FILE URL`, the others with N = 1, and the raw limit `curl -o /dev/null URL`. "
+               "screen: siphon without `--headless` in a 120x40 tmux pane, `q` sent when every file is "
+               "complete; its wall is until the files were complete.")
+        self.w()
+        if self.notes:
+            self.w("Notes of this run:")
+            self.w()
+            for n in self.notes:
+                self.w(f"- {n}")
+            self.w()
+        self.w("## Results")
+        self.w()
+        for wl in ("big", "screen", "small", "queue", "single"):
+            if wl in self.runs:
+                self.table(wl)
+                if wl == "queue" and "queue1" in self.runs:
+                    per, url = self.queue_items()
+        # targets
+        buf_mib = int(m.get("buf_kib", 128)) / 1024.0
+        self.ratio_target("big", 0, 0.85, "wall")
+        self.ratio_target("big", 1, 1.0, "CPU")
+        self.ratio_target("single", 0, 0.75, "wall")
+        for wl in ("small", "queue"):
+            self.ratio_target(wl, 0, 1.0, "wall")
+            self.ratio_target(wl, 1, 1.0, "CPU")
+        for wl in ("big", "small", "queue", "single", "screen"):
+            if wl not in self.runs:
+                continue
+            _, j = self.sizes(wl)
+            limit = 16 + 2 * j * buf_mib
+            what = f"{wl}: peak RSS at most 16 MiB + 2 x {j} x {buf_mib * 1024:g} KiB = {limit:g} MiB"
+            for tool in ("siphon", "siphon-screen") if wl == "screen" else ("siphon",):
+                s = self.stats(wl, tool)
+                if s:
+                    self.target(what + (" (screen)" if tool == "siphon-screen" else ""),
+                                f"{s[2]:.1f} MiB", s[2] <= limit)
+                else:
+                    self.target(what, "siphon not measured", None)
+        if "queue" in self.runs and "queue1" in self.runs:
+            full, one = self.stats("queue", "siphon"), self.stats("queue1", "siphon")
+            n = int(m["queue"].split("\t")[0])
+            url = float(m.get("queue_url_bytes", 0))
+            what = f"queue: at most 256 bytes per queued item beyond its URL text ({url:.0f} bytes)"
+            if full and one:
+                b = (full[2] - one[2]) * 1024 * 1024 / n
+                self.target(what, f"{b:.0f} bytes per item = {b - url:.0f} beyond the URL", b - url <= 256)
+            else:
+                self.target(what, "siphon not measured", None)
+        if "screen" in self.runs:
+            h, s = self.stats("screen", "siphon"), self.stats("screen", "siphon-screen")
+            what = "screen: CPU at most 1.05x headless on the same work"
+            if h and s:
+                self.target(what, f"screen {s[1]:.2f} s vs headless {h[1]:.2f} s = {s[1] / h[1]:.3f}x",
+                            s[1] <= 1.05 * h[1])
+            else:
+                self.target(what, "siphon not measured", None)
+        self.w("## Targets of issue 6")
+        self.w()
+        self.w("| target | measured | holds |")
+        self.w("|---|---|---|")
+        for t in self.targets:
+            self.w(f"| {t[0]} | {t[1]} | {t[2]} |")
+        self.w()
+        self.w("For reference, issue 6 measured the peers on this 2-core machine at (median wall / CPU / "
+               "peak RSS): big: wget2 2.4 s / 4.0 s / 104 MiB, curl 5.3 s / 4.4 s / 11 MiB; single: wget2 "
+               "1.9 s, curl 2.1 s; small: curl 0.24 s / 0.21 s / 12 MiB; queue: curl 0.68 s / 0.66 s / "
+               "15 MiB, ~0.1 KiB RSS per queued URL (aria2c 11.7 KiB).")
+        self.w()
+        return "\n".join(self.out)
+
+
+def main():
+    if len(sys.argv) < 4:
+        sys.exit(__doc__)
+    runs = load_runs(sys.argv[1])
+    meta, notes = load_meta(sys.argv[2])
+    text = Report(runs, meta, notes).build()
+    print(text)
+    extra = ""
+    if len(sys.argv) > 4:
+        try:
+            with open(sys.argv[4]) as f:
+                extra = "\n" + f.read()
+        except FileNotFoundError:
+            pass
+    with open(sys.argv[3], "w") as f:
+        f.write(text + extra)
+
+
+if __name__ == "__main__":
+    main()
