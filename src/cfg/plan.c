@@ -1,0 +1,275 @@
+/* plan.c - the plan of a run: finds the config file, loads it and every
+ * input in order (INI lists, URL lists, stdin, URLs), then applies the
+ * precedence of SPEC.md to give each item its final settings:
+ *   item > profile > command line > its list's [settings] > config > default
+ * and the run-wide settings (later lists win, the command line over all).
+ * Main thread only, before the engine starts; cfg_item_from_url also for
+ * the UI's "add a URL". */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "siphon/cfg.h"
+#include "siphon/fname.h"
+#include "siphon/xalloc.h"
+#include "cfg-int.h"
+
+#define PLAN_BIT(k) (1u << CFG_KEY_##k)
+
+/* $XDG_CONFIG_HOME/siphon/config.ini, else ~/.config/siphon/config.ini;
+ * malloc'd, or NULL when neither variable helps. */
+static char *plan_default_config(void)
+{
+  const char *xdg = getenv("XDG_CONFIG_HOME");
+  if (xdg && *xdg)
+    return xasprintf("%s/siphon/config.ini", xdg);
+  const char *home = getenv("HOME");
+  if (home && *home)
+    return xasprintf("%s/.config/siphon/config.ini", home);
+  return NULL;
+}
+
+/* A scheme and "://" up front: the input is a URL, not a file name. */
+static int plan_is_url(const char *s)
+{
+  if (!isalpha((unsigned char)*s))
+    return 0;
+  while (isalnum((unsigned char)*s) || *s == '+' || *s == '-' || *s == '.')
+    s++;
+  return strncmp(s, "://", 3) == 0;
+}
+
+/* SPEC.md: INI when the name ends in .ini or the first line that is
+ * neither blank nor a comment starts with '['.  A file that cannot be
+ * read here is not INI; the URL-list loader then reports why. */
+static int plan_is_ini(const char *path)
+{
+  size_t n = strlen(path);
+  if (n >= 4 && strcasecmp(path + n - 4, ".ini") == 0)
+    return 1;
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return 0;
+  char *line = NULL;
+  size_t cap = 0;
+  int ini = 0, first = 1;
+  while (getline(&line, &cap, f) >= 0) {
+    char *p = line;
+    if (first && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+      p += 3;
+    first = 0;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+      p++;
+    if (!*p || *p == '#' || *p == ';')
+      continue;
+    ini = *p == '[';
+    break;
+  }
+  free(line);
+  fclose(f);
+  return ini;
+}
+
+/* The config file if there is one: a missing default is fine, a missing
+ * --config FILE is not. */
+static int plan_load_config(struct load *ld, const char *config_path, char *err, size_t errlen)
+{
+  if (config_path)
+    return inilist_load(ld, config_path, 1, err, errlen);
+  char *path = plan_default_config();
+  int rc = 0;
+  struct stat st;
+  if (path && !(stat(path, &st) < 0 && (errno == ENOENT || errno == ENOTDIR)))
+    rc = inilist_load(ld, path, 1, err, errlen);
+  free(path);
+  return rc;
+}
+
+static int plan_load_input(struct load *ld, const char *in, char *err, size_t errlen)
+{
+  if (strcmp(in, "-") == 0)
+    return urllist_load(ld, in, err, errlen);
+  if (plan_is_url(in))
+    return urllist_add_url(ld, in, "", 0, err, errlen);
+  if (plan_is_ini(in))
+    return inilist_load(ld, in, 0, err, errlen);
+  return urllist_load(ld, in, err, errlen);
+}
+
+/* base joined with a safe relative sub-dir, as it opens from the cwd. */
+static char *plan_join(const char *base, const char *sub)
+{
+  if (!sub)
+    return xstrdup(base);
+  if (strcmp(base, ".") == 0)
+    return xstrdup(sub);
+  size_t n = strlen(base);
+  return xasprintf("%s%s%s", base, n && base[n - 1] == '/' ? "" : "/", sub);
+}
+
+/* One item's final settings, or -1 for an unknown profile. */
+static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
+                        const struct cfg_run *run, const struct load_item *li,
+                        struct cfg_item *out, char *err, size_t errlen)
+{
+  const struct load_profile *prof = NULL;
+  if (li->profile && !(prof = load_profile_find(ld, li->profile))) {
+    char shown[80];
+    opts_shorten(shown, sizeof shown, li->profile);
+    load_err(err, errlen, li->file, li->profile_line, "unknown profile '%s'", shown);
+    return -1;
+  }
+  struct cfg_opts eff;
+  cfg_opts_defaults(&eff);
+  cfg_opts_overlay(&eff, &ld->config);
+  if (li->list >= 0)
+    cfg_opts_overlay(&eff, &ld->lists[li->list].settings);
+  cfg_opts_overlay(&eff, cli);
+  /* Here eff.dir is the base dir; a profile's or item's dir goes under it. */
+  char *base = xstrdup(eff.dir);
+  const char *sub = (li->opts.set & PLAN_BIT(dir)) ? li->opts.dir
+                    : prof && (prof->opts.set & PLAN_BIT(dir)) ? prof->opts.dir
+                                                                : NULL;
+  if (prof)
+    cfg_opts_overlay(&eff, &prof->opts);
+  cfg_opts_overlay(&eff, &li->opts);
+
+  memset(out, 0, sizeof *out);
+  out->name = xstrdup(li->name);
+  out->url = xstrdup(li->url);
+  out->output = xstrdup(li->output);
+  out->dir = plan_join(base, sub);
+  out->profile = xstrdup(li->profile);
+  memcpy(out->sha256, li->sha256, sizeof out->sha256);
+  out->per_host =
+      prof && (prof->opts.set & PLAN_BIT(per_host)) ? prof->opts.per_host : run->per_host;
+  out->retries = eff.retries;
+  out->overwrite = eff.overwrite;
+  out->buffer_size = eff.buffer_size;
+  out->timeout_ms = eff.timeout_ms;
+  out->connect_timeout_ms = eff.connect_timeout_ms;
+  out->stall_timeout_ms = eff.stall_timeout_ms;
+  out->headers = eff.headers;
+  eff.headers.v = NULL;
+  eff.headers.n = 0;
+  out->file = xstrdup(li->file);
+  out->line = li->line;
+  free(base);
+  cfg_opts_free(&eff);
+  return 0;
+}
+
+/* Run-wide settings: default < config < each list in order < command line;
+ * the run's dir (for URLs added later) skips the lists, like add_defaults. */
+static void plan_run(struct cfg_plan *plan, const struct load *ld, const struct cfg_opts *cli)
+{
+  struct cfg_opts r;
+  cfg_opts_defaults(&r);
+  cfg_opts_overlay(&r, &ld->config);
+  for (size_t i = 0; i < ld->nlists; i++)
+    cfg_opts_overlay(&r, &ld->lists[i].settings);
+  cfg_opts_overlay(&r, cli);
+  plan->run.concurrency = r.concurrency;
+  plan->run.per_host = r.per_host;
+  plan->run.max_connections = r.max_connections;
+  plan->run.conn_idle_ms = r.conn_idle_ms;
+  plan->run.conn_lifetime_ms = r.conn_lifetime_ms;
+  plan->run.dns_ttl_ms = r.dns_ttl_ms;
+  plan->run.log = xstrdup(r.log);
+  plan->run.theme = xstrdup(r.theme);
+  cfg_opts_free(&r);
+
+  cfg_opts_defaults(&plan->add_defaults);
+  cfg_opts_overlay(&plan->add_defaults, &ld->config);
+  cfg_opts_overlay(&plan->add_defaults, cli);
+  plan->run.dir = xstrdup(plan->add_defaults.dir);
+}
+
+int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli, const char *config_path,
+                  int no_config, char *const *inputs, size_t ninputs, char *err, size_t errlen)
+{
+  static const struct cfg_opts none;
+  struct load ld;
+  int rc = -1;
+  memset(plan, 0, sizeof *plan);
+  load_init(&ld);
+  if (!cli)
+    cli = &none;
+  if (!no_config && plan_load_config(&ld, config_path, err, errlen) < 0)
+    goto out;
+  for (size_t i = 0; i < ninputs; i++)
+    if (plan_load_input(&ld, inputs[i], err, errlen) < 0)
+      goto out;
+
+  plan_run(plan, &ld, cli);
+  plan->items = xcalloc(ld.nitems ? ld.nitems : 1, sizeof *plan->items);
+  for (size_t i = 0; i < ld.nitems; i++) {
+    if (plan_resolve(&ld, cli, &plan->run, &ld.items[i], &plan->items[i], err, errlen) < 0)
+      goto out;
+    plan->nitems++;
+  }
+  rc = 0;
+out:
+  load_free(&ld);
+  if (rc < 0)
+    cfg_plan_free(plan);
+  return rc;
+}
+
+void cfg_item_free(struct cfg_item *it)
+{
+  if (!it)
+    return;
+  free(it->name);
+  free(it->url);
+  free(it->output);
+  free(it->dir);
+  free(it->profile);
+  free(it->file);
+  opts_headers_free(&it->headers);
+  memset(it, 0, sizeof *it);
+}
+
+void cfg_plan_free(struct cfg_plan *plan)
+{
+  if (!plan)
+    return;
+  for (size_t i = 0; i < plan->nitems; i++)
+    cfg_item_free(&plan->items[i]);
+  free(plan->items);
+  free(plan->run.dir);
+  free(plan->run.log);
+  free(plan->run.theme);
+  cfg_opts_free(&plan->add_defaults);
+  memset(plan, 0, sizeof *plan);
+}
+
+int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_item *out,
+                      char *err, size_t errlen)
+{
+  memset(out, 0, sizeof *out);
+  if (!cfg_url_ok(url)) {
+    char shown[80];
+    opts_shorten(shown, sizeof shown, url ? url : "");
+    snprintf(err, errlen, "not an http(s) URL: %s", shown);
+    return -1;
+  }
+  const struct cfg_opts *d = &plan->add_defaults;
+  out->name = fname_from_url(url);
+  out->url = xstrdup(url);
+  out->dir = xstrdup(plan->run.dir ? plan->run.dir : d->dir ? d->dir : ".");
+  out->per_host = plan->run.per_host;
+  out->retries = d->retries;
+  out->overwrite = d->overwrite;
+  out->buffer_size = d->buffer_size;
+  out->timeout_ms = d->timeout_ms;
+  out->connect_timeout_ms = d->connect_timeout_ms;
+  out->stall_timeout_ms = d->stall_timeout_ms;
+  opts_headers_copy(&out->headers, &d->headers);
+  out->file = xstrdup("");
+  return 0;
+}
