@@ -82,7 +82,7 @@ check-deps:
 	@bad=0; \
 	chk() { out=$$(grep -nE "$$2" $$1 2>/dev/null); if [ -n "$$out" ]; then echo "$$3:"; echo "$$out"; bad=1; fi; }; \
 	chk "src/util/*.c" '#include [<"](curl|uv|curses|ncurses|ini|siphon/(msg|mbox|engine|cfg|ui|args|headless|json))' "util uses only libc"; \
-	chk "src/msg.c include/siphon/msg.h" '#include [<"](curl|uv|curses|ncurses|ini\.h|siphon/)' "msg is plain data"; \
+	chk "src/msg.c include/siphon/msg.h" '#include [<"](curl|uv|curses|ncurses|ini\.h|siphon/(mbox|engine|cfg|ui|args|headless|json|dur|size|fname|xalloc|dlog))' "msg is plain data"; \
 	chk "src/mbox.c" '#include [<"](curl|uv|curses|ncurses|ini\.h|siphon/(engine|cfg|ui|args|headless|json))' "mbox: msg, util, pthreads only"; \
 	chk "src/cfg/*.c src/cli/args.c" '#include [<"](curl|uv|curses|ncurses|siphon/(engine|ui|mbox|headless|json))' "cfg and args: util and inih only"; \
 	chk "src/engine/*.c src/engine/*.h" '#include [<"](curses|ncurses|siphon/(ui|args|headless|json))' "engine never touches the screen or cli"; \

@@ -18,7 +18,7 @@
 
 static int usage_error(const char *msg)
 {
-  fprintf(stderr, "siphon: %s\nTry 'siphon --help' for more information.\n", msg);
+  fprintf(stderr, "siphon: %s (see siphon --help)\n", msg);
   return 2;
 }
 
