@@ -203,11 +203,11 @@ def parse_events(text):
 
 
 class Result:
-    def __init__(self, code, stdout, stderr):
+    def __init__(self, code, stdout, stderr, json_out=True):
         self.code = code
         self.stdout = stdout
         self.stderr = stderr
-        self.events = parse_events(stdout)
+        self.events = parse_events(stdout) if json_out else []
 
     def of(self, item_id):
         return [e for e in self.events if e.get("id") == item_id]
@@ -260,7 +260,7 @@ def siphon(tmp_path):
             pytest.fail("siphon did not finish within %ss: %s\nstderr: %s"
                         % (timeout, argv, err))
         return Result(p.returncode, p.stdout.decode(errors="replace"),
-                      p.stderr.decode(errors="replace"))
+                      p.stderr.decode(errors="replace"), json_out="--json" in argv)
 
     return run
 
@@ -418,12 +418,15 @@ class SiphonProc:
         return None
 
     def peak_rss_kb(self):
-        """The best measure of peak RSS: wait4's ru_maxrss, else VmHWM samples."""
-        ru = self.rusage.ru_maxrss if self.rusage else 0
-        return max(ru, self.max_hwm_kb)
+        """Peak RSS: the highest VmHWM read while it ran (sampled every 50 ms;
+        VmHWM only grows, so this misses at most the last 50 ms).  Not
+        wait4's ru_maxrss: Linux carries the pre-exec high-water mark of the
+        forked (or vforked) Python parent into it."""
+        return self.max_hwm_kb
 
     def result(self):
-        return Result(self.code, "\n".join(self.stdout_lines), self.stderr)
+        return Result(self.code, "\n".join(self.stdout_lines), self.stderr,
+                      json_out="--json" in self.argv)
 
 
 @pytest.fixture

@@ -89,8 +89,8 @@ def test_one_gib_peak_rss(server, siphon_proc, tmp_path):
             if p.exists():
                 p.unlink()
     peak = sp.peak_rss_kb()
-    print("peak RSS %d KiB (VmHWM samples max %d KiB)" % (peak, sp.max_hwm_kb))
-    assert sp.max_hwm_kb > 0, "VmHWM was never read while siphon ran"
+    print("peak RSS (VmHWM) %d KiB" % peak)
+    assert peak > 0, "VmHWM was never read while siphon ran"
     if not ASAN:
         assert peak < 48 * 1024, "peak RSS %d KiB >= 48 MiB" % peak
 
@@ -233,6 +233,8 @@ def test_many_failures_leak_no_fds_or_connections(server, siphon_proc, tmp_path,
     res = sp.result()
     assert code == 1, res
     assert fds_a is not None and fds_b is not None
+    print("fds with one item running: before %d, after 200 failures %d; server open %d"
+          % (fds_a, fds_b, open_b))
     assert fds_b <= fds_a, "fds grew from %d to %d:\nbefore %s\nafter %s" % (
         fds_a, fds_b, targets_a, targets_b)
     assert open_b == 1, "server sees %d connections open while one item runs" % open_b
@@ -292,7 +294,7 @@ def test_hostile_names_stay_inside_dir(server, siphon, tmp_path):
 
 # -- signals --------------------------------------------------------------------
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_mid_download_keeps_part(server, siphon_proc, tmp_path, sig):
     size = 3 * MiB
     url = server.url("/f/sig.bin", size=size, seed=5, rate=500000)
