@@ -5,7 +5,9 @@
 #ifndef TEST_CFG_UTIL_H
 #define TEST_CFG_UTIL_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <criterion/criterion.h>
 #include <ftw.h>
 #include <stdio.h>

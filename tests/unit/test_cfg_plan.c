@@ -1,0 +1,439 @@
+/* test_cfg_plan.c - a run's plan: precedence step by step, several lists,
+ * URL lists and stdin, list detection, the config file, URLs added later,
+ * and the shipped examples. */
+#include <fcntl.h>
+#include <glob.h>
+
+#include "test_cfg_util.h"
+
+TestSuite(cfg_plan, .init = tcu_setup, .fini = tcu_teardown);
+
+static void cli_set(struct cfg_opts *cli, const char *key, const char *value)
+{
+  char err[CFG_ERR_MAX];
+  cr_assert_eq(cfg_opts_set(cli, CFG_SCOPE_RUN, key, value, err, sizeof err), 0, "%s", err);
+}
+
+/* Each step of item > profile > command line > list [settings] > config >
+ * default, shown on stall_timeout, with one item per step. */
+Test(cfg_plan, precedence_each_step)
+{
+  tcu_write("siphon/config.ini", "[settings]\nstall_timeout = 10s\nretries = 1\n");
+  tcu_write("l.ini",
+            "[settings]\nretries = 2\n"
+            "[profile.p]\nstall_timeout = 40s\nretries = 4\n"
+            "[by_profile]\nurl = http://h/1\nprofile = p\n"
+            "[by_item]\nurl = http://h/2\nprofile = p\nstall_timeout = 50s\nretries = 5\n"
+            "[by_list]\nurl = http://h/3\n");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+
+  /* config only (a URL from the command line has no list settings) */
+  const char *in0[] = {"http://h/plain", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in0), 0, "%s", err);
+  cr_assert_eq(tcu_item(&plan, "plain")->stall_timeout_ms, 10000, "config > default");
+  cr_assert_eq(tcu_item(&plan, "plain")->connect_timeout_ms, 15000, "default");
+  cfg_plan_free(&plan);
+
+  /* without the command line */
+  const char *in[] = {"l.ini", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
+  cr_assert_eq(tcu_item(&plan, "by_list")->retries, 2, "list [settings] > config");
+  cr_assert_eq(tcu_item(&plan, "by_list")->stall_timeout_ms, 10000, "config shows through");
+  cr_assert_eq(tcu_item(&plan, "by_profile")->retries, 4, "profile > list [settings]");
+  cfg_plan_free(&plan);
+
+  /* with the command line */
+  struct cfg_opts cli = {0};
+  cli_set(&cli, "stall_timeout", "25s");
+  cli_set(&cli, "retries", "3");
+  cr_assert_eq(tcu_load_cfg(&plan, &cli, NULL, 0, err, in), 0, "%s", err);
+  cr_assert_eq(tcu_item(&plan, "by_list")->stall_timeout_ms, 25000, "command line > config");
+  cr_assert_eq(tcu_item(&plan, "by_list")->retries, 3, "command line > list [settings]");
+  cr_assert_eq(tcu_item(&plan, "by_profile")->stall_timeout_ms, 40000, "profile > command line");
+  cr_assert_eq(tcu_item(&plan, "by_profile")->retries, 4);
+  cr_assert_eq(tcu_item(&plan, "by_item")->stall_timeout_ms, 50000, "item > profile");
+  cr_assert_eq(tcu_item(&plan, "by_item")->retries, 5);
+  cfg_plan_free(&plan);
+  cfg_opts_free(&cli);
+}
+
+Test(cfg_plan, headers_from_every_level_more_specific_replaces)
+{
+  tcu_write("siphon/config.ini", "[settings]\nheader = X-Config: c\nheader = X-Level: config\n");
+  tcu_write("l.ini",
+            "[settings]\nheader = X-List: l\nheader = x-level: list\n"
+            "[profile.p]\nheader = X-Profile: p\nheader = X-LEVEL: profile\n"
+            "[a]\nurl = http://h/a\nprofile = p\nheader = X-Item: i\nheader = X-Level: item\n"
+            "[b]\nurl = http://h/b\nprofile = p\n"
+            "[c]\nurl = http://h/c\n");
+  struct cfg_opts cli = {0};
+  cli_set(&cli, "header", "X-Cli: k");
+  cli_set(&cli, "header", "X-Level: cli");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"l.ini", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, &cli, NULL, 0, err, in), 0, "%s", err);
+  const struct cfg_item *a = tcu_item(&plan, "a"), *b = tcu_item(&plan, "b"),
+                        *c = tcu_item(&plan, "c");
+  const char *all[] = {"X-Config", "X-List", "X-Cli", "X-Profile", "X-Item"};
+  for (size_t i = 0; i < 5; i++)
+    cr_assert_not_null(tcu_header(&a->headers, all[i]), "item a lacks %s", all[i]);
+  cr_assert_eq(a->headers.n, 6, "one X-Level, not one per level");
+  cr_assert_str_eq(tcu_header(&a->headers, "X-Level"), "item");
+  cr_assert_str_eq(tcu_header(&b->headers, "X-Level"), "profile");
+  cr_assert_str_eq(tcu_header(&c->headers, "X-Level"), "cli");
+  cr_assert_null(tcu_header(&c->headers, "X-Profile"));
+  cfg_plan_free(&plan);
+
+  /* Without the command line, the list's beats the config's. */
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
+  cr_assert_str_eq(tcu_header(&tcu_item(&plan, "c")->headers, "X-Level"), "list");
+  cfg_plan_free(&plan);
+  cfg_opts_free(&cli);
+}
+
+Test(cfg_plan, dirs_join_base_and_sub)
+{
+  tcu_write("l.ini",
+            "[settings]\ndir = downloads\n"
+            "[profile.p]\ndir = isos\n"
+            "[plain]\nurl = http://h/1\n"
+            "[by_profile]\nurl = http://h/2\nprofile = p\n"
+            "[by_item]\nurl = http://h/3\nprofile = p\ndir = other/deep\n");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"l.ini", "http://h/argv.bin", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_str_eq(tcu_item(&plan, "plain")->dir, "downloads");
+  cr_assert_str_eq(tcu_item(&plan, "by_profile")->dir, "downloads/isos");
+  cr_assert_str_eq(tcu_item(&plan, "by_item")->dir, "downloads/other/deep");
+  cr_assert_str_eq(tcu_item(&plan, "argv.bin")->dir, ".", "a list's dir is for its items");
+  cfg_plan_free(&plan);
+
+  struct cfg_opts cli = {0};
+  cli_set(&cli, "dir", "/srv/x/");
+  cr_assert_eq(tcu_load_cfg(&plan, &cli, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_str_eq(tcu_item(&plan, "plain")->dir, "/srv/x/");
+  cr_assert_str_eq(tcu_item(&plan, "by_profile")->dir, "/srv/x/isos");
+  cr_assert_str_eq(tcu_item(&plan, "argv.bin")->dir, "/srv/x/");
+  cr_assert_str_eq(plan.run.dir, "/srv/x/");
+  cfg_plan_free(&plan);
+  cfg_opts_free(&cli);
+}
+
+Test(cfg_plan, per_host_from_profile_else_run)
+{
+  tcu_write("l.ini",
+            "[settings]\nper_host = 3\n"
+            "[profile.mirror]\nper_host = 8\n"
+            "[m]\nurl = http://h/1\nprofile = mirror\n"
+            "[n]\nurl = http://h/2\n");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"l.ini", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_eq(tcu_item(&plan, "m")->per_host, 8);
+  cr_assert_eq(tcu_item(&plan, "n")->per_host, 3);
+  cr_assert_eq(plan.run.per_host, 3);
+  cfg_plan_free(&plan);
+}
+
+Test(cfg_plan, several_lists)
+{
+  tcu_write("siphon/config.ini", "[settings]\nconcurrency = 2\nconn_idle = 5s\n");
+  tcu_write("one.ini",
+            "[settings]\nconcurrency = 5\nlog = one.log\ntimeout = 1m\n"
+            "[a]\nurl = http://h/a\n");
+  tcu_write("two.ini", "[settings]\nconcurrency = 7\n[b]\nurl = http://h/b\n");
+  tcu_write("three.ini", "[c]\nurl = http://h/c\n");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"one.ini", "two.ini", "three.ini", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
+  cr_assert_eq(plan.run.concurrency, 7, "the last list that sets it wins");
+  cr_assert_str_eq(plan.run.log, "one.log", "a later list that does not set it keeps it");
+  cr_assert_eq(plan.run.conn_idle_ms, 5000, "config shows through");
+  cr_assert_eq(plan.run.max_connections, 64);
+  cr_assert_str_eq(plan.run.theme, "default");
+  cr_assert_eq(tcu_item(&plan, "a")->timeout_ms, 60000);
+  cr_assert_eq(tcu_item(&plan, "b")->timeout_ms, 0, "per-item [settings] stay in their list");
+  cr_assert_eq(tcu_item(&plan, "c")->timeout_ms, 0);
+  cr_assert_eq(plan.nitems, 3);
+  cr_assert_str_eq(plan.items[0].name, "a");
+  cr_assert_str_eq(plan.items[2].name, "c");
+  cfg_plan_free(&plan);
+
+  struct cfg_opts cli = {0};
+  cli_set(&cli, "concurrency", "9");
+  cr_assert_eq(tcu_load_cfg(&plan, &cli, NULL, 0, err, in), 0, "%s", err);
+  cr_assert_eq(plan.run.concurrency, 9, "the command line beats every list");
+  cfg_plan_free(&plan);
+  cfg_opts_free(&cli);
+}
+
+Test(cfg_plan, url_lists)
+{
+  tcu_write("urls.txt",
+            "# mirrors\n"
+            "\n"
+            "http://h/a.iso   \r\n"
+            "   https://h/dir/b.tar.gz?x=1\n"
+            "http://h/c%20d.bin\n"
+            "http://h/\n");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"urls.txt", "https://h/argv.zip", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_eq(plan.nitems, 5);
+  cr_assert_str_eq(plan.items[0].name, "a.iso");
+  cr_assert_str_eq(plan.items[0].url, "http://h/a.iso");
+  cr_assert_eq(plan.items[0].line, 3);
+  cr_assert_str_eq(plan.items[0].file, "urls.txt");
+  cr_assert_str_eq(plan.items[1].name, "b.tar.gz");
+  cr_assert_str_eq(plan.items[1].url, "https://h/dir/b.tar.gz?x=1");
+  cr_assert_str_eq(plan.items[2].name, "c d.bin");
+  cr_assert_str_eq(plan.items[3].name, "index.html");
+  cr_assert_str_eq(plan.items[4].name, "argv.zip");
+  cr_assert_str_eq(plan.items[4].file, "");
+  cr_assert_null(plan.items[4].output);
+  cfg_plan_free(&plan);
+}
+
+Test(cfg_plan, url_list_errors)
+{
+  tcu_expect_err("urls.txt", "http://h/a\n\n ftp://h/b\n", "urls.txt:3: not an http(s) URL: ftp://h/b");
+  tcu_expect_err("urls.txt", "http://h/a\nhttp://h/a b\n",
+                 "urls.txt:2: not an http(s) URL: http://h/a b");
+  tcu_expect_err("urls.txt", "http://h/x/a\nhttp://other/a\n",
+                 "urls.txt:2: duplicate item name 'a' (first at urls.txt:1)");
+  tcu_expect_err("urls.txt", "# only comments\n\n", "urls.txt: no downloads in this list");
+  tcu_expect_err("urls.txt", "http://h/\xe2\x82\n", "urls.txt:1: not valid UTF-8 text");
+
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"ftp://h/x", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), -1);
+  cr_assert_str_eq(err, "not an http(s) URL: ftp://h/x");
+  const char *in2[] = {"http://h/same", "http://k/same", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in2), -1);
+  cr_assert_str_eq(err, "duplicate item name 'same' for http://k/same (first from http://h/same)");
+  const char *in3[] = {"nosuch.txt", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in3), -1);
+  cr_assert_str_eq(err, "nosuch.txt: No such file or directory");
+}
+
+Test(cfg_plan, stdin_list)
+{
+  tcu_write("in.txt", "http://h/one\n\nhttp://h/two\nnope\n");
+  int fd = open("in.txt", O_RDONLY);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(dup2(fd, 0), 0);
+  close(fd);
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"-", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), -1);
+  cr_assert_str_eq(err, "stdin:4: not an http(s) URL: nope");
+
+  tcu_write("in2.txt", "http://h/one\nhttp://h/two\n");
+  fd = open("in2.txt", O_RDONLY);
+  cr_assert_eq(dup2(fd, 0), 0);
+  close(fd);
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_eq(plan.nitems, 2);
+  cr_assert_str_eq(plan.items[1].name, "two");
+  cr_assert_str_eq(plan.items[1].file, "-");
+  cr_assert_eq(plan.items[1].line, 2);
+  cfg_plan_free(&plan);
+}
+
+Test(cfg_plan, list_kind_detection)
+{
+  /* INI by content: first line that is not blank or a comment starts with '['. */
+  tcu_write("list.txt", "# a comment\n\n  [a]\nurl = http://h/a\n");
+  /* INI by name, whatever the content. */
+  tcu_write("UPPER.INI", "[b]\nurl = http://h/b\n");
+  /* URLs, even with a '[' further down. */
+  tcu_write("urls", "; not a comment in a URL list?\n");
+  tcu_write("urls2", "# c\nhttp://h/c\n");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"list.txt", "UPPER.INI", "urls2", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_eq(plan.nitems, 3);
+  cr_assert_str_eq(plan.items[0].name, "a");
+  cr_assert_str_eq(plan.items[1].name, "b");
+  cr_assert_str_eq(plan.items[2].name, "c");
+  cfg_plan_free(&plan);
+  const char *in2[] = {"urls", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in2), -1);
+  cr_assert_str_eq(err, "urls:1: not an http(s) URL: ; not a comment in a URL list?");
+}
+
+Test(cfg_plan, config_file_locations)
+{
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"http://h/x", NULL};
+
+  /* No config anywhere: fine. */
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
+  cr_assert_eq(plan.items[0].retries, 3);
+  cfg_plan_free(&plan);
+
+  /* $XDG_CONFIG_HOME/siphon/config.ini */
+  tcu_write("xdg/siphon/config.ini", "[settings]\nretries = 11\n");
+  setenv("XDG_CONFIG_HOME", "xdg", 1);
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
+  cr_assert_eq(plan.items[0].retries, 11);
+  cfg_plan_free(&plan);
+
+  /* empty XDG_CONFIG_HOME: ~/.config/siphon/config.ini */
+  tcu_write(".config/siphon/config.ini", "[settings]\nretries = 12\n");
+  setenv("XDG_CONFIG_HOME", "", 1);
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
+  cr_assert_eq(plan.items[0].retries, 12);
+  cfg_plan_free(&plan);
+
+  /* --no-config */
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_eq(plan.items[0].retries, 3);
+  cfg_plan_free(&plan);
+
+  /* --config FILE, and a missing one is an error */
+  tcu_write("mine.ini", "[settings]\nretries = 13\n");
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, "mine.ini", 0, err, in), 0, "%s", err);
+  cr_assert_eq(plan.items[0].retries, 13);
+  cfg_plan_free(&plan);
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, "absent.ini", 0, err, in), -1);
+  cr_assert_str_eq(err, "absent.ini: No such file or directory");
+}
+
+Test(cfg_plan, config_file_errors)
+{
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"http://h/x", NULL};
+  tcu_write("c1.ini", "[settings]\nretries = 1\n\n[ubuntu]\nurl = http://h/u\n");
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, "c1.ini", 0, err, in), -1);
+  cr_assert_str_eq(err, "c1.ini:4: a config file holds only [settings] and [profile.NAME], "
+                        "not a download like [ubuntu]");
+  tcu_write("c2.ini", "[settings]\ntimeuot = 1s\n");
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, "c2.ini", 0, err, in), -1);
+  cr_assert_str_eq(err, "c2.ini:2: unknown key 'timeuot' (did you mean 'timeout'?)");
+  tcu_write("c3.ini", "[profile.p]\nconnect_timeout = soon\n");
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, "c3.ini", 0, err, in), -1);
+  cr_assert_str_eq(err, "c3.ini:2: bad value 'soon' for connect_timeout: expected a duration "
+                        "like 30s, 5m or 0");
+  /* An empty config file is fine: it holds no downloads by design. */
+  tcu_write("c4.ini", "");
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, "c4.ini", 0, err, in), 0, "%s", err);
+  cfg_plan_free(&plan);
+  /* A default config that exists but is broken is an error too. */
+  tcu_write("siphon/config.ini", "[settings\n");
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), -1);
+  char want[256];
+  snprintf(want, sizeof want, "%s/siphon/config.ini:1: missing ']' in section header", tcu_dir);
+  cr_assert_str_eq(err, want);
+}
+
+Test(cfg_plan, list_profile_replaces_config_profile)
+{
+  tcu_write("siphon/config.ini", "[profile.p]\nretries = 1\ntimeout = 1m\n[profile.q]\nretries = 2\n");
+  tcu_write("l.ini",
+            "[profile.p]\nretries = 9\n"
+            "[a]\nurl = http://h/a\nprofile = p\n"
+            "[b]\nurl = http://h/b\nprofile = q\n");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"l.ini", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
+  cr_assert_eq(tcu_item(&plan, "a")->retries, 9);
+  cr_assert_eq(tcu_item(&plan, "a")->timeout_ms, 0, "replaced whole, not merged");
+  cr_assert_eq(tcu_item(&plan, "b")->retries, 2, "config profiles serve lists");
+  cfg_plan_free(&plan);
+
+  /* The config's profile, replaced by one list, may not be defined by another. */
+  tcu_write("m.ini", "[c]\nurl = http://h/c\n[profile.p]\nretries = 3\n");
+  const char *in2[] = {"l.ini", "m.ini", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in2), -1);
+  cr_assert_str_eq(err, "m.ini:3: profile 'p' is already defined at l.ini:1");
+}
+
+Test(cfg_plan, item_from_url_uses_config_and_command_line_only)
+{
+  tcu_write("siphon/config.ini", "[settings]\nretries = 7\nheader = X-C: 1\nper_host = 2\n");
+  tcu_write("l.ini", "[settings]\ntimeout = 1m\ndir = listdir\n[a]\nurl = http://h/a\n");
+  struct cfg_opts cli = {0};
+  cli_set(&cli, "stall_timeout", "9s");
+  cli_set(&cli, "dir", "out");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"l.ini", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, &cli, NULL, 0, err, in), 0, "%s", err);
+  struct cfg_item it;
+  cr_assert_eq(cfg_item_from_url(&plan, "https://h/path/new.iso?x=1", &it, err, sizeof err), 0);
+  cr_assert_str_eq(it.name, "new.iso");
+  cr_assert_str_eq(it.url, "https://h/path/new.iso?x=1");
+  cr_assert_str_eq(it.dir, "out");
+  cr_assert_null(it.output);
+  cr_assert_eq(it.retries, 7);
+  cr_assert_eq(it.stall_timeout_ms, 9000);
+  cr_assert_eq(it.timeout_ms, 0, "a list's [settings] do not apply");
+  cr_assert_eq(it.per_host, 2);
+  cr_assert_str_eq(tcu_header(&it.headers, "X-C"), "1");
+  cfg_item_free(&it);
+  cr_assert_eq(cfg_item_from_url(&plan, "file:///etc/passwd", &it, err, sizeof err), -1);
+  cr_assert_str_eq(err, "not an http(s) URL: file:///etc/passwd");
+  cfg_plan_free(&plan);
+  cfg_opts_free(&cli);
+}
+
+Test(cfg_plan, no_inputs_is_an_empty_plan)
+{
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_eq(plan.nitems, 0);
+  cr_assert_eq(plan.run.concurrency, 4);
+  cr_assert_str_eq(plan.run.dir, ".");
+  cfg_plan_free(&plan);
+}
+
+Test(cfg_plan, many_items)
+{
+  enum { N = 3000 };
+  char *text = malloc(N * 64), *p = text;
+  for (int i = 0; i < N; i++)
+    p += sprintf(p, "[item%d]\nurl = http://h/f%d\n", i, i);
+  tcu_write("big.ini", text);
+  free(text);
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"big.ini", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_eq(plan.nitems, N);
+  cr_assert_str_eq(plan.items[N - 1].name, "item2999");
+  cr_assert_eq(plan.items[N - 1].line, 2 * N - 1);
+  cfg_plan_free(&plan);
+}
+
+/* Every shipped example loads (loading makes no request). */
+Test(cfg_examples, every_example_loads)
+{
+  glob_t g;
+  cr_assert_eq(glob("examples/*.ini", 0, NULL, &g), 0,
+               "no examples/*.ini: run the unit tests from the top of the repo");
+  cr_assert_geq(g.gl_pathc, 4);
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    struct cfg_plan plan;
+    char err[CFG_ERR_MAX];
+    char *in[] = {g.gl_pathv[i]};
+    cr_assert_eq(cfg_plan_load(&plan, NULL, NULL, 1, in, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_gt(plan.nitems, 0, "%s", g.gl_pathv[i]);
+    cfg_plan_free(&plan);
+  }
+  globfree(&g);
+}
