@@ -193,6 +193,7 @@ void xfer_resume(struct xfer *x);
 void xfer_cancel(struct xfer *x);
 void xfer_retry_cmd(struct xfer *x);
 void xfer_stop(struct xfer *x);
+void xfer_free(struct xfer *x);
 void xfer_write_done(struct xfer *x);
 int64_t xfer_speed(const struct xfer *x);
 int xfer_retry_in_ms(const struct xfer *x, uint64_t now);

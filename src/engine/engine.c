@@ -439,14 +439,8 @@ void engine_free(struct engine *e)
     uv_run(&e->loop, UV_RUN_DEFAULT);
     uv_loop_close(&e->loop);
   }
-  for (size_t i = 0; i < e->nitems; i++) {
-    struct xfer *x = e->items[i];
-    if (x->owns_spec) {
-      cfg_item_free(x->spec);
-      free(x->spec);
-    }
-    free(x);
-  }
+  for (size_t i = 0; i < e->nitems; i++)
+    xfer_free(e->items[i]);
   for (size_t i = 0; i < e->nhosts; i++)
     free(e->hosts[i]);
   free(e->hosts);

@@ -1133,6 +1133,17 @@ void xfer_retry_cmd(struct xfer *x)
   sched_pump(x->eng);
 }
 
+/* After shutdown (engine_free): whatever the item still holds. */
+void xfer_free(struct xfer *x)
+{
+  run_free(x);
+  if (x->owns_spec) {
+    cfg_item_free(x->spec);
+    free(x->spec);
+  }
+  free(x);
+}
+
 /* Shutdown: detach, write what is buffered, close, keep the .part and its
  * sidecar for the next run. No final event. */
 void xfer_stop(struct xfer *x)
