@@ -12,8 +12,8 @@
 
 static int k_down(struct ui *u) { return listview_move(u, 1); }
 static int k_up(struct ui *u) { return listview_move(u, -1); }
-static int k_pgdn(struct ui *u) { return listview_move(u, listview_page(u)); }
-static int k_pgup(struct ui *u) { return listview_move(u, -(long)listview_page(u)); }
+static int k_pgdn(struct ui *u) { return listview_scroll_page(u, 1); }
+static int k_pgup(struct ui *u) { return listview_scroll_page(u, -1); }
 static int k_home(struct ui *u) { return listview_move(u, -(long)u->nitems); }
 static int k_end(struct ui *u) { return listview_move(u, (long)u->nitems); }
 

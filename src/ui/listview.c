@@ -33,6 +33,20 @@ int listview_page(const struct ui *u)
   return u->list_rows > 1 ? u->list_rows - 1 : 1;
 }
 
+int listview_scroll_page(struct ui *u, int dir)
+{
+  long page = listview_page(u);
+  long top = (long)u->top + dir * page;
+  long maxtop = (long)u->nitems - (long)(u->list_rows > 0 ? u->list_rows : 1);
+  if (top > maxtop)
+    top = maxtop;
+  if (top < 0)
+    top = 0;
+  /* The view moves a page and the selection moves with it. */
+  u->top = (size_t)top;
+  return listview_move(u, dir * page) | UI_REDRAW;
+}
+
 int listview_move(struct ui *u, long delta)
 {
   if (u->nitems == 0)

@@ -90,6 +90,8 @@ void listview_draw(struct ui *u, int y, int height, int width);
 /* Move the selection by delta rows (clamped); to the ends with +-huge. */
 int listview_move(struct ui *u, long delta);
 int listview_page(const struct ui *u);
+/* PgUp/PgDn: the view and the selection move a page (dir -1 or +1). */
+int listview_scroll_page(struct ui *u, int dir);
 
 /* detail.c */
 int detail_height(const struct ui *u, int screen_rows);

@@ -142,6 +142,8 @@ def screen(tmp_path):
     screens = []
 
     def start(args, width=120, height=40, env=None, cwd=None):
+        if cwd:
+            Path(cwd).mkdir(parents=True, exist_ok=True)
         s = Screen(args, cwd or tmp_path, width, height, env)
         screens.append(s)
         return s

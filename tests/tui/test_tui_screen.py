@@ -262,3 +262,46 @@ def test_ctrl_c_restores_terminal_and_exits_130(server, screen, tmp_path):
     assert "icanon" in modes and "echo" in modes
     assert s.pane_flag("#{alternate_on}") == "0"
     assert (tmp_path / "intr.bin.part").exists()
+
+
+def test_ten_thousand_items_scroll(server, screen, tmp_path):
+    first = slow(server, "n00000.bin", 2_000_000, 100_000)
+    urls = [first] + [server.url("/f/n%05d.bin" % i, size=1000) for i in range(1, 10_000)]
+    (tmp_path / "many.txt").write_text("\n".join(urls) + "\n")
+    s = screen(["-j", "1", "many.txt"], width=100, height=30)
+    s.wait_row("n00000.bin", lambda r: "running" in r, timeout=30)
+    s.wait(lambda t: "of 10000" in t, what="10000 items in the header")
+    s.keys("End")
+    s.wait_row("n09999.bin", lambda r: "queued" in r)
+    assert s.row("n00000.bin") is None, "the list did not scroll"
+    s.keys("PPage")
+    s.wait(lambda t: s.row("n09999.bin", t) is None, what="a page up")
+    s.keys("Home")
+    s.wait_row("n00000.bin", lambda r: "running" in r)
+    s.keys("j", "j", "j")
+    s.keys("Enter")
+    s.wait_text("n00003.bin?size=1000")
+
+
+def test_bad_theme_is_a_file_line_error(server, screen, tmp_path):
+    (tmp_path / "ugly.ini").write_text("[theme]\nrunning = cyan\npaused = mauve\n")
+    s = screen(["--theme", str(tmp_path / "ugly.ini"), server.url("/f/t.bin", size=10)])
+    assert s.wait_exit() == 2
+    s.wait_text("ugly.ini:3: unknown colour 'mauve'")
+
+
+def test_no_color_draws_without_colours(server, screen, tmp_path):
+    s = screen([slow(server, "mono.bin", 1_000_000, 200_000)], env={"NO_COLOR": "1"})
+    s.wait_row("mono.bin", lambda r: "running" in r)
+    styled = s.tmux("capture-pane", "-p", "-e")
+    assert "\x1b[7m" in styled or ";7m" in styled, "mono still marks the header (reverse)"
+    # No SGR foreground/background colour (30-37, 40-47, 38;5, 48;5, 90-107).
+    for seq in styled.split("\x1b[")[1:]:
+        codes = [c for c in seq.split("m", 1)[0].split(";") if c.isdigit()]
+        bad = [c for c in codes if int(c) in (38, 48) or 30 <= int(c) <= 37
+               or 40 <= int(c) <= 47 or 90 <= int(c) <= 107]
+        assert not bad, "a colour under NO_COLOR: %r" % seq[:20]
+    # The same screen with colours does use them (so the check above can fail).
+    c = screen([slow(server, "colour.bin", 1_000_000, 200_000)], cwd=tmp_path / "c")
+    c.wait_row("colour.bin", lambda r: "running" in r)
+    assert any(("3%d" % i) in c.tmux("capture-pane", "-p", "-e") for i in range(8))
