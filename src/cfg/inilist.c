@@ -142,6 +142,8 @@ static int inilist_section(struct inilist *il, const char *name)
   }
 
   struct inilist_sect s = {.line = il->line};
+  char pcut[80];
+  opts_shorten(pcut, sizeof pcut, name + (strncmp(name, "profile.", 8) == 0 ? 8 : 0));
   if (strcmp(name, "settings") == 0) {
     s.kind = SECT_SETTINGS;
   } else if (strncmp(name, "profile.", 8) == 0 && name[8]) {
@@ -155,10 +157,10 @@ static int inilist_section(struct inilist *il, const char *name)
       p->line = il->line;
       p->from_config = 0;
     } else if (p && strcmp(p->file, il->path) == 0) {
-      inilist_fail(il, "profile '%s' is defined twice (first at line %d)", pname, p->line);
+      inilist_fail(il, "profile '%s' is defined twice (first at line %d)", pcut, p->line);
       return -1;
     } else if (p) {
-      inilist_fail(il, "profile '%s' is already defined at %s:%d", pname, load_where(p->file),
+      inilist_fail(il, "profile '%s' is already defined at %s:%d", pcut, load_where(p->file),
                    p->line);
       return -1;
     } else {

@@ -164,7 +164,12 @@ void load_err(char *err, size_t errlen, const char *file, int line, const char *
     n = line > 0 ? snprintf(err, errlen, "%s:%d: ", load_where(file), line)
                  : snprintf(err, errlen, "%s: ", load_where(file));
   if (n < 0 || (size_t)n >= errlen)
-    return;
+    n = (int)errlen - 1;
+  /* The message goes to a terminal: a control character in a file name
+     must not become an escape sequence (what follows is already clean). */
+  for (int i = 0; i < n; i++)
+    if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+      err[i] = '?';
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err + n, errlen - (size_t)n, fmt, ap);

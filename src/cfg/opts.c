@@ -121,16 +121,18 @@ int cfg_key_lookup(const char *name)
 void opts_shorten(char *dst, size_t n, const char *value)
 {
   enum { SHOW = 60 };
-  size_t len = strlen(value);
-  if (len <= SHOW) {
-    snprintf(dst, n, "%s", value);
-    return;
+  size_t len = strlen(value), cut = len;
+  if (len > SHOW) {
+    /* Cut on a UTF-8 character boundary so the message stays valid text. */
+    cut = SHOW;
+    while (cut > 0 && ((unsigned char)value[cut] & 0xc0) == 0x80)
+      cut--;
   }
-  /* Cut on a UTF-8 character boundary so the message stays valid text. */
-  size_t cut = SHOW;
-  while (cut > 0 && ((unsigned char)value[cut] & 0xc0) == 0x80)
-    cut--;
-  snprintf(dst, n, "%.*s...", (int)cut, value);
+  snprintf(dst, n, "%.*s%s", (int)cut, value, cut < len ? "..." : "");
+  /* Messages go to a terminal: no escape sequences from a list file. */
+  for (char *p = dst; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      *p = '?';
 }
 
 /* Edit distance with adjacent transpositions (optimal string alignment),

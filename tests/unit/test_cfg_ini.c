@@ -272,8 +272,10 @@ Test(cfg_ini, nul_byte)
 
 Test(cfg_ini, unreadable_file)
 {
-  if (geteuid() == 0)
+  if (geteuid() == 0) {
+    tcu_teardown(); /* a skipped test does not reach .fini */
     cr_skip_test("root reads any file");
+  }
   tcu_write("secret.ini", "[a]\nurl = http://h/x\n");
   chmod("secret.ini", 0);
   struct cfg_plan plan;

@@ -1,0 +1,44 @@
+/* fuzz_urllist.c - libFuzzer target: the input as a URL list file (which
+ * list-kind detection may still call INI), and its first line as a URL
+ * given on the command line. */
+#include "fuzz_common.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+  (void)argc;
+  (void)argv;
+  fuzz_init();
+  return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  fuzz_write("urls.txt", data, size);
+
+  char *list[] = {"urls.txt"};
+  err[0] = '\0';
+  int rc = cfg_plan_load(&plan, NULL, NULL, 1, list, 1, err, sizeof err);
+  fuzz_check(rc, &plan, err);
+  cfg_plan_free(&plan);
+
+  /* The first line, as an argv URL (argv strings hold no NUL). */
+  size_t n = 0;
+  while (n < size && data[n] != '\n' && data[n] != '\0')
+    n++;
+  char *arg = malloc(n + 1);
+  memcpy(arg, data, n);
+  arg[n] = '\0';
+  if (strncmp(arg, "http", 4) == 0) {
+    char *argv[] = {arg};
+    err[0] = '\0';
+    rc = cfg_plan_load(&plan, NULL, NULL, 1, argv, 1, err, sizeof err);
+    fuzz_check(rc, &plan, err);
+    if ((rc == 0) != (cfg_url_ok(arg) != 0))
+      abort(); /* an argv URL loads exactly when it is a valid URL */
+    cfg_plan_free(&plan);
+  }
+  free(arg);
+  return 0;
+}
