@@ -1,6 +1,7 @@
 """The interactive screen, driven in tmux against the local test server
 (SPEC.md "The interactive screen"; issue 4's list of tests)."""
 
+import os
 import time
 
 from conftest import (SLOW, concurrency, pool_figures, row_bytes, verify_file)
@@ -305,3 +306,27 @@ def test_no_color_draws_without_colours(server, screen, tmp_path):
     c = screen([slow(server, "colour.bin", 1_000_000, 200_000)], cwd=tmp_path / "c")
     c.wait_row("colour.bin", lambda r: "running" in r)
     assert any(("3%d" % i) in c.tmux("capture-pane", "-p", "-e") for i in range(8))
+
+
+def _siphon_pid(s):
+    shell = int(s.pane_flag("#{pane_pid}"))
+    with open("/proc/%d/task/%d/children" % (shell, shell)) as f:
+        kids = [int(k) for k in f.read().split()]
+    assert len(kids) == 1, "expected siphon as the shell's only child: %r" % kids
+    return kids[0]
+
+
+def _cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_idle_screen_uses_no_cpu(server, screen):
+    s = _static_screen(server, screen)
+    pid = _siphon_pid(s)
+    time.sleep(0.5)
+    t0 = _cpu_seconds(pid)
+    time.sleep(3.0)
+    used = _cpu_seconds(pid) - t0
+    assert used < 0.15 * SLOW, "%.2f s of CPU in 3 s with nothing happening" % used
