@@ -270,6 +270,16 @@ Test(cfg_ini, nul_byte)
   cr_assert_str_eq(err, "nul.ini:3: a NUL byte: not a text file");
 }
 
+/* A read that fails after the open (root can still hit this one). */
+Test(cfg_ini, read_error_gives_errno_text)
+{
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"/proc/self/mem", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), -1);
+  cr_assert_str_eq(err, "/proc/self/mem: Input/output error");
+}
+
 Test(cfg_ini, unreadable_file)
 {
   if (geteuid() == 0) {
