@@ -55,6 +55,13 @@ int main(int argc, char **argv)
     args_free(&args);
     return 2;
   }
+  struct ui_options uo = {.theme = plan.run.theme, .argv0 = argv[0]};
+  if (!headless && ui_theme_check(&uo, err, sizeof err) != 0) {
+    fprintf(stderr, "siphon: %s\n", err);
+    cfg_plan_free(&plan);
+    args_free(&args);
+    return 2;
+  }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     fprintf(stderr, "siphon: cannot initialise libcurl\n");
     rc = 1;
@@ -79,7 +86,6 @@ int main(int argc, char **argv)
   if (headless) {
     rc = headless_run(mb, args.json);
   } else {
-    struct ui_options uo = {.theme = plan.run.theme, .argv0 = argv[0]};
     rc = ui_run(mb, &uo);
   }
 out:

@@ -2,6 +2,8 @@
 #ifndef SIPHON_UI_H
 #define SIPHON_UI_H
 
+#include <stddef.h>
+
 #include "siphon/mbox.h"
 
 struct ui_options {
@@ -13,5 +15,10 @@ struct ui_options {
  * sends MSG_CMD_QUIT itself and waits for MSG_EV_STOPPED).  Returns the
  * exit status of SPEC.md: 0, 1, or 130. */
 int ui_run(struct mbox *mb, const struct ui_options *opts);
+
+/* Load the theme the screen would use, without opening the screen, so a bad
+ * theme is a usage error before any transfer starts.  0, or -1 with err =
+ * "FILE:LINE: what is wrong". */
+int ui_theme_check(const struct ui_options *opts, char *err, size_t errlen);
 
 #endif

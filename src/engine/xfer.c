@@ -146,14 +146,6 @@ static void detach(struct xfer *x)
   struct xrun *r = x->run;
   if (x->phase != PH_ATTACHED || !r || !r->easy)
     return;
-  long connects = 0;
-  if (curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
-      r->headers_seen) {
-    if (connects > 0)
-      x->host->fresh++;
-    else
-      x->host->reused++;
-  }
   glue_detach(x->eng, r->easy);
   curl_easy_cleanup(r->easy);
   r->easy = NULL;
@@ -658,6 +650,13 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
     if (r->http >= 300 && r->http < 400 && xe->location)
       return len; /* curl follows it */
     r->headers_seen = 1;
+    long connects = 0; /* 0: this attempt reused a pooled connection */
+    if (curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
+      if (connects > 0)
+        x->host->fresh++;
+      else
+        x->host->reused++;
+    }
     return on_final_headers(x) == 0 ? len : 0;
   }
   if (header_is(buf, len, "ETag", &v, &vlen)) {
@@ -704,6 +703,8 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *userp)
   size_t len = size * n;
   if (!r->body_ok)
     return len; /* an error page: drain it so the connection can be reused */
+  if (len > r->cap)
+    return 0; /* libcurl hands at most CURL_MAX_WRITE_SIZE (16K) <= cap */
   if (r->fill_len + len >= r->cap && r->inflight) {
     r->write_paused = 1;
     return CURL_WRITEFUNC_PAUSE;

@@ -565,6 +565,14 @@ static int handle_signals(struct ui *u, int *force)
   return mask;
 }
 
+int ui_theme_check(const struct ui_options *opts, char *err, size_t errlen)
+{
+  struct theme th;
+  return theme_load(&th, opts ? opts->theme : NULL, opts ? opts->argv0 : NULL, err, errlen) < 0
+             ? -1
+             : 0;
+}
+
 int ui_run(struct mbox *mb, const struct ui_options *opts)
 {
   struct theme th;
