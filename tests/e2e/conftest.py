@@ -113,6 +113,32 @@ class TestServer:
         """Recorded requests whose path starts with prefix, in order."""
         return [r for r in self.stats()["requests"] if r["path"].startswith(prefix)]
 
+    def max_overlap(self, slack=0.03, host=None):
+        """The most connections open at once, from the records: each open from
+        its first request until its close was seen, less `slack` seconds.
+        The server notices a client's close a few ms late (thread
+        scheduling), so a client that closes one connection and at once
+        opens another can look like one too many in max_open; a client that
+        really exceeds a limit holds the extra connection far longer."""
+        st = self.stats()
+        marks = []
+        for c in st["connections"]:
+            if c["first_request"] is None:
+                continue
+            if host is not None:
+                reqs = [r for r in st["requests"] if r["conn"] == c["id"]]
+                if not reqs or not (reqs[0]["host"] or "").startswith(host + ":"):
+                    continue
+            end = c["closed"] - slack if c["closed"] is not None else float("inf")
+            if end > c["first_request"]:
+                marks.append((c["first_request"], 1))
+                marks.append((end, -1))
+        best = cur = 0
+        for _, d in sorted(marks, key=lambda m: (m[0], m[1])):
+            cur += d
+            best = max(best, cur)
+        return best
+
     def wait_open(self, n=0, timeout=5.0):
         """Wait until at most n connections are open (bounded); the last stats."""
         deadline = time.time() + timeout

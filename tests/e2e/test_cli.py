@@ -126,3 +126,13 @@ def test_json_off_prints_no_events(server, siphon, tmp_path):
     assert res.code == 0, res
     assert res.stdout.strip() == ""
     server.verify(tmp_path / "quiet.bin", 10)
+
+
+def test_log_masks_secrets(server, siphon, tmp_path):
+    res = siphon(["--log", "req.log", "--header", "Authorization: Bearer SECRET123",
+                  "--header", "Cookie: sid=SECRET456",
+                  server.url("/f/logged.bin", size=100)])
+    assert res.code == 0, res
+    text = (tmp_path / "req.log").read_text(errors="replace")
+    assert "/f/logged.bin" in text, "the log has a line for the request"
+    assert "SECRET123" not in text and "SECRET456" not in text, text

@@ -103,10 +103,11 @@ def test_per_host_limit_and_reuse(server, siphon, tmp_path):
     for i in range(100):
         assert res.final(i + 1)["event"] == "done"
         server.verify(tmp_path / ("s%03d.bin" % i), 3000, seed=i)
-    st = server.stats()
-    print("connections opened %d, most open at once %d"
-          % (st["connections_opened"], st["max_open"]))
-    assert st["max_open"] <= 4, "server saw %d connections at once" % st["max_open"]
+    st = server.wait_open(0)
+    most = server.max_overlap()
+    print("connections opened %d, most open at once %d (raw max_open %d)"
+          % (st["connections_opened"], most, st["max_open"]))
+    assert most <= 4, "server saw %d connections at once" % most
     assert st["connections_opened"] <= 16, \
         "%d connections for 100 files: not reused" % st["connections_opened"]
     assert len(server.requests("/f/s")) == 100
@@ -460,3 +461,54 @@ def test_event_fields_and_summary(server, siphon, tmp_path):
         (2, 1, 0, 0, 1)
     assert 1234 + 4321 <= s["bytes"] <= 1234 + 4321 + 4096
     assert isinstance(s["seconds"], (int, float))
+
+
+# -- pool settings ----------------------------------------------------------------
+
+def test_max_connections_across_hosts(server, siphon, tmp_path):
+    urls = []
+    for i in range(24):
+        host = "127.0.0.1" if i % 2 else "localhost"
+        urls.append(server.url("/f/mc%02d.bin" % i, host=host, size=200000, seed=i,
+                               rate=1000000))
+    res = siphon(["-j", "8", "--per-host", "4", "--max-connections", "3"] + urls, timeout=60)
+    assert res.code == 0, res
+    for i in range(24):
+        server.verify(tmp_path / ("mc%02d.bin" % i), 200000, seed=i)
+    st = server.wait_open(0)
+    most = server.max_overlap()
+    print("max open %d (raw %d), opened %d" % (most, st["max_open"], st["connections_opened"]))
+    assert most <= 3, "%d connections at once with --max-connections 3" % most
+    assert server.max_overlap(host="localhost") <= 3
+
+
+def test_conn_idle_closes_idle_connection(server, siphon, tmp_path):
+    # the quick item's connection goes idle; the slow one (other host) keeps
+    # siphon running well past conn_idle
+    urls = [server.url("/f/idle-quick.bin", size=1000),
+            server.url("/f/idle-slow.bin", host="localhost", size=400000, rate=100000)]
+    res = siphon(["--conn-idle", "1s"] + urls, timeout=30)
+    assert res.code == 0, res
+    server.wait_open(0)
+    quick = server.requests("/f/idle-quick.bin")[0]
+    slow = server.requests("/f/idle-slow.bin")[0]
+    conns = {c["id"]: c for c in server.stats()["connections"]}
+    c = conns[quick["conn"]]
+    assert c["closed"] is not None
+    assert c["closed"] < slow["t_last_write"] - 0.5, "idle connection kept until the end"
+    idle = c["closed"] - quick["t_last_write"]
+    assert 0.9 <= idle <= 2.5, "closed %.2fs after going idle (conn_idle 1s)" % idle
+
+
+@pytest.mark.parametrize("lifetime,most", [("1s", None), ("10m", 1)])
+def test_conn_lifetime(server, siphon, tmp_path, lifetime, most):
+    # 10 items of ~0.35 s one after another: ~3.5 s on one keep-alive
+    # connection unless its lifetime ends it (libcurl counts whole seconds)
+    urls = [server.url("/f/lt%d.bin" % i, size=40000, seed=i, rate=100000) for i in range(10)]
+    res = siphon(["-j", "1", "--conn-lifetime", lifetime] + urls, timeout=30)
+    assert res.code == 0, res
+    opened = server.stats()["connections_opened"]
+    if most is None:
+        assert opened >= 2, "a connection older than conn_lifetime was reused"
+    else:
+        assert opened <= most, "%d connections; keep-alive not reused" % opened

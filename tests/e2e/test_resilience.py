@@ -244,3 +244,68 @@ def test_read_only_dir_mid_run(server, siphon_proc, shared_dir):
         assert fin.get("message"), "the failure says why"
     assert not (out / "ro1.bin").exists() and not (out / "ro2.bin").exists()
     res.summary()
+
+
+def test_stall_keeps_part_and_rerun_resumes(server, siphon, tmp_path):
+    size = MiB
+    url = server.url("/f/stp.bin", size=size, seed=19, stall_after=300000, fail_first=1)
+    res = siphon(["--retries", "0", "--stall-timeout", "500ms", "--buffer-size", "16K", url],
+                 timeout=30)
+    assert res.code == 1, res
+    assert res.final(1)["reason"] == "stall"
+    part = tmp_path / "stp.bin.part"
+    assert part.exists(), "a timed-out item keeps its .part"
+    data = part.read_bytes()
+    assert 0 < len(data) <= 300000
+    assert data == server.expected_bytes(len(data), seed=19)
+    res = siphon(["--buffer-size", "16K", url], timeout=30)
+    assert res.code == 0, res
+    server.verify(tmp_path / "stp.bin", size, seed=19)
+    k = range_start(server.requests("/f/stp.bin")[-1])
+    assert k == len(data), (k, len(data))
+
+
+@pytest.mark.parametrize("code,retried", [(408, True), (500, True), (502, True),
+                                          (403, False), (410, False)])
+def test_which_statuses_are_retried(server, siphon, tmp_path, code, retried):
+    url = server.url("/f/st%d.bin" % code, size=1000, status=code, fail_first=1,
+                     retry_after=0 if retried else 1)
+    res = siphon(["--retries", "1", url], timeout=30)
+    if retried:
+        assert res.code == 0, res
+        r = retries(res, 1)
+        assert len(r) == 1 and r[0]["reason"] == "http_%d" % code, r
+    else:
+        assert res.code == 1, res
+        assert retries(res, 1) == []
+        assert res.final(1)["reason"] == "http_%d" % code
+        assert len(server.requests("/f/st%d.bin" % code)) == 1
+
+
+def test_refused_is_retried_then_network(siphon, tmp_path, closed_port):
+    res = siphon(["--retries", "1", "http://127.0.0.1:%d/f/x.bin" % closed_port], timeout=30)
+    assert res.code == 1, res
+    assert len(retries(res, 1)) == 1
+    fin = res.final(1)
+    assert fin["event"] == "failed" and fin["reason"] == "network", fin
+
+
+def test_connect_timeout_is_retried_with_reason_connect(blackhole, siphon, tmp_path):
+    res = siphon(["--retries", "1", "--connect-timeout", "500ms",
+                  "http://127.0.0.1:%d/f/bh.bin" % blackhole], timeout=30)
+    assert res.code == 1, res
+    r = retries(res, 1)
+    assert len(r) == 1 and r[0]["reason"] == "connect", r
+    fin = res.final(1)
+    assert fin["event"] == "timed_out" and fin["reason"] == "connect", fin
+
+
+def test_whole_item_timeout_counts_retry_waits(server, siphon, tmp_path):
+    url = server.url("/f/wt.bin", size=1000, status=503, retry_after=3)
+    t = time.time()
+    res = siphon(["--retries", "5", "--timeout", "2s", url], timeout=30)
+    took = time.time() - t
+    assert res.code == 1, res
+    fin = res.final(1)
+    assert fin["event"] == "timed_out" and fin["reason"] == "total", fin
+    assert took < 3.5, "the wait between attempts did not count (%.1fs)" % took

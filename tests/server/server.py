@@ -100,8 +100,8 @@ class Stats:
             self.conn_seq += 1
             self.pending_now += 1
             return {"id": self.conn_seq, "peer": "%s:%d" % peer[:2],
-                    "state": "pending", "opened": time.time(), "closed": None,
-                    "requests": 0}
+                    "state": "pending", "opened": time.time(), "first_request": None,
+                    "closed": None, "requests": 0}
 
     def conn_request(self, rec, control):
         """The connection sent a request: decide what it counts as."""
@@ -113,6 +113,7 @@ class Stats:
                 rec["state"] = "control"
                 return
             rec["state"] = "open"
+            rec["first_request"] = time.time()
             self.opened += 1
             self.open_now += 1
             self.max_open = max(self.max_open, self.open_now)
@@ -431,6 +432,12 @@ class Handler(BaseHTTPRequestHandler):
         if rate:
             step = max(1, min(CHUNK, int(rate / 20)))
         while sent < todo and not STOP.is_set():
+            if rate:
+                # wait until this chunk is due, never after the last one, so
+                # the thread is back reading (and sees a close) at once
+                ahead = t0 + sent / rate - time.time()
+                if ahead > 0:
+                    time.sleep(ahead)
             n = min(step, todo - sent)
             off = pos % PERIOD
             data = p[off:off + n]
@@ -442,10 +449,6 @@ class Handler(BaseHTTPRequestHandler):
                 self.body_out(data)
             pos += n
             sent += n
-            if rate:
-                ahead = t0 + sent / rate - time.time()
-                if ahead > 0:
-                    time.sleep(ahead)
 
     def redirect(self, location, q):
         code = int(q.get("redirect_code", "302"))
