@@ -66,11 +66,19 @@ void load_err(char *err, size_t errlen, const char *file, int line, const char *
  * bytes.  0 and *buf (NUL-terminated, malloc'd), or -1 with err set. */
 int load_read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen);
 
-/* inilist.c: an INI list (is_config = 0) or the config file (1). */
-int inilist_load(struct load *ld, const char *path, int is_config, char *err, size_t errlen);
+/* 1 if text (a whole file) is an INI list by its content: its first line
+ * that is neither blank nor a comment starts with '['. */
+int load_looks_ini(const char *text);
 
-/* urllist.c: one URL per line. */
+/* inilist.c: an INI list (is_config = 0) or the config file (1); _parse
+ * takes a file already read by load_read_file (and frees it). */
+int inilist_load(struct load *ld, const char *path, int is_config, char *err, size_t errlen);
+int inilist_parse(struct load *ld, const char *path, int is_config, char *buf, size_t len,
+                  char *err, size_t errlen);
+
+/* urllist.c: one URL per line; _parse as above. */
 int urllist_load(struct load *ld, const char *path, char *err, size_t errlen);
+int urllist_parse(struct load *ld, const char *path, char *buf, char *err, size_t errlen);
 /* One URL from argv (or a URL list): validated, named from the URL. */
 int urllist_add_url(struct load *ld, const char *url, const char *file, int line, char *err,
                     size_t errlen);

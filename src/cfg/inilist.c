@@ -332,7 +332,12 @@ static int inilist_handler(void *user, const char *section, const char *name,
     inilist_fail(il, "key '%s' before any [section]", key);
     return 0;
   }
-  const struct inilist_sect *s = &il->sects[strtoul(section, NULL, 10)];
+  unsigned long si = strtoul(section, NULL, 10);
+  if (si >= il->nsects) { /* cannot happen: every section line is ours */
+    inilist_fail(il, "internal error: unknown section");
+    return 0;
+  }
+  const struct inilist_sect *s = &il->sects[si];
   struct cfg_opts *o;
   enum cfg_scope scope;
   if (s->kind == SECT_ITEM) {
@@ -363,10 +368,18 @@ static int inilist_handler(void *user, const char *section, const char *name,
 
 int inilist_load(struct load *ld, const char *path, int is_config, char *err, size_t errlen)
 {
-  struct inilist il = {.ld = ld, .path = path, .is_config = is_config, .list = -1,
-                       .err = err, .errlen = errlen};
-  if (load_read_file(path, &il.buf, &il.len, err, errlen) < 0)
+  char *buf;
+  size_t len;
+  if (load_read_file(path, &buf, &len, err, errlen) < 0)
     return -1;
+  return inilist_parse(ld, path, is_config, buf, len, err, errlen);
+}
+
+int inilist_parse(struct load *ld, const char *path, int is_config, char *buf, size_t len,
+                  char *err, size_t errlen)
+{
+  struct inilist il = {.ld = ld, .path = path, .is_config = is_config, .list = -1,
+                       .buf = buf, .len = len, .err = err, .errlen = errlen};
   if (strncmp(il.buf, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte order mark */
     il.pos = 3;
   size_t before = ld->nitems;

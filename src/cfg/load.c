@@ -283,3 +283,17 @@ out:
     close(fd);
   return rc;
 }
+
+int load_looks_ini(const char *text)
+{
+  const char *p = text;
+  if (strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+    p += 3;
+  for (;;) {
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+      p++;
+    if (*p != '#' && *p != ';')
+      return *p == '[';
+    p += strcspn(p, "\n");
+  }
+}

@@ -43,37 +43,6 @@ static int plan_is_url(const char *s)
   return strncmp(s, "://", 3) == 0;
 }
 
-/* SPEC.md: INI when the name ends in .ini or the first line that is
- * neither blank nor a comment starts with '['.  A file that cannot be
- * read here is not INI; the URL-list loader then reports why. */
-static int plan_is_ini(const char *path)
-{
-  size_t n = strlen(path);
-  if (n >= 4 && strcasecmp(path + n - 4, ".ini") == 0)
-    return 1;
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return 0;
-  char *line = NULL;
-  size_t cap = 0;
-  int ini = 0, first = 1;
-  while (getline(&line, &cap, f) >= 0) {
-    char *p = line;
-    if (first && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
-      p += 3;
-    first = 0;
-    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-      p++;
-    if (!*p || *p == '#' || *p == ';')
-      continue;
-    ini = *p == '[';
-    break;
-  }
-  free(line);
-  fclose(f);
-  return ini;
-}
-
 /* The config file if there is one: a missing default is fine, a missing
  * --config FILE is not. */
 static int plan_load_config(struct load *ld, const char *config_path, char *err, size_t errlen)
@@ -89,15 +58,25 @@ static int plan_load_config(struct load *ld, const char *config_path, char *err,
   return rc;
 }
 
+/* SPEC.md: INI when the name ends in .ini or the first line that is
+ * neither blank nor a comment starts with '['.  The file is read once and
+ * the kind decided from that text, so a pipe (siphon <(...)) works too. */
 static int plan_load_input(struct load *ld, const char *in, char *err, size_t errlen)
 {
   if (strcmp(in, "-") == 0)
     return urllist_load(ld, in, err, errlen);
   if (plan_is_url(in))
     return urllist_add_url(ld, in, "", 0, err, errlen);
-  if (plan_is_ini(in))
+  size_t n = strlen(in);
+  if (n >= 4 && strcasecmp(in + n - 4, ".ini") == 0)
     return inilist_load(ld, in, 0, err, errlen);
-  return urllist_load(ld, in, err, errlen);
+  char *buf;
+  size_t len;
+  if (load_read_file(in, &buf, &len, err, errlen) < 0)
+    return -1;
+  if (load_looks_ini(buf))
+    return inilist_parse(ld, in, 0, buf, len, err, errlen);
+  return urllist_parse(ld, in, buf, err, errlen);
 }
 
 /* base joined with a safe relative sub-dir, as it opens from the cwd. */

@@ -51,6 +51,11 @@ int urllist_load(struct load *ld, const char *path, char *err, size_t errlen)
   size_t len;
   if (load_read_file(path, &buf, &len, err, errlen) < 0)
     return -1;
+  return urllist_parse(ld, path, buf, err, errlen);
+}
+
+int urllist_parse(struct load *ld, const char *path, char *buf, char *err, size_t errlen)
+{
   int rc = -1, line = 0;
   size_t before = ld->nitems;
   char *p = buf;

@@ -437,3 +437,28 @@ Test(cfg_examples, every_example_loads)
   }
   globfree(&g);
 }
+
+/* A list from a pipe (siphon <(...)) is read once: deciding its kind must
+ * not eat its first lines. */
+Test(cfg_plan, list_from_a_pipe)
+{
+  const char *texts[] = {"# urls\nhttp://h/one\nhttp://h/two\n",
+                         "; ini\n[one]\nurl = http://h/1\n[two]\nurl = http://h/2\n"};
+  for (size_t i = 0; i < 2; i++) {
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    cr_assert_eq(write(fds[1], texts[i], strlen(texts[i])), (ssize_t)strlen(texts[i]));
+    close(fds[1]);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fds[0]);
+    struct cfg_plan plan;
+    char err[CFG_ERR_MAX];
+    const char *in[] = {path, NULL};
+    cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+    cr_assert_eq(plan.nitems, 2);
+    cr_assert_str_eq(plan.items[0].name, "one");
+    cr_assert_str_eq(plan.items[1].name, "two");
+    cfg_plan_free(&plan);
+    close(fds[0]);
+  }
+}
