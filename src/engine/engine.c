@@ -384,6 +384,11 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   /* curl keeps a connection while idle <= MAXAGE_CONN whole seconds, so
      one second less closes it within a second of conn_idle passing */
   e->maxage_s = plan->run.conn_idle_ms > 1000 ? (plan->run.conn_idle_ms + 999) / 1000 - 1 : 0;
+  /* the same for the lifetime, where 0 means "no limit" to curl: 1 s is
+     the shortest it can say (a connection is retired once 2 s old) */
+  e->maxlife_s = plan->run.conn_lifetime_ms <= 0      ? 0
+                 : plan->run.conn_lifetime_ms <= 2000 ? 1
+                                                      : (plan->run.conn_lifetime_ms + 999) / 1000 - 1;
   if (uv_loop_init(&e->loop) != 0 || uv_async_init(&e->loop, &e->wake, on_wake) != 0) {
     snprintf(err, errlen, "cannot start the event loop");
     free(e);

@@ -196,7 +196,9 @@ void glue_prune_idle(struct engine *e)
     curl_easy_setopt(e->pruner, CURLOPT_URL, "http://siphon-pool-sweep.invalid/");
     curl_easy_setopt(e->pruner, CURLOPT_RESOLVE, res);
     curl_easy_setopt(e->pruner, CURLOPT_OPENSOCKETFUNCTION, refuse_socket_cb);
+    /* curl's sweep judges every connection by the sweeping handle's limits */
     curl_easy_setopt(e->pruner, CURLOPT_MAXAGE_CONN, (long)e->maxage_s);
+    curl_easy_setopt(e->pruner, CURLOPT_MAXLIFETIME_CONN, (long)e->maxlife_s);
     curl_easy_setopt(e->pruner, CURLOPT_NOSIGNAL, 1L);
     e->pruner_resolve = res; /* freed with the handle at shutdown */
   }

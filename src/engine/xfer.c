@@ -801,7 +801,7 @@ static void setup_easy(struct xfer *x)
   curl_easy_setopt(c, CURLOPT_BUFFERSIZE, cbuf);
   curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, (long)(e->run.dns_ttl_ms / 1000));
   curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)e->maxage_s);
-  curl_easy_setopt(c, CURLOPT_MAXLIFETIME_CONN, (long)(e->run.conn_lifetime_ms / 1000));
+  curl_easy_setopt(c, CURLOPT_MAXLIFETIME_CONN, (long)e->maxlife_s);
   if (dlog_enabled()) {
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
