@@ -13,8 +13,8 @@ PKGS    := libcurl libuv ncursesw inih libcrypto
 PYTHON  ?= /usr/bin/python3
 BUILD   ?= build
 SAN     ?=
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Iinclude $(SAN) \
+OPT     ?= -O2 -g
+CFLAGS  += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Iinclude $(SAN) \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 LDFLAGS += $(SAN)
@@ -65,14 +65,14 @@ e2e: $(BUILD)/siphon
 tui: $(BUILD)/siphon
 	SIPHON_BIN=$(abspath $(BUILD)/siphon) $(PYTHON) -m pytest -q tests/tui
 
-test: siphon $(BUILD)/unit-tests
+test: $(BUILD)/siphon $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 	SIPHON_BIN=$(abspath $(BUILD)/siphon) $(PYTHON) -m pytest -q tests/e2e tests/tui
 
 asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SIPHON_ASAN=1 \
 	  $(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-	  CFLAGS="-O1 -g" test
+	  OPT="-O1 -g" test
 
 demo: deps siphon
 	$(PYTHON) tests/server/demo.py $(abspath siphon)
