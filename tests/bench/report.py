@@ -96,14 +96,14 @@ class Report:
         desc, _ = self.sizes(wl)
         self.w(f"### {wl}: {desc}")
         self.w()
-        self.w("| tool | wall s | CPU s | peak RSS MiB | runs ok | wall of each run |")
+        self.w("| tool | wall s | CPU s | peak RSS MiB | runs ok | wall (CPU) of each run |")
         self.w("|---|---:|---:|---:|---:|---|")
         tools = self.runs.get(wl, {})
         for tool in sorted(tools, key=lambda t: ORDER.index(t) if t in ORDER else 99):
             t = tools[tool]
             s = self.stats(wl, tool)
             n_ok = len(t["ok"])
-            each = " ".join(f"{r[0]:.2f}" for r in t["ok"]) or "—"
+            each = ", ".join(f"{r[0]:.2f} ({r[1]:.2f})" for r in t["ok"]) or "—"
             label = tool + (" (raw limit, /dev/null)" if tool == "curl-null" else "")
             label += " (screen)" if tool == "siphon-screen" else ""
             if s:

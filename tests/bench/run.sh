@@ -39,6 +39,7 @@ Environment (defaults for a full run; --quick uses the second value):
   BENCH_PORT=18089        first port tried for nginx
   BENCH_DIR=/tmp/siphon-bench.PID   the tmpfs mount point
   BENCH_TIMEOUT=300       seconds one run may take before it is killed
+  BENCH_TOOLS="siphon curl aria2c wget2 curl-null"   a subset to run
   BENCH_RESULTS=tests/bench/RESULTS.md  (quick: build/bench/RESULTS-quick.md)
 EOF
 }
@@ -273,7 +274,7 @@ prefault() {
 # check_out N BYTES: the output dir holds exactly N files with BYTES in all.
 check_out() {
   local got
-  got=$(find "$OUT" -type f -printf '%s\n' | awk '{n++; s+=$1} END {printf "%d %d", n, s}')
+  got=$(find "$OUT" -type f -printf '%s\n' | awk '{n++; s+=$1} END {printf "%d %.0f", n, s}')
   [ "$got" = "$1 $2" ] && return 0
   echo "   output check: want '$1 $2' (files bytes), got '$got'"
   return 1
@@ -297,7 +298,8 @@ run_one() {
   [ "$rc" = 0 ] || { ok=0; echo "   $tool exited $rc: $(tail -3 "$log" | tr '\n' ' ')"; }
   if [ "$n" -ge 0 ]; then check_out "$n" "$bytes" || ok=0
   elif [ "$(tail -1 "$log")" != "$bytes" ]; then echo "   $tool received '$(tail -1 "$log")' of $bytes"; ok=0; fi
-  read -r user sys rss < <(tail -1 "$tf" 2>/dev/null || echo "0 0 0")
+  read -r user sys rss < <(tail -1 "$tf" 2>/dev/null) || true
+  user=${user:-0} sys=${sys:-0} rss=${rss:-0}
   record "$wl" "$tool" "$run" "$(fsub "$t1" "$t0")" "$user" "$sys" "$rss" "$rc" "$ok"
 }
 record() {
@@ -326,7 +328,16 @@ tool_cmd() {
 }
 
 PEERS="curl aria2c wget2"
-tools() { if [ "$PEERS_ONLY" = 1 ]; then echo "$PEERS"; else echo "siphon $PEERS"; fi; }
+# The tools to run: siphon (unless --peers-only) and the peers, or BENCH_TOOLS.
+tools() {
+  local t out=""
+  for t in ${BENCH_TOOLS:-siphon $PEERS curl-null}; do
+    [ "$t" = siphon ] && [ "$PEERS_ONLY" = 1 ] && continue
+    [ "$t" = curl-null ] && [ "${1:-}" != single ] && continue
+    out+="$t "
+  done
+  echo "$out"
+}
 # rotate LIST BY: the list starting at element BY, so no tool always goes first.
 rotate() { local a=($1) k=$2 i out=(); for ((i = 0; i < ${#a[@]}; i++)); do out+=("${a[(i + k) % ${#a[@]}]}"); done; echo "${out[*]}"; }
 
@@ -381,7 +392,8 @@ run_screen() {
   tmux -L "$TSOCK" kill-server 2>/dev/null || true
   [ "$rc" = 0 ] || { ok=0; echo "   siphon (screen) exited $rc; screen:"; sed 's/^/     | /' "$log" | head -20; }
   check_out "$n" "$bytes" || ok=0
-  read -r user sys rss < <(tail -1 "$tf" 2>/dev/null || echo "0 0 0")
+  read -r user sys rss < <(tail -1 "$tf" 2>/dev/null) || true
+  user=${user:-0} sys=${sys:-0} rss=${rss:-0}
   record screen siphon-screen "$run" "$(fsub "$t1" "$t0")" "$user" "$sys" "$rss" "$rc" "$ok"
 }
 
@@ -441,7 +453,7 @@ if want single; then
   write_lists single single
   sbytes=$((SINGLE_MIB * MIB))
   for r in $(rounds); do
-    for t in $(rotate "$(tools) curl-null" "${r#w}"); do
+    for t in $(rotate "$(tools single)" "${r#w}"); do
       case "$t" in
         curl)      run_one single curl "$r" 1 "$sbytes" curl -s -S -o "$OUT/single.bin" "$BASE/single/single.bin" ;;
         curl-null) run_one single curl-null "$r" -1 "$sbytes" curl -s -S -o /dev/null -w '%{size_download}\n' "$BASE/single/single.bin" ;;
@@ -453,6 +465,8 @@ if want single; then
 fi
 
 # --- the report --------------------------------------------------------------------
+nerr=$(grep -c -E '\[(crit|error|alert|emerg)\]' "$WORK/nginx/error.log" 2>/dev/null || true)
+[ "${nerr:-0}" -gt 0 ] && note "nginx logged $nerr errors, e.g.: $(grep -m1 -E '\[(crit|error|alert|emerg)\]' "$WORK/nginx/error.log" | cut -c1-200)"
 ver() { "$@" 2>&1 | head -1 | tr -d '\r'; }
 META=$WORK/meta.tsv
 {
