@@ -136,3 +136,25 @@ def test_log_masks_secrets(server, siphon, tmp_path):
     text = (tmp_path / "req.log").read_text(errors="replace")
     assert "/f/logged.bin" in text, "the log has a line for the request"
     assert "SECRET123" not in text and "SECRET456" not in text, text
+
+
+def test_demo_runs_headless(tmp_path):
+    """`make demo`'s launcher: server up, list written, siphon run headless
+    (stdout is not a terminal here), server stopped, siphon's exit code
+    returned (1: the demo's 404 and stalling items are meant to fail)."""
+    import os
+    import subprocess
+    from pathlib import Path
+    bin_ = os.environ.get("SIPHON_BIN") or str(Path(__file__).resolve().parents[2]
+                                                / "build" / "siphon")
+    if not os.access(bin_, os.X_OK):
+        pytest.skip("no siphon binary")
+    demo = Path(__file__).resolve().parents[1] / "server" / "demo.py"
+    scale = 3 if os.environ.get("SIPHON_ASAN") == "1" else 1
+    p = subprocess.run(["/usr/bin/python3", str(demo), bin_], cwd=tmp_path,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=90 * scale)
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode == 1, err[-2000:]
+    assert "missing" in err and "busy-then-ok" in err, err[-2000:]
+    assert p.stdout == b"", "headless text goes to stderr"
