@@ -74,8 +74,9 @@ asan:
 	  $(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 	  OPT="-O1 -g" test
 
+# The demo list has items that fail on purpose, so siphon's exit 1 is fine.
 demo: deps siphon
-	$(PYTHON) tests/server/demo.py $(abspath siphon)
+	$(PYTHON) tests/server/demo.py $(abspath siphon) || [ $$? -eq 1 ]
 
 # DESIGN.md "Who may include whom".
 check-deps:

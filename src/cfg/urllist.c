@@ -10,6 +10,24 @@
 #include "siphon/xalloc.h"
 #include "cfg-int.h"
 
+enum { MAX_NUMBERED = 100000 };
+
+/* The first free "stem.N.ext" (N = 1, 2, ...) for a name already taken;
+ * malloc'd, or NULL when all are taken. */
+static char *numbered_name(const struct load *ld, const char *name)
+{
+  const char *dot = strrchr(name, '.');
+  size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+  const char *ext = name + stem;
+  for (int n = 1; n <= MAX_NUMBERED; n++) {
+    char *cand = xasprintf("%.*s.%d%s", (int)stem, name, n, ext);
+    if (!load_item_find(ld, cand))
+      return cand;
+    free(cand);
+  }
+  return NULL;
+}
+
 int urllist_add_url(struct load *ld, const char *url, const char *file, int line, char *err,
                     size_t errlen)
 {
@@ -20,27 +38,24 @@ int urllist_add_url(struct load *ld, const char *url, const char *file, int line
     return -1;
   }
   char *name = fname_from_url(url);
-  const struct load_item *dup = load_item_find(ld, name);
-  if (dup) {
-    /* Two items of one name would share one file and one .part. */
-    char first[CFG_ERR_MAX];
-    if (*dup->file) {
-      snprintf(first, sizeof first, "first at %s:%d", load_where(dup->file), dup->line);
-    } else {
-      opts_shorten(shown, sizeof shown, dup->url ? dup->url : "");
-      snprintf(first, sizeof first, "first from %s", shown);
+  char *output = NULL;
+  if (load_item_find(ld, name)) {
+    /* Two items of one name would share one file and one .part: like wget
+       and aria2, the later one gets a numbered name, "stem.N.ext", chosen
+       in list order so a rerun of the same list finds the same .part. */
+    output = numbered_name(ld, name);
+    if (!output) {
+      opts_shorten(shown, sizeof shown, url);
+      load_err(err, errlen, file, line, "too many items named '%s' (%s)", name, shown);
+      free(name);
+      return -1;
     }
-    opts_shorten(shown, sizeof shown, url);
-    if (*file)
-      load_err(err, errlen, file, line, "duplicate item name '%s' (%s)", name, first);
-    else /* argv has no FILE:LINE; say which URL it was */
-      load_err(err, errlen, file, line, "duplicate item name '%s' for %s (%s)", name, shown,
-               first);
     free(name);
-    return -1;
+    name = xstrdup(output);
   }
   struct load_item *it = load_item_add(ld, name, file, line);
   it->url = xstrdup(url);
+  it->output = output;
   free(name);
   return 0;
 }

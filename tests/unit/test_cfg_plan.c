@@ -200,13 +200,32 @@ Test(cfg_plan, url_lists)
   cfg_plan_free(&plan);
 }
 
+Test(cfg_plan, urls_with_one_file_name_get_numbered_names)
+{
+  /* like wget and aria2: the later ones are renamed, in list order, so the
+     same list names its files the same way on every run */
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"http://h/get?id=1", "http://h/get?id=2", "http://k/x/report.pdf",
+                      "http://h/report.pdf", "http://h/report.pdf", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_eq(plan.nitems, 5);
+  cr_assert_str_eq(plan.items[0].name, "get");
+  cr_assert_null(plan.items[0].output);
+  cr_assert_str_eq(plan.items[1].name, "get.1");
+  cr_assert_str_eq(plan.items[1].output, "get.1", "the file takes the numbered name too");
+  cr_assert_str_eq(plan.items[2].name, "report.pdf");
+  cr_assert_str_eq(plan.items[3].name, "report.1.pdf");
+  cr_assert_str_eq(plan.items[3].output, "report.1.pdf");
+  cr_assert_str_eq(plan.items[4].name, "report.2.pdf");
+  cfg_plan_free(&plan);
+}
+
 Test(cfg_plan, url_list_errors)
 {
   tcu_expect_err("urls.txt", "http://h/a\n\n ftp://h/b\n", "urls.txt:3: not an http(s) URL: ftp://h/b");
   tcu_expect_err("urls.txt", "http://h/a\nhttp://h/a b\n",
                  "urls.txt:2: not an http(s) URL: http://h/a b");
-  tcu_expect_err("urls.txt", "http://h/x/a\nhttp://other/a\n",
-                 "urls.txt:2: duplicate item name 'a' (first at urls.txt:1)");
   tcu_expect_err("urls.txt", "# only comments\n\n", "urls.txt: no downloads in this list");
   tcu_expect_err("urls.txt", "http://h/\xe2\x82\n", "urls.txt:1: not valid UTF-8 text");
 
@@ -215,9 +234,6 @@ Test(cfg_plan, url_list_errors)
   const char *in[] = {"ftp://h/x", NULL};
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), -1);
   cr_assert_str_eq(err, "not an http(s) URL: ftp://h/x");
-  const char *in2[] = {"http://h/same", "http://k/same", NULL};
-  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in2), -1);
-  cr_assert_str_eq(err, "duplicate item name 'same' for http://k/same (first from http://h/same)");
   const char *in3[] = {"nosuch.txt", NULL};
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in3), -1);
   cr_assert_str_eq(err, "nosuch.txt: No such file or directory");
