@@ -65,14 +65,18 @@ e2e: $(BUILD)/siphon
 tui: $(BUILD)/siphon
 	SIPHON_BIN=$(abspath $(BUILD)/siphon) $(PYTHON) -m pytest -q tests/tui
 
+# FUZZ_TIME=0 skips the short libFuzzer run (make asan does: the fuzzers
+# already run under ASan).
+FUZZ_TIME ?= 10
 test: $(BUILD)/siphon $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 	SIPHON_BIN=$(abspath $(BUILD)/siphon) $(PYTHON) -m pytest -q tests/e2e tests/tui
+	@if [ "$(FUZZ_TIME)" != 0 ]; then $(MAKE) --no-print-directory -C tests/fuzz FUZZ_TIME=$(FUZZ_TIME); fi
 
 asan:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 SIPHON_ASAN=1 \
 	  $(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-	  OPT="-O1 -g" test
+	  OPT="-O1 -g" FUZZ_TIME=0 test
 
 # The demo list has items that fail on purpose, so siphon's exit 1 is fine.
 demo: deps siphon
