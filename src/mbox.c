@@ -119,14 +119,19 @@ static void wake_front(struct mbox *mb)
   while (n < 0 && errno == EINTR);
 }
 
+/* The front end drains the pipe before it takes the whole list, so only an
+ * event that finds the list empty needs to wake it: one byte per batch,
+ * not per event. */
 void mbox_post_event(struct mbox *mb, struct msg_event *ev)
 {
   ev->next = NULL;
   pthread_mutex_lock(&mb->lock);
+  int was_empty = mb->ev_head == NULL;
   *mb->ev_tail = ev;
   mb->ev_tail = &ev->next;
   pthread_mutex_unlock(&mb->lock);
-  wake_front(mb);
+  if (was_empty)
+    wake_front(mb);
 }
 
 struct msg_event *mbox_take_events(struct mbox *mb)
@@ -150,9 +155,11 @@ void mbox_snapshot_publish(struct mbox *mb)
   struct msg_snapshot *t = mb->ready;
   mb->ready = mb->back;
   mb->back = t;
+  int was_fresh = mb->fresh;
   mb->fresh = 1;
   pthread_mutex_unlock(&mb->lock);
-  wake_front(mb);
+  if (!was_fresh)
+    wake_front(mb);
 }
 
 const struct msg_snapshot *mbox_take_snapshot(struct mbox *mb)

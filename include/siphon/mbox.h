@@ -44,7 +44,8 @@ void mbox_snapshot_publish(struct mbox *mb);
 const struct msg_snapshot *mbox_take_snapshot(struct mbox *mb);
 
 /* Front end: a non-blocking fd that turns readable when an event or a
- * snapshot arrives; poll() it, then mbox_drain_wake(). */
+ * snapshot arrives; poll() it, then mbox_drain_wake() BEFORE taking events
+ * and the snapshot (a post that finds work already waiting writes no byte). */
 int mbox_wake_fd(const struct mbox *mb);
 void mbox_drain_wake(struct mbox *mb);
 
