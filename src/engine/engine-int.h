@@ -156,6 +156,7 @@ struct engine {
   int *sock_host;
   size_t sock_cap;
   int pool_open;
+  char *last_dir;              /* the directory xfer.c made last */
   int64_t maxage_s, maxlife_s; /* CURLOPT_MAXAGE_CONN, CURLOPT_MAXLIFETIME_CONN */
 };
 

@@ -451,6 +451,7 @@ void engine_free(struct engine *e)
   free(e->hosts);
   free(e->items);
   free(e->sock_host);
+  free(e->last_dir);
   dlog_close();
   free(e);
 }

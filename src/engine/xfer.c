@@ -59,9 +59,16 @@ static char *path_join(const char *dir, const char *name)
   return xasprintf("%s%s%s", dir, dir[n - 1] == '/' ? "" : "/", name);
 }
 
-/* mkdir -p for the directory part of path. 0 or -errno. */
-static int make_parents(const char *path)
+/* mkdir -p for the directory part of path, skipped when it is the
+ * directory made last (a list's items mostly share one). 0 or -errno. */
+static int make_parents(struct engine *e, const char *path)
 {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return 0;
+  size_t dirlen = (size_t)(slash - path);
+  if (e->last_dir && strlen(e->last_dir) == dirlen && memcmp(e->last_dir, path, dirlen) == 0)
+    return 0;
   char *p = xstrdup(path);
   int rc = 0;
   for (char *s = p + 1; *s; s++) {
@@ -73,6 +80,10 @@ static int make_parents(const char *path)
       break;
     }
     *s = '/';
+  }
+  if (rc == 0) {
+    free(e->last_dir);
+    e->last_dir = xstrndup(path, dirlen);
   }
   free(p);
   return rc;
@@ -388,7 +399,8 @@ static void finalize(struct xfer *x)
     xfer_end(x, MSG_STATE_FAILED, MSG_REASON_DISK, msg);
     return;
   }
-  unlink(r->meta_path);
+  if (xe->meta_written || xe->resumed_ever)
+    unlink(r->meta_path);
   xfer_end(x, MSG_STATE_DONE, MSG_REASON_NONE, NULL);
 }
 
@@ -910,7 +922,7 @@ void xfer_admit(struct xfer *x)
     xfer_end(x, MSG_STATE_SKIPPED, MSG_REASON_EXISTS, NULL);
     return;
   }
-  int rc = make_parents(r->final_path);
+  int rc = make_parents(e, r->final_path);
   if (rc < 0) {
     char msg[300];
     snprintf(msg, sizeof msg, "cannot create the directory of %s: %s", r->final_path,
