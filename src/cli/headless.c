@@ -18,7 +18,12 @@
 #include "siphon/json.h"
 #include "siphon/xalloc.h"
 
-enum { PROGRESS_EVERY_MS = 500 };
+enum {
+  PROGRESS_EVERY_MS = 500,
+  /* a script reading --json needs no sub-millisecond reaction: letting
+     events gather for a moment turns thousands of wake-ups into batches */
+  BATCH_MS = 10
+};
 
 struct item {
   char *name;
@@ -241,6 +246,10 @@ int headless_run(struct mbox *mb, int json)
         h.quit_sent = 1;
         mbox_send(mb, MSG_CMD_QUIT, 0, 0, NULL);
       }
+    }
+    if (fds[0].revents & POLLIN) {
+      struct timespec gather = {0, BATCH_MS * 1000000L};
+      nanosleep(&gather, NULL);
     }
     mbox_drain_wake(mb);
     struct msg_event *ev = mbox_take_events(mb);
