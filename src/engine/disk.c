@@ -1,9 +1,9 @@
 /* disk.c - everything that touches a file's bytes, off the network thread:
  * buffer writes (with the streaming sha256 and, once per response, the
  * resume sidecar) and whole-file hashing run as libuv work items on its
- * worker threads; the engine thread only submits them and gets the result
- * in the after-work callback.  At most one job per transfer is in flight,
- * so writes and hash updates happen in file order.  The sidecar
+ * worker threads (in batches, see below); the engine thread only submits
+ * them and gets the results in the after-work callback.  At most one job per
+ * transfer is in flight, so writes and hash updates happen in file order.  The sidecar
  * (NAME.part.meta) holds the URL, the validator and the expected size;
  * it is written atomically: temp file, fsync, rename. */
 #include <errno.h>
@@ -19,7 +19,7 @@
 
 /* What a worker needs, copied out so it touches no engine state. */
 struct job {
-  uv_work_t req;
+  struct job *next;
   struct xfer *x;
   int fd;
   const char *buf;
@@ -104,9 +104,8 @@ static void hash_file(struct job *j)
   close(fd);
 }
 
-static void work_cb(uv_work_t *req)
+static void run_job(struct job *j)
 {
-  struct job *j = req->data;
   if (j->hash_path) {
     hash_file(j);
     return;
@@ -118,9 +117,24 @@ static void work_cb(uv_work_t *req)
     meta_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
 }
 
-static void after_cb(uv_work_t *req, int status)
+/* Jobs go to the pool in batches: everything submitted during one loop
+ * iteration travels as one work item, so a burst of small files costs one
+ * thread hand-off, not one each.  Each transfer has at most one job in
+ * flight, so a batch never reorders a file's writes. */
+struct batch {
+  uv_work_t req;
+  struct job *jobs;
+};
+
+static void batch_work(uv_work_t *req)
 {
-  struct job *j = req->data;
+  struct batch *b = req->data;
+  for (struct job *j = b->jobs; j; j = j->next)
+    run_job(j);
+}
+
+static void job_done(struct job *j, int status)
+{
   struct xfer *x = j->x;
   struct xrun *r = x->run;
   r->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
@@ -133,6 +147,56 @@ static void after_cb(uv_work_t *req, int status)
   free(j->hash_path);
   free(j);
   xfer_write_done(x);
+}
+
+static void batch_done(uv_work_t *req, int status)
+{
+  struct batch *b = req->data;
+  struct engine *e = b->req.loop->data;
+  for (struct job *j = b->jobs, *next; j; j = next) {
+    next = j->next;
+    job_done(j, status);
+  }
+  free(b);
+  e->disk_batches--;
+}
+
+/* uv_check: the end of a loop iteration; send what gathered. */
+static void flush_pending(uv_check_t *c)
+{
+  struct engine *e = c->data;
+  uv_check_stop(c);
+  if (!e->disk_pending)
+    return;
+  struct batch *b = xcalloc(1, sizeof *b);
+  b->req.data = b;
+  b->jobs = e->disk_pending;
+  e->disk_pending = NULL;
+  e->disk_pending_tail = &e->disk_pending;
+  e->disk_batches++;
+  if (uv_queue_work(&e->loop, &b->req, batch_work, batch_done) != 0) {
+    /* cannot happen with a live loop; do it here rather than lose bytes */
+    batch_work(&b->req);
+    batch_done(&b->req, 0);
+  }
+}
+
+static void enqueue(struct engine *e, struct job *j)
+{
+  if (!e->disk_pending)
+    uv_check_start(&e->disk_check, flush_pending);
+  j->next = NULL;
+  *e->disk_pending_tail = j;
+  e->disk_pending_tail = &j->next;
+}
+
+void disk_init(struct engine *e)
+{
+  e->loop.data = e;
+  uv_check_init(&e->loop, &e->disk_check);
+  e->disk_check.data = e;
+  e->disk_pending = NULL;
+  e->disk_pending_tail = &e->disk_pending;
 }
 
 static char *meta_text(const struct xfer *x)
@@ -148,7 +212,6 @@ void disk_submit_write(struct xfer *x)
 {
   struct xrun *r = x->run;
   struct job *j = xcalloc(1, sizeof *j);
-  j->req.data = j;
   j->x = x;
   j->fd = r->fd;
   j->buf = r->buf[r->fill];
@@ -162,25 +225,17 @@ void disk_submit_write(struct xfer *x)
   r->fill ^= 1;
   r->fill_len = 0;
   r->inflight = 1;
-  if (uv_queue_work(&x->eng->loop, &j->req, work_cb, after_cb) != 0) {
-    /* cannot happen with a live loop; run it here rather than lose bytes */
-    work_cb(&j->req);
-    after_cb(&j->req, 0);
-  }
+  enqueue(x->eng, j);
 }
 
 void disk_submit_hash(struct xfer *x)
 {
   struct xrun *r = x->run;
   struct job *j = xcalloc(1, sizeof *j);
-  j->req.data = j;
   j->x = x;
   j->hash_path = xstrdup(r->part_path);
   r->inflight = 1;
-  if (uv_queue_work(&x->eng->loop, &j->req, work_cb, after_cb) != 0) {
-    work_cb(&j->req);
-    after_cb(&j->req, 0);
-  }
+  enqueue(x->eng, j);
 }
 
 /* Engine thread, on pause, shutdown and failure: small and rare. */

@@ -157,6 +157,9 @@ struct engine {
   size_t sock_cap;
   int pool_open;
   char *last_dir;              /* the directory xfer.c made last */
+  uv_check_t disk_check;       /* sends the disk jobs of one loop iteration */
+  struct job *disk_pending, **disk_pending_tail;
+  int disk_batches;            /* batches in the pool */
   int64_t maxage_s, maxlife_s; /* CURLOPT_MAXAGE_CONN, CURLOPT_MAXLIFETIME_CONN */
 };
 
@@ -202,6 +205,8 @@ int xfer_meta_wanted(struct xfer *x);
 int64_t xfer_job_offset(struct xfer *x, size_t len);
 
 /* disk.c */
+struct job;
+void disk_init(struct engine *e);
 void disk_submit_write(struct xfer *x);
 void disk_submit_hash(struct xfer *x);
 int disk_meta_save(const struct xfer *x);

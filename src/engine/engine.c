@@ -397,6 +397,7 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   e->wake.data = e;
   uv_timer_init(&e->loop, &e->tick);
   e->tick.data = e;
+  disk_init(e);
   if (glue_init(e) != 0) {
     snprintf(err, errlen, "cannot create the curl multi handle");
     uv_close((uv_handle_t *)&e->wake, NULL);
