@@ -117,8 +117,8 @@ static void run_job(struct job *j)
     meta_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
 }
 
-/* Jobs go to the pool in batches: everything submitted during one loop
- * iteration travels as one work item, so a burst of small files costs one
+/* Jobs go to the pool in batches: the last writes submitted during one loop
+ * iteration travel as one work item, so a burst of small files costs one
  * thread hand-off, not one each.  Each transfer has at most one job in
  * flight, so a batch never reorders a file's writes. */
 struct batch {
@@ -161,18 +161,11 @@ static void batch_done(uv_work_t *req, int status)
   e->disk_batches--;
 }
 
-/* uv_check: the end of a loop iteration; send what gathered. */
-static void flush_pending(uv_check_t *c)
+static void send_batch(struct engine *e, struct job *jobs)
 {
-  struct engine *e = c->data;
-  uv_check_stop(c);
-  if (!e->disk_pending)
-    return;
   struct batch *b = xcalloc(1, sizeof *b);
   b->req.data = b;
-  b->jobs = e->disk_pending;
-  e->disk_pending = NULL;
-  e->disk_pending_tail = &e->disk_pending;
+  b->jobs = jobs;
   e->disk_batches++;
   if (uv_queue_work(&e->loop, &b->req, batch_work, batch_done) != 0) {
     /* cannot happen with a live loop; do it here rather than lose bytes */
@@ -181,11 +174,31 @@ static void flush_pending(uv_check_t *c)
   }
 }
 
-static void enqueue(struct engine *e, struct job *j)
+/* uv_check: the end of a loop iteration; send what gathered. */
+static void flush_pending(uv_check_t *c)
 {
+  struct engine *e = c->data;
+  uv_check_stop(c);
+  struct job *jobs = e->disk_pending;
+  e->disk_pending = NULL;
+  e->disk_pending_tail = &e->disk_pending;
+  if (jobs)
+    send_batch(e, jobs);
+}
+
+/* A full buffer mid-stream goes at once: the sooner its write starts, the
+ * less often the network side finds both buffers busy.  Last writes of a
+ * transfer (and hashes) wait for the end of the iteration and travel
+ * together. */
+static void enqueue(struct engine *e, struct job *j, int now)
+{
+  j->next = NULL;
+  if (now) {
+    send_batch(e, j);
+    return;
+  }
   if (!e->disk_pending)
     uv_check_start(&e->disk_check, flush_pending);
-  j->next = NULL;
   *e->disk_pending_tail = j;
   e->disk_pending_tail = &j->next;
 }
@@ -222,10 +235,11 @@ void disk_submit_write(struct xfer *x)
     j->meta_text = meta_text(x);
     j->meta_path = xstrdup(r->meta_path);
   }
+  int streaming = r->fill_len == r->cap && x->phase == PH_ATTACHED;
   r->fill ^= 1;
   r->fill_len = 0;
   r->inflight = 1;
-  enqueue(x->eng, j);
+  enqueue(x->eng, j, streaming);
 }
 
 void disk_submit_hash(struct xfer *x)
@@ -235,7 +249,7 @@ void disk_submit_hash(struct xfer *x)
   j->x = x;
   j->hash_path = xstrdup(r->part_path);
   r->inflight = 1;
-  enqueue(x->eng, j);
+  enqueue(x->eng, j, 0);
 }
 
 /* Engine thread, on pause, shutdown and failure: small and rare. */

@@ -152,8 +152,10 @@ struct engine {
   uint64_t history_t;
   uint64_t last_prune;
   uint64_t seq;
-  /* sockets: fd -> host index + 1 (0 = not ours) */
+  /* sockets we opened: fd -> host index + 1 (0 = not ours), and the poll
+     handle kept for it across pauses (glue.c) */
   int *sock_host;
+  struct sockctx **sock_ctx;
   size_t sock_cap;
   int pool_open;
   char *last_dir;              /* the directory xfer.c made last */

@@ -452,6 +452,7 @@ void engine_free(struct engine *e)
   free(e->hosts);
   free(e->items);
   free(e->sock_host);
+  free(e->sock_ctx);
   free(e->last_dir);
   dlog_close();
   free(e);

@@ -69,19 +69,37 @@ static void on_curl_timer(uv_timer_t *t)
   glue_drain(e);
 }
 
+static int ours(const struct engine *e, curl_socket_t s)
+{
+  return (size_t)s < e->sock_cap && e->sock_host[s] > 0;
+}
+
+static void sockctx_close(struct sockctx *c)
+{
+  uv_poll_stop(&c->poll);
+  uv_close((uv_handle_t *)&c->poll, sockctx_closed);
+}
+
 static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
   (void)easy;
   struct engine *e = userp;
   struct sockctx *c = socketp;
   if (what == CURL_POLL_REMOVE) {
-    if (c) {
+    if (!c)
+      return 0;
+    curl_multi_assign(e->multi, s, NULL);
+    /* A connection of ours comes back after a pause and is closed through
+       close_socket_cb: keep its poll handle until then, rather than
+       re-creating it (ioctl + epoll_ctl) on every pause of a transfer. */
+    if (ours(e, s))
       uv_poll_stop(&c->poll);
-      uv_close((uv_handle_t *)&c->poll, sockctx_closed);
-      curl_multi_assign(e->multi, s, NULL);
-    }
+    else
+      sockctx_close(c);
     return 0;
   }
+  if (!c && ours(e, s))
+    c = e->sock_ctx[s];
   if (!c) {
     c = xcalloc(1, sizeof *c);
     c->fd = s;
@@ -91,8 +109,10 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
       return -1;
     }
     c->poll.data = c;
-    curl_multi_assign(e->multi, s, c);
+    if (ours(e, s))
+      e->sock_ctx[s] = c;
   }
+  curl_multi_assign(e->multi, s, c);
   int ev = 0;
   if (what & CURL_POLL_IN)
     ev |= UV_READABLE;
@@ -149,6 +169,8 @@ void glue_socket_opened(struct engine *e, curl_socket_t s, struct host *h)
       cap *= 2;
     e->sock_host = xrealloc(e->sock_host, cap * sizeof *e->sock_host);
     memset(e->sock_host + e->sock_cap, 0, (cap - e->sock_cap) * sizeof *e->sock_host);
+    e->sock_ctx = xrealloc(e->sock_ctx, cap * sizeof *e->sock_ctx);
+    memset(e->sock_ctx + e->sock_cap, 0, (cap - e->sock_cap) * sizeof *e->sock_ctx);
     e->sock_cap = cap;
   }
   size_t hi = 0;
@@ -162,11 +184,15 @@ void glue_socket_opened(struct engine *e, curl_socket_t s, struct host *h)
 static int close_socket_cb(void *clientp, curl_socket_t s)
 {
   struct engine *e = clientp;
-  if ((size_t)s < e->sock_cap && e->sock_host[s] > 0) {
+  if (ours(e, s)) {
     struct host *h = e->hosts[e->sock_host[s] - 1];
     h->open--;
     e->pool_open--;
     e->sock_host[s] = 0;
+    if (e->sock_ctx[s]) {
+      sockctx_close(e->sock_ctx[s]);
+      e->sock_ctx[s] = NULL;
+    }
   }
   return close(s);
 }
