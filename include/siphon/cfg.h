@@ -94,16 +94,18 @@ struct cfg_item {
   char *url;
   char *output;  /* safe relative path inside dir, or NULL: from the URL or
                     Content-Disposition at download time */
-  char *dir;     /* the directory the file goes to, as it opens from the
-                    current directory: base dir joined with profile/item dir */
+  const char *dir; /* the directory the file goes to, as it opens from the
+                       current directory: base dir joined with profile/item
+                       dir; borrowed from the plan (items of a list share it) */
   char *profile; /* profile name or NULL */
-  char sha256[65]; /* lower-case hex, "" if none */
+  char *sha256;  /* lower-case hex, NULL if none */
   int per_host;    /* this item's host limit (its profile's, else the run's) */
   int retries, overwrite;
   uint64_t buffer_size;
   int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
   struct cfg_headers headers;
-  char *file; /* where the item was defined ("-" for stdin, "" for argv) */
+  const char *file; /* where the item was defined ("-" for stdin, "" for
+                        argv); borrowed from the plan */
   int line;
 };
 
@@ -121,6 +123,9 @@ struct cfg_plan {
   /* per-item defaults for a URL added later (the UI's "a"):
      defaults > config file > command line */
   struct cfg_opts add_defaults;
+  /* the strings items borrow (dirs, file names), each once */
+  char **pool;
+  size_t npool;
 };
 
 /* Load everything, in order: defaults, the config file (config_path, or
@@ -135,7 +140,8 @@ int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli,
                   size_t ninputs, char *err, size_t errlen);
 void cfg_plan_free(struct cfg_plan *plan);
 
-/* A resolved item for a URL added at run time. 0, or -1 with err set. */
+/* A resolved item for a URL added at run time (it borrows dir from the
+ * plan, which must outlive it). 0, or -1 with err set. */
 int cfg_item_from_url(const struct cfg_plan *plan, const char *url,
                       struct cfg_item *out, char *err, size_t errlen);
 void cfg_item_free(struct cfg_item *it);

@@ -90,11 +90,29 @@ static char *plan_join(const char *base, const char *sub)
   return xasprintf("%s%s%s", base, n && base[n - 1] == '/' ? "" : "/", sub);
 }
 
+enum { POOL_LOOKBACK = 64 };
+
+/* The plan's one copy of s: items of a list share their dir and file name,
+ * so a list of 20,000 URLs holds each once.  Only the most recent strings
+ * are searched: consecutive items are the ones that share. */
+static const char *plan_intern(struct cfg_plan *plan, char *s)
+{
+  for (size_t i = plan->npool, seen = 0; i-- > 0 && seen < POOL_LOOKBACK; seen++)
+    if (strcmp(plan->pool[i], s) == 0) {
+      free(s);
+      return plan->pool[i];
+    }
+  plan->pool = xrealloc(plan->pool, (plan->npool + 1) * sizeof *plan->pool);
+  plan->pool[plan->npool++] = s;
+  return s;
+}
+
 /* One item's final settings, or -1 for an unknown profile. */
 static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
-                        const struct cfg_run *run, const struct load_item *li,
+                        struct cfg_plan *plan, const struct load_item *li,
                         struct cfg_item *out, char *err, size_t errlen)
 {
+  const struct cfg_run *run = &plan->run;
   const struct load_profile *prof = NULL;
   if (li->profile && !(prof = load_profile_find(ld, li->profile))) {
     char shown[80];
@@ -121,9 +139,9 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
   out->name = xstrdup(li->name);
   out->url = xstrdup(li->url);
   out->output = xstrdup(li->output);
-  out->dir = plan_join(base, sub);
+  out->dir = plan_intern(plan, plan_join(base, sub));
   out->profile = xstrdup(li->profile);
-  memcpy(out->sha256, li->sha256, sizeof out->sha256);
+  out->sha256 = li->sha256[0] ? xstrdup(li->sha256) : NULL;
   out->per_host =
       prof && (prof->opts.set & PLAN_BIT(per_host)) ? prof->opts.per_host : run->per_host;
   out->retries = eff.retries;
@@ -135,7 +153,7 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
   out->headers = eff.headers;
   eff.headers.v = NULL;
   eff.headers.n = 0;
-  out->file = xstrdup(li->file);
+  out->file = plan_intern(plan, xstrdup(li->file));
   out->line = li->line;
   free(base);
   cfg_opts_free(&eff);
@@ -187,7 +205,7 @@ int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli, const char 
   plan_run(plan, &ld, cli);
   plan->items = xcalloc(ld.nitems ? ld.nitems : 1, sizeof *plan->items);
   for (size_t i = 0; i < ld.nitems; i++) {
-    if (plan_resolve(&ld, cli, &plan->run, &ld.items[i], &plan->items[i], err, errlen) < 0)
+    if (plan_resolve(&ld, cli, plan, &ld.items[i], &plan->items[i], err, errlen) < 0)
       goto out;
     plan->nitems++;
   }
@@ -206,9 +224,8 @@ void cfg_item_free(struct cfg_item *it)
   free(it->name);
   free(it->url);
   free(it->output);
-  free(it->dir);
   free(it->profile);
-  free(it->file);
+  free(it->sha256);
   opts_headers_free(&it->headers);
   memset(it, 0, sizeof *it);
 }
@@ -220,6 +237,9 @@ void cfg_plan_free(struct cfg_plan *plan)
   for (size_t i = 0; i < plan->nitems; i++)
     cfg_item_free(&plan->items[i]);
   free(plan->items);
+  for (size_t i = 0; i < plan->npool; i++)
+    free(plan->pool[i]);
+  free(plan->pool);
   free(plan->run.dir);
   free(plan->run.log);
   free(plan->run.theme);
@@ -240,7 +260,7 @@ int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_i
   const struct cfg_opts *d = &plan->add_defaults;
   out->name = fname_from_url(url);
   out->url = xstrdup(url);
-  out->dir = xstrdup(plan->run.dir ? plan->run.dir : d->dir ? d->dir : ".");
+  out->dir = plan->run.dir ? plan->run.dir : d->dir ? d->dir : ".";
   out->per_host = plan->run.per_host;
   out->retries = d->retries;
   out->overwrite = d->overwrite;
@@ -249,6 +269,6 @@ int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_i
   out->connect_timeout_ms = d->connect_timeout_ms;
   out->stall_timeout_ms = d->stall_timeout_ms;
   opts_headers_copy(&out->headers, &d->headers);
-  out->file = xstrdup("");
+  out->file = "";
   return 0;
 }

@@ -25,10 +25,11 @@ enum {
   BATCH_MS = 10
 };
 
+/* One per item of the run, so kept to 16 bytes. */
 struct item {
   char *name;
-  enum msg_state state;
-  uint64_t last_progress_ms;
+  uint32_t last_progress_ms; /* since the start of the run */
+  uint8_t state;             /* enum msg_state */
 };
 
 struct headless {
@@ -122,13 +123,11 @@ static void print_text(struct headless *h, const struct msg_event *ev)
   }
 }
 
-static void on_event(struct headless *h, const struct msg_event *ev)
+static void on_event(struct headless *h, struct msg_event *ev)
 {
   struct item *it = item_at(h, ev->id);
   switch (ev->kind) {
   case MSG_EV_QUEUED:
-    free(it->name);
-    it->name = xstrdup(ev->name);
     it->state = MSG_STATE_QUEUED;
     break;
   case MSG_EV_START:
@@ -171,6 +170,12 @@ static void on_event(struct headless *h, const struct msg_event *ev)
   if (h->json)
     json_event(stdout, ev);
   print_text(h, ev);
+  if (ev->kind == MSG_EV_QUEUED && ev->name) {
+    /* keep the event's copy of the name: one string per item, not two */
+    free(it->name);
+    it->name = ev->name;
+    ev->name = NULL;
+  }
 }
 
 static void fmt_bytes(char *buf, size_t n, double v)
@@ -188,10 +193,11 @@ static void on_snapshot(struct headless *h, const struct msg_snapshot *s, uint64
     for (uint32_t i = 0; i < s->nrows; i++) {
       const struct msg_snap_row *row = &s->rows[i];
       struct item *it = item_at(h, row->id);
+      uint32_t t = (uint32_t)(now - h->started_ms);
       if (row->state != MSG_STATE_RUNNING || row->retrying ||
-          now - it->last_progress_ms < PROGRESS_EVERY_MS)
+          (it->last_progress_ms && t - it->last_progress_ms < PROGRESS_EVERY_MS))
         continue;
-      it->last_progress_ms = now;
+      it->last_progress_ms = t ? t : 1;
       json_progress(stdout, row);
     }
   }

@@ -230,7 +230,7 @@ void disk_submit_write(struct xfer *x)
   j->buf = r->buf[r->fill];
   j->len = r->fill_len;
   j->off = xfer_job_offset(x, r->fill_len);
-  j->sha = x->spec->sha256[0] && r->sha_from_zero ? r->sha : NULL;
+  j->sha = x->spec->sha256 && r->sha_from_zero ? r->sha : NULL;
   if (xfer_meta_wanted(x)) {
     j->meta_text = meta_text(x);
     j->meta_path = xstrdup(r->meta_path);

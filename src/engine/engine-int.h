@@ -18,7 +18,7 @@
 #include "siphon/msg.h"
 #include "siphon/version.h"
 
-enum { SPEED_SAMPLES = 21, TICK_MS = 100 };
+enum { SPEED_SAMPLES = 21, TICK_MS = 100, ANNOUNCE_CHUNK = 512, ITEM_SLAB = 1024 };
 
 /* One scheme://host:port: its queue of waiting items and its pool use. */
 struct host {
@@ -94,26 +94,26 @@ struct xrun {
   int reported_detail;
 };
 
+/* One item.  Every queued URL has one, so it is kept small: the state of a
+ * running transfer lives in struct xrun, allocated when it is admitted. */
 struct xfer {
   struct engine *eng;
-  uint32_t id;
-  enum msg_state state;     /* what the user sees */
-  enum phase phase;
   struct cfg_item *spec;
-  int owns_spec;
   struct host *host;
   struct xfer *qnext, *qprev;  /* host queue */
-  int64_t qseq;
   struct xfer *lnext, *lprev;  /* live list: admitted or paused */
-  int live;
-  int attempt;                 /* 1-based; retries used = attempt - 1 */
+  struct xrun *run;
+  int64_t qseq;
   int64_t bytes;               /* bytes of the file (on disk + buffered) */
   int64_t total;               /* -1 unknown */
-  long http;
   /* whole-item clock: ms used in earlier running spans + current span start */
   uint64_t run_used_ms, run_since;
-  uint64_t started_at;         /* first START, for done.seconds */
-  struct xrun *run;
+  uint32_t id;
+  int32_t attempt;             /* 1-based; retries used = attempt - 1 */
+  int16_t http;
+  uint8_t state;               /* enum msg_state: what the user sees */
+  uint8_t phase;               /* enum phase */
+  uint8_t owns_spec, live;
 };
 
 struct engine {
@@ -125,12 +125,14 @@ struct engine {
   uv_async_t wake;
   uv_timer_t curl_timer;
   uv_timer_t tick;
+  uv_idle_t announcer;         /* announces the plan's items a chunk at a time */
+  size_t announced;            /* plan items announced so far */
   CURLM *multi;
   CURL *pruner;                /* a handle that never connects: makes curl prune */
   struct curl_slist *pruner_resolve;
   int pruner_attached;
-  struct xfer **items;
-  size_t nitems, cap_items;
+  struct xfer **slabs;         /* items, ITEM_SLAB per slab, in id order */
+  size_t nitems;
   struct host **hosts;
   size_t nhosts;
   struct xfer *live_head;
@@ -166,6 +168,7 @@ struct engine {
 };
 
 /* engine.c */
+struct xfer *engine_item(const struct engine *e, size_t i); /* 0-based */
 void engine_post(struct engine *e, struct msg_event *ev);
 struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id);
 void engine_check_idle(struct engine *e);

@@ -57,7 +57,7 @@ void engine_live_remove(struct engine *e, struct xfer *x)
 /* Nothing queued, running, paused or finishing: say so once. */
 void engine_check_idle(struct engine *e)
 {
-  if (e->idle_posted || e->stopping || e->live_head)
+  if (e->idle_posted || e->stopping || e->live_head || e->announced < e->plan->nitems)
     return;
   for (size_t i = 0; i < e->nhosts; i++)
     if (e->hosts[i]->qhead)
@@ -66,9 +66,20 @@ void engine_check_idle(struct engine *e)
   engine_post(e, engine_event(MSG_EV_IDLE, 0));
 }
 
+/* Items live in slabs of ITEM_SLAB that never move: no allocation header
+ * per item, no pointer array, and the id finds the item by arithmetic. */
+struct xfer *engine_item(const struct engine *e, size_t i)
+{
+  return &e->slabs[i / ITEM_SLAB][i % ITEM_SLAB];
+}
+
 static struct xfer *item_new(struct engine *e, struct cfg_item *spec, int owns)
 {
-  struct xfer *x = xcalloc(1, sizeof *x);
+  if (e->nitems % ITEM_SLAB == 0) {
+    e->slabs = xrealloc(e->slabs, (e->nitems / ITEM_SLAB + 1) * sizeof *e->slabs);
+    e->slabs[e->nitems / ITEM_SLAB] = xcalloc(ITEM_SLAB, sizeof(struct xfer));
+  }
+  struct xfer *x = engine_item(e, e->nitems++);
   x->eng = e;
   x->spec = spec;
   x->owns_spec = owns;
@@ -76,11 +87,6 @@ static struct xfer *item_new(struct engine *e, struct cfg_item *spec, int owns)
   x->host = sched_host(e, spec->url);
   if (spec->per_host > x->host->limit)
     x->host->limit = spec->per_host;
-  if (e->nitems == e->cap_items) {
-    e->cap_items = e->cap_items ? e->cap_items * 2 : 64;
-    e->items = xrealloc(e->items, e->cap_items * sizeof *e->items);
-  }
-  e->items[e->nitems++] = x;
   x->id = (uint32_t)e->nitems;
   return x;
 }
@@ -96,7 +102,7 @@ static void announce(struct engine *e, struct xfer *x)
 
 static struct xfer *item_by_id(struct engine *e, uint32_t id)
 {
-  return id >= 1 && id <= e->nitems ? e->items[id - 1] : NULL;
+  return id >= 1 && id <= e->nitems ? engine_item(e, id - 1) : NULL;
 }
 
 /* ---- commands ------------------------------------------------------ */
@@ -113,7 +119,7 @@ static void add_url(struct engine *e, const char *url)
     memset(it, 0, sizeof *it);
     it->name = xstrdup(url ? url : "");
     it->url = xstrdup(url ? url : "");
-    it->dir = xstrdup(".");
+    it->dir = ".";
     struct xfer *x = item_new(e, it, 1);
     announce(e, x);
     x->phase = PH_FINAL;
@@ -147,14 +153,14 @@ static void apply(struct engine *e, const struct msg_cmd *c)
     break;
   case MSG_CMD_PAUSE_ALL:
     for (size_t i = 0; i < e->nitems; i++)
-      if (e->items[i]->phase == PH_ATTACHED || e->items[i]->phase == PH_RETRY_WAIT)
-        xfer_pause(e->items[i]);
+      if (engine_item(e, i)->phase == PH_ATTACHED || engine_item(e, i)->phase == PH_RETRY_WAIT)
+        xfer_pause(engine_item(e, i));
     break;
   case MSG_CMD_RESUME_ALL:
     /* in id order, each to the front: walk backwards so the first stays first */
     for (size_t i = e->nitems; i-- > 0;)
-      if (e->items[i]->phase == PH_PAUSED)
-        xfer_resume(e->items[i]);
+      if (engine_item(e, i)->phase == PH_PAUSED)
+        xfer_resume(engine_item(e, i));
     break;
   case MSG_CMD_CANCEL:
     if (x)
@@ -218,7 +224,7 @@ static void snapshot(struct engine *e, uint64_t now)
   s->queued = s->running = s->paused = s->done = s->failed = 0;
   s->timed_out = s->cancelled = s->skipped = 0;
   for (size_t i = 0; i < e->nitems; i++) {
-    switch (e->items[i]->state) {
+    switch (engine_item(e, i)->state) {
     case MSG_STATE_QUEUED: s->queued++; break;
     case MSG_STATE_RUNNING: s->running++; break;
     case MSG_STATE_PAUSED: s->paused++; break;
@@ -313,7 +319,7 @@ static void begin_shutdown(struct engine *e)
     return;
   e->stopping = 1;
   for (size_t i = 0; i < e->nitems; i++)
-    xfer_stop(e->items[i]);
+    xfer_stop(engine_item(e, i));
   finish_shutdown(e);
 }
 
@@ -334,7 +340,7 @@ static void finish_shutdown(struct engine *e)
     return;
   e->stopped_posted = 1;
   for (size_t i = 0; i < e->nitems; i++) {
-    struct xfer *x = e->items[i];
+    struct xfer *x = engine_item(e, i);
     if (x->run && x->run->easy) {
       glue_detach(e, x->run->easy);
       curl_easy_cleanup(x->run->easy);
@@ -353,17 +359,33 @@ static void finish_shutdown(struct engine *e)
   uv_walk(&e->loop, close_walk_cb, NULL);
 }
 
+/* The list's items are announced (QUEUED event, then queued) a chunk per
+ * loop iteration: transfers start at once, and a list of 20,000 URLs never
+ * has 20,000 events waiting in the mailbox. */
+static void announce_chunk(uv_idle_t *idle)
+{
+  struct engine *e = idle->data;
+  size_t end = e->announced + ANNOUNCE_CHUNK;
+  if (end > e->plan->nitems)
+    end = e->plan->nitems;
+  for (; e->announced < end; e->announced++) {
+    struct xfer *x = engine_item(e, e->announced);
+    announce(e, x);
+    sched_enqueue(e, x, 0);
+  }
+  if (e->announced == e->plan->nitems)
+    uv_idle_stop(idle);
+  sched_pump(e);
+  engine_check_idle(e);
+}
+
 static void thread_main(void *arg)
 {
   struct engine *e = arg;
   e->started_ms = e->history_t = e->last_prune = uv_now(&e->loop);
-  for (size_t i = 0; i < e->nitems; i++)
-    announce(e, e->items[i]);
-  for (size_t i = 0; i < e->nitems; i++)
-    sched_enqueue(e, e->items[i], 0);
   mbox_set_cmd_wake(e->mb, wake_engine, &e->wake);
+  announce_chunk(&e->announcer);
   on_wake(&e->wake); /* commands sent before we could be woken */
-  engine_check_idle(e);
   uv_run(&e->loop, UV_RUN_DEFAULT);
   mbox_set_cmd_wake(e->mb, NULL, NULL);
   int rc = uv_loop_close(&e->loop);
@@ -397,6 +419,8 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   e->wake.data = e;
   uv_timer_init(&e->loop, &e->tick);
   e->tick.data = e;
+  uv_idle_init(&e->loop, &e->announcer);
+  e->announcer.data = e;
   disk_init(e);
   if (glue_init(e) != 0) {
     snprintf(err, errlen, "cannot create the curl multi handle");
@@ -421,6 +445,7 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
 int engine_start(struct engine *e)
 {
   uv_timer_start(&e->tick, on_tick, TICK_MS, TICK_MS);
+  uv_idle_start(&e->announcer, announce_chunk);
   /* signals are the front end's: the engine thread never takes them */
   sigset_t all, old;
   sigfillset(&all);
@@ -446,11 +471,13 @@ void engine_free(struct engine *e)
     uv_loop_close(&e->loop);
   }
   for (size_t i = 0; i < e->nitems; i++)
-    xfer_free(e->items[i]);
+    xfer_free(engine_item(e, i));
+  for (size_t i = 0; i < (e->nitems + ITEM_SLAB - 1) / ITEM_SLAB; i++)
+    free(e->slabs[i]);
+  free(e->slabs);
   for (size_t i = 0; i < e->nhosts; i++)
     free(e->hosts[i]);
   free(e->hosts);
-  free(e->items);
   free(e->sock_host);
   free(e->sock_ctx);
   free(e->last_dir);

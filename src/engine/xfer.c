@@ -355,7 +355,7 @@ static void finalize(struct xfer *x)
   struct xrun *r = x->run;
   struct xrun_extra *xe = X(x);
   const char *want = x->spec->sha256;
-  if (*want) {
+  if (want) {
     unsigned char md[32];
     if (r->sha_from_zero) {
       unsigned int len = 0;
@@ -552,7 +552,7 @@ static int on_final_headers(struct xfer *x)
 {
   struct xrun *r = x->run;
   struct xrun_extra *xe = X(x);
-  x->http = r->http;
+  x->http = (int16_t)r->http;
   if (r->http < 200 || r->http >= 300) {
     r->body_ok = 0;
     post_detail(x);
@@ -616,7 +616,7 @@ static int on_final_headers(struct xfer *x)
     }
     xe->truncate = 0;
   }
-  if (x->spec->sha256[0] && start == 0) {
+  if (x->spec->sha256 && start == 0) {
     EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
     r->sha_from_zero = 1;
   }
@@ -868,7 +868,7 @@ static void attempt_start(struct xfer *x)
   r->attempt_bytes = 0;
   xe->abort = AB_NONE;
   xe->errbuf[0] = '\0';
-  if (r->resume_from == 0 && x->spec->sha256[0])
+  if (r->resume_from == 0 && x->spec->sha256)
     r->sha_from_zero = 1;
   else if (r->resume_from > 0 && !r->sha_from_zero)
     xe->hashed = 0;
@@ -913,8 +913,6 @@ void xfer_admit(struct xfer *x)
   engine_live_add(e, x);
   x->phase = PH_RETRY_WAIT; /* holds the slot until attached */
   x->run_since = now_ms(x);
-  if (!x->started_at)
-    x->started_at = x->run_since;
   if (x->attempt == 0)
     x->attempt = 1;
   struct stat sb;
@@ -1146,7 +1144,8 @@ void xfer_retry_cmd(struct xfer *x)
   sched_pump(x->eng);
 }
 
-/* After shutdown (engine_free): whatever the item still holds. */
+/* After shutdown (engine_free): whatever the item still holds (the item
+ * itself lives in the engine's slabs). */
 void xfer_free(struct xfer *x)
 {
   run_free(x);
@@ -1154,7 +1153,6 @@ void xfer_free(struct xfer *x)
     cfg_item_free(x->spec);
     free(x->spec);
   }
-  free(x);
 }
 
 /* Shutdown: detach, write what is buffered, close, keep the .part and its

@@ -68,7 +68,7 @@ Test(cfg_ini, items_keep_file_order_and_defaults)
   cr_assert_null(it->output);
   cr_assert_null(it->profile);
   cr_assert_str_eq(it->dir, ".");
-  cr_assert_str_eq(it->sha256, "");
+  cr_assert_null(it->sha256, "no sha256 key, no checksum");
   cr_assert_eq(it->per_host, 6);
   cr_assert_eq(it->retries, 3);
   cr_assert_eq(it->timeout_ms, 0);
