@@ -87,4 +87,25 @@ static void fuzz_check(int rc, const struct cfg_plan *plan, const char *err)
     abort();
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+  (void)argc;
+  (void)argv;
+  fuzz_init();
+  return 0;
+}
+
+/* The input as a list file called name (its kind decided as for any list),
+ * loaded and checked. */
+static void fuzz_load_list(const char *name, const uint8_t *data, size_t size)
+{
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX] = "";
+  char *list[] = {(char *)name};
+  fuzz_write(name, data, size);
+  int rc = cfg_plan_load(&plan, NULL, NULL, 1, list, 1, err, sizeof err);
+  fuzz_check(rc, &plan, err);
+  cfg_plan_free(&plan);
+}
+
 #endif

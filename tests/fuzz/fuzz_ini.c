@@ -2,25 +2,12 @@
  * config file in front of a URL. */
 #include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-  (void)argc;
-  (void)argv;
-  fuzz_init();
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   struct cfg_plan plan;
   char err[CFG_ERR_MAX];
-  fuzz_write("list.ini", data, size);
-
-  char *list[] = {"list.ini"};
-  err[0] = '\0';
-  int rc = cfg_plan_load(&plan, NULL, NULL, 1, list, 1, err, sizeof err);
-  fuzz_check(rc, &plan, err);
-  cfg_plan_free(&plan);
+  int rc;
+  fuzz_load_list("list.ini", data, size);
 
   char *url[] = {"http://127.0.0.1/x"};
   err[0] = '\0';

@@ -3,25 +3,12 @@
  * given on the command line. */
 #include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-  (void)argc;
-  (void)argv;
-  fuzz_init();
-  return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   struct cfg_plan plan;
   char err[CFG_ERR_MAX];
-  fuzz_write("urls.txt", data, size);
-
-  char *list[] = {"urls.txt"};
-  err[0] = '\0';
-  int rc = cfg_plan_load(&plan, NULL, NULL, 1, list, 1, err, sizeof err);
-  fuzz_check(rc, &plan, err);
-  cfg_plan_free(&plan);
+  int rc;
+  fuzz_load_list("urls.txt", data, size);
 
   /* The first line, as an argv URL (argv strings hold no NUL). */
   size_t n = 0;
