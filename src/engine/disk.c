@@ -174,11 +174,14 @@ static void send_batch(struct engine *e, struct job *jobs)
   }
 }
 
-/* uv_check: the end of a loop iteration; send what gathered. */
-static void flush_pending(uv_check_t *c)
+/* uv_idle: runs before the loop polls (and keeps it from blocking while
+ * jobs wait), so whatever phase queued them, they leave within the
+ * iteration.  (A uv_check would not stop the poll from blocking: jobs queued
+ * by a timer callback waited for the next event.) */
+static void flush_pending(uv_idle_t *idle)
 {
-  struct engine *e = c->data;
-  uv_check_stop(c);
+  struct engine *e = idle->data;
+  uv_idle_stop(idle);
   struct job *jobs = e->disk_pending;
   e->disk_pending = NULL;
   e->disk_pending_tail = &e->disk_pending;
@@ -198,7 +201,7 @@ static void enqueue(struct engine *e, struct job *j, int now)
     return;
   }
   if (!e->disk_pending)
-    uv_check_start(&e->disk_check, flush_pending);
+    uv_idle_start(&e->disk_idle, flush_pending);
   *e->disk_pending_tail = j;
   e->disk_pending_tail = &j->next;
 }
@@ -206,8 +209,8 @@ static void enqueue(struct engine *e, struct job *j, int now)
 void disk_init(struct engine *e)
 {
   e->loop.data = e;
-  uv_check_init(&e->loop, &e->disk_check);
-  e->disk_check.data = e;
+  uv_idle_init(&e->loop, &e->disk_idle);
+  e->disk_idle.data = e;
   e->disk_pending = NULL;
   e->disk_pending_tail = &e->disk_pending;
 }

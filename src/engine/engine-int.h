@@ -161,7 +161,7 @@ struct engine {
   size_t sock_cap;
   int pool_open;
   char *last_dir;              /* the directory xfer.c made last */
-  uv_check_t disk_check;       /* sends the disk jobs of one loop iteration */
+  uv_idle_t disk_idle;         /* sends the disk jobs of one loop iteration */
   struct job *disk_pending, **disk_pending_tail;
   int disk_batches;            /* batches in the pool */
   int64_t maxage_s, maxlife_s; /* CURLOPT_MAXAGE_CONN, CURLOPT_MAXLIFETIME_CONN */
