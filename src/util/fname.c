@@ -55,15 +55,16 @@ static char *pct_decode(const char *s, size_t n, size_t *outlen)
 }
 
 /* Where to cut s so that at most max bytes remain and no UTF-8 sequence
- * is split: back up over continuation bytes. */
+ * is split: back up over at most 3 continuation bytes (a sequence has no
+ * more); bytes that are not UTF-8 at all are cut at max. */
 static size_t utf8_cut(const char *s, size_t len, size_t max)
 {
   if (len <= max)
     return len;
   size_t cut = max;
-  while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+  while (cut > 0 && max - cut < 3 && ((unsigned char)s[cut] & 0xc0) == 0x80)
     cut--;
-  return cut;
+  return ((unsigned char)s[cut] & 0xc0) == 0x80 ? max : cut;
 }
 
 /* The safe base name of s[0..n): leading dots dropped, separators and

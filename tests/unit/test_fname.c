@@ -370,3 +370,23 @@ Test(dlog, threads_never_mix_lines)
   cr_assert_eq(lines, DLOG_THREADS * DLOG_LINES);
   free(text);
 }
+
+Test(fname, long_run_of_non_utf8_bytes_still_gives_a_name)
+{
+  /* found by fuzzing: 213 continuation bytes used to be cut to nothing */
+  char url[300] = "http://h/";
+  memset(url + strlen(url), 0x98, 213);
+  char *n = fname_from_url(url);
+  cr_assert_not_null(n);
+  cr_assert_gt(strlen(n), 0, "an empty file name");
+  cr_assert_leq(strlen(n), 200);
+  free(n);
+  /* a real 3-byte character at the cut still is not split */
+  char url2[400] = "http://h/";
+  for (int i = 0; i < 100; i++)
+    strcat(url2, "\xe2\x82\xac"); /* the euro sign, 300 bytes in all */
+  n = fname_from_url(url2);
+  cr_assert_eq(strlen(n) % 3, 0, "a UTF-8 sequence was split: %zu bytes", strlen(n));
+  cr_assert_leq(strlen(n), 200);
+  free(n);
+}
