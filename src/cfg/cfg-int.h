@@ -9,10 +9,12 @@
 #include "siphon/cfg.h"
 
 /* One download as written, before precedence is applied. */
+/* One per download while loading, so kept small: a URL-list item has no
+ * keys of its own, so opts is NULL until an INI item sets one. */
 struct load_item {
   char *name, *url, *output, *profile;
-  char sha256[65];
-  struct cfg_opts opts; /* the item section's own keys (ITEM scope) */
+  char *sha256;          /* lower-case hex, or NULL */
+  struct cfg_opts *opts; /* the item section's own keys (ITEM scope), or NULL */
   char *file;           /* "" for argv, "-" for stdin */
   int line;             /* the section's or the URL's line */
   int profile_line;

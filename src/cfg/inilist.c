@@ -305,10 +305,13 @@ static int inilist_item_key(struct inilist *il, struct load_item *it, const char
       it->profile_line = il->line;
     }
   } else if (strcmp(name, "sha256") == 0) {
-    if (it->sha256[0])
+    char hex[65];
+    if (it->sha256)
       inilist_fail(il, "duplicate key 'sha256' in %s", shown);
-    else if (inilist_sha256(value, it->sha256) < 0)
+    else if (inilist_sha256(value, hex) < 0)
       inilist_fail(il, "bad value '%s' for sha256: expected 64 hex digits", v);
+    else
+      it->sha256 = xstrdup(hex);
   } else {
     return 0;
   }
@@ -344,7 +347,9 @@ static int inilist_handler(void *user, const char *section, const char *name,
     struct load_item *it = &il->ld->items[s->idx];
     if (inilist_item_key(il, it, s->shown, name, value))
       return !il->failed;
-    o = &it->opts;
+    if (!it->opts)
+      it->opts = xcalloc(1, sizeof *it->opts);
+    o = it->opts;
     scope = CFG_SCOPE_ITEM;
   } else if (s->kind == SECT_PROFILE) {
     o = &il->ld->profiles[s->idx].opts;

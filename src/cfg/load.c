@@ -33,7 +33,11 @@ void load_free(struct load *ld)
     free(it->output);
     free(it->profile);
     free(it->file);
-    cfg_opts_free(&it->opts);
+    free(it->sha256);
+    if (it->opts) {
+      cfg_opts_free(it->opts);
+      free(it->opts);
+    }
   }
   free(ld->items);
   for (size_t i = 0; i < ld->nprofiles; i++) {

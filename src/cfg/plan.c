@@ -128,12 +128,13 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
   cfg_opts_overlay(&eff, cli);
   /* Here eff.dir is the base dir; a profile's or item's dir goes under it. */
   char *base = xstrdup(eff.dir);
-  const char *sub = (li->opts.set & PLAN_BIT(dir)) ? li->opts.dir
+  const char *sub = li->opts && (li->opts->set & PLAN_BIT(dir)) ? li->opts->dir
                     : prof && (prof->opts.set & PLAN_BIT(dir)) ? prof->opts.dir
                                                                 : NULL;
   if (prof)
     cfg_opts_overlay(&eff, &prof->opts);
-  cfg_opts_overlay(&eff, &li->opts);
+  if (li->opts)
+    cfg_opts_overlay(&eff, li->opts);
 
   memset(out, 0, sizeof *out);
   out->name = xstrdup(li->name);
@@ -141,7 +142,7 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
   out->output = xstrdup(li->output);
   out->dir = plan_intern(plan, plan_join(base, sub));
   out->profile = xstrdup(li->profile);
-  out->sha256 = li->sha256[0] ? xstrdup(li->sha256) : NULL;
+  out->sha256 = xstrdup(li->sha256);
   out->per_host =
       prof && (prof->opts.set & PLAN_BIT(per_host)) ? prof->opts.per_host : run->per_host;
   out->retries = eff.retries;
