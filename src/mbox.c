@@ -19,6 +19,8 @@ struct mbox {
   pthread_mutex_t lock;
   struct msg_cmd *cmd_head, **cmd_tail;
   struct msg_event *ev_head, **ev_tail;
+  size_t ev_count;
+  int wake_on_take;  /* the engine waits for the events to be taken */
   void (*cmd_wake)(void *);
   void *cmd_wake_arg;
   /* snapshots: engine fills `back`, publish swaps it with `ready`, the
@@ -129,6 +131,7 @@ void mbox_post_event(struct mbox *mb, struct msg_event *ev)
   int was_empty = mb->ev_head == NULL;
   *mb->ev_tail = ev;
   mb->ev_tail = &ev->next;
+  mb->ev_count++;
   pthread_mutex_unlock(&mb->lock);
   if (was_empty)
     wake_front(mb);
@@ -140,8 +143,25 @@ struct msg_event *mbox_take_events(struct mbox *mb)
   struct msg_event *all = mb->ev_head;
   mb->ev_head = NULL;
   mb->ev_tail = &mb->ev_head;
+  mb->ev_count = 0;
+  void (*wake)(void *) = all && mb->wake_on_take ? mb->cmd_wake : NULL;
+  void *arg = mb->cmd_wake_arg;
+  if (wake)
+    mb->wake_on_take = 0;
   pthread_mutex_unlock(&mb->lock);
+  if (wake)
+    wake(arg);
   return all;
+}
+
+size_t mbox_events_waiting(struct mbox *mb, int wake_when_taken)
+{
+  pthread_mutex_lock(&mb->lock);
+  size_t n = mb->ev_count;
+  if (wake_when_taken && n > 0)
+    mb->wake_on_take = 1;
+  pthread_mutex_unlock(&mb->lock);
+  return n;
 }
 
 struct msg_snapshot *mbox_snapshot_buffer(struct mbox *mb)

@@ -9,6 +9,8 @@
 #ifndef SIPHON_MBOX_H
 #define SIPHON_MBOX_H
 
+#include <stddef.h>
+
 #include "siphon/msg.h"
 
 struct mbox;
@@ -33,6 +35,10 @@ struct msg_cmd *mbox_take_cmds(struct mbox *mb);
 void mbox_post_event(struct mbox *mb, struct msg_event *ev);
 /* Front end: every pending event, oldest first (NULL if none). */
 struct msg_event *mbox_take_events(struct mbox *mb);
+/* Engine: how many events wait for the front end.  With wake_when_taken,
+ * the command wake-up is also called once the front end takes them, so a
+ * producer can hold back until the backlog drains (flow control). */
+size_t mbox_events_waiting(struct mbox *mb, int wake_when_taken);
 
 /* Engine: the buffer to fill for the next snapshot (owned by the engine
  * until published). */

@@ -107,9 +107,18 @@ static const char *plan_intern(struct cfg_plan *plan, char *s)
   return s;
 }
 
-/* One item's final settings, or -1 for an unknown profile. */
+/* Hand a string over: the loader's copy becomes the plan's. */
+static char *take(char **s)
+{
+  char *t = *s;
+  *s = NULL;
+  return t;
+}
+
+/* One item's final settings, or -1 for an unknown profile.  Its strings
+ * move from the loader to the plan (a long list is never held twice). */
 static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
-                        struct cfg_plan *plan, const struct load_item *li,
+                        struct cfg_plan *plan, struct load_item *li,
                         struct cfg_item *out, char *err, size_t errlen)
 {
   const struct cfg_run *run = &plan->run;
@@ -137,12 +146,12 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
     cfg_opts_overlay(&eff, li->opts);
 
   memset(out, 0, sizeof *out);
-  out->name = xstrdup(li->name);
-  out->url = xstrdup(li->url);
-  out->output = xstrdup(li->output);
+  out->name = take(&li->name);
+  out->url = take(&li->url);
+  out->output = take(&li->output);
   out->dir = plan_intern(plan, plan_join(base, sub));
-  out->profile = xstrdup(li->profile);
-  out->sha256 = xstrdup(li->sha256);
+  out->profile = take(&li->profile);
+  out->sha256 = take(&li->sha256);
   out->per_host =
       prof && (prof->opts.set & PLAN_BIT(per_host)) ? prof->opts.per_host : run->per_host;
   out->retries = eff.retries;

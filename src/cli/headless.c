@@ -37,7 +37,7 @@ struct headless {
   int json;
   int tty;
   struct item *items;
-  size_t nitems;
+  size_t nitems, cap;
   int64_t bytes;
   uint64_t started_ms, last_status_ms;
   int quit_sent, all_final, interrupted, stopped;
@@ -66,11 +66,17 @@ static struct item *item_at(struct headless *h, uint32_t id)
 {
   if (id == 0)
     return NULL;
-  if (id > h->nitems) {
-    h->items = xrealloc(h->items, id * sizeof *h->items);
-    memset(h->items + h->nitems, 0, (id - h->nitems) * sizeof *h->items);
-    h->nitems = id;
+  if (id > h->cap) {
+    /* geometric growth: a realloc per new item leaves a trail of holes */
+    size_t cap = h->cap ? h->cap : 256;
+    while (cap < id)
+      cap *= 2;
+    h->items = xrealloc(h->items, cap * sizeof *h->items);
+    memset(h->items + h->cap, 0, (cap - h->cap) * sizeof *h->items);
+    h->cap = cap;
   }
+  if (id > h->nitems)
+    h->nitems = id;
   return &h->items[id - 1];
 }
 

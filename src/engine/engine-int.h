@@ -161,6 +161,8 @@ struct engine {
   size_t sock_cap;
   int pool_open;
   char *last_dir;              /* the directory xfer.c made last */
+  char **bufpool;              /* free transfer buffers of bufpool_size */
+  size_t bufpool_n, bufpool_cap, bufpool_size;
   uv_idle_t disk_idle;         /* sends the disk jobs of one loop iteration */
   struct job *disk_pending, **disk_pending_tail;
   int disk_batches;            /* batches in the pool */

@@ -108,6 +108,7 @@ static struct xfer *item_by_id(struct engine *e, uint32_t id)
 /* ---- commands ------------------------------------------------------ */
 
 static void begin_shutdown(struct engine *e);
+static void announce_chunk(uv_idle_t *idle);
 
 static void add_url(struct engine *e, const char *url)
 {
@@ -183,6 +184,8 @@ static void apply(struct engine *e, const struct msg_cmd *c)
 static void on_wake(uv_async_t *a)
 {
   struct engine *e = a->data;
+  if (e->announced < e->plan->nitems && !e->stopping)
+    uv_idle_start(&e->announcer, announce_chunk); /* the backlog may have drained */
   struct msg_cmd *c = mbox_take_cmds(e->mb);
   while (c) {
     struct msg_cmd *next = c->next;
@@ -359,12 +362,18 @@ static void finish_shutdown(struct engine *e)
   uv_walk(&e->loop, close_walk_cb, NULL);
 }
 
-/* The list's items are announced (QUEUED event, then queued) a chunk per
- * loop iteration: transfers start at once, and a list of 20,000 URLs never
- * has 20,000 events waiting in the mailbox. */
+/* The list's items are announced (QUEUED event, then queued) a chunk at a
+ * time, and the next chunk only once the front end has taken most of the
+ * events before it: transfers start at once, and a list of 20,000 URLs
+ * never has 20,000 events waiting in the mailbox.  If the backlog is too
+ * big, the mailbox wakes us (on_wake) when the front end takes it. */
 static void announce_chunk(uv_idle_t *idle)
 {
   struct engine *e = idle->data;
+  if (mbox_events_waiting(e->mb, 1) >= ANNOUNCE_CHUNK) {
+    uv_idle_stop(idle);
+    return;
+  }
   size_t end = e->announced + ANNOUNCE_CHUNK;
   if (end > e->plan->nitems)
     end = e->plan->nitems;
@@ -405,6 +414,8 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   e->mb = mb;
   /* curl keeps a connection while idle <= MAXAGE_CONN whole seconds, so
      one second less closes it within a second of conn_idle passing */
+  /* the buffer size most items of a run share: the first item's */
+  e->bufpool_size = plan->nitems ? plan->items[0].buffer_size : plan->add_defaults.buffer_size;
   e->maxage_s = plan->run.conn_idle_ms > 1000 ? (plan->run.conn_idle_ms + 999) / 1000 - 1 : 0;
   /* the same for the lifetime, where 0 means "no limit" to curl: 1 s is
      the shortest it can say (a connection is retired once 2 s old) */
@@ -481,6 +492,9 @@ void engine_free(struct engine *e)
   free(e->sock_host);
   free(e->sock_ctx);
   free(e->last_dir);
+  for (size_t i = 0; i < e->bufpool_n; i++)
+    free(e->bufpool[i]);
+  free(e->bufpool);
   dlog_close();
   free(e);
 }

@@ -120,6 +120,35 @@ static uint64_t clock_used(struct xfer *x)
   return x->run_used_ms + (x->run_since ? now_ms(x) - x->run_since : 0);
 }
 
+/* ---- buffers ------------------------------------------------------ */
+
+/* Transfer buffers of the run's usual size are kept for the next transfer
+ * (as many as the running ones can use): no malloc/free of 2 x buffer size
+ * per file, and the pages that stay resident are the same few buffers, not
+ * fresh heap for every transfer of a long list. */
+static char *buf_get(struct engine *e, size_t size)
+{
+  if (size == e->bufpool_size && e->bufpool_n > 0)
+    return e->bufpool[--e->bufpool_n];
+  return xmalloc(size);
+}
+
+static void buf_put(struct engine *e, char *buf, size_t size)
+{
+  size_t keep = 2 * (size_t)e->run.concurrency + 2;
+  if (!buf)
+    return;
+  if (size != e->bufpool_size || e->bufpool_n >= keep) {
+    free(buf);
+    return;
+  }
+  if (e->bufpool_n == e->bufpool_cap) {
+    e->bufpool_cap = e->bufpool_cap ? 2 * e->bufpool_cap : 16;
+    e->bufpool = xrealloc(e->bufpool, e->bufpool_cap * sizeof *e->bufpool);
+  }
+  e->bufpool[e->bufpool_n++] = buf;
+}
+
 /* ---- ending ------------------------------------------------------- */
 
 static void run_free(struct xfer *x)
@@ -133,8 +162,8 @@ static void run_free(struct xfer *x)
   curl_slist_free_all(r->req_headers);
   if (r->fd >= 0)
     close(r->fd);
-  free(r->buf[0]);
-  free(r->buf[1]);
+  buf_put(x->eng, r->buf[0], r->cap);
+  buf_put(x->eng, r->buf[1], r->cap);
   EVP_MD_CTX_free(r->sha);
   free(r->name);
   free(r->final_path);
@@ -902,8 +931,8 @@ void xfer_admit(struct xfer *x)
     r->fd = -1;
     r->retry_after_ms = -1;
     r->cap = x->spec->buffer_size;
-    r->buf[0] = xmalloc(r->cap);
-    r->buf[1] = xmalloc(r->cap);
+    r->buf[0] = buf_get(e, r->cap);
+    r->buf[1] = buf_get(e, r->cap);
     r->sha = EVP_MD_CTX_new();
     char *name = x->spec->output ? xstrdup(x->spec->output) : fname_from_url(x->spec->url);
     set_name(x, name ? name : "index.html");
