@@ -107,6 +107,54 @@ static const char *plan_intern(struct cfg_plan *plan, char *s)
   return s;
 }
 
+struct planned_file {
+  char *path;
+  size_t item;
+};
+
+static int planned_cmp(const void *a, const void *b)
+{
+  const struct planned_file *x = a, *y = b;
+  int c = strcmp(x->path, y->path);
+  return c ? c : (x->item > y->item) - (x->item < y->item);
+}
+
+/* Two items must never write one file (they would share one .part): each
+ * item's file, its dir joined with its output or its URL's name, must be
+ * its own.  The later item is the error. */
+static int plan_check_files(const struct cfg_plan *plan, char *err, size_t errlen)
+{
+  int rc = 0;
+  struct planned_file *f = xcalloc(plan->nitems ? plan->nitems : 1, sizeof *f);
+  for (size_t i = 0; i < plan->nitems; i++) {
+    const struct cfg_item *it = &plan->items[i];
+    char *name = it->output ? xstrdup(it->output) : fname_from_url(it->url);
+    f[i].path = plan_join(it->dir, name);
+    f[i].item = i;
+    free(name);
+  }
+  qsort(f, plan->nitems, sizeof *f, planned_cmp);
+  for (size_t i = 1; i < plan->nitems && rc == 0; i++) {
+    if (strcmp(f[i].path, f[i - 1].path) != 0)
+      continue;
+    const struct cfg_item *a = &plan->items[f[i - 1].item], *b = &plan->items[f[i].item];
+    char first[CFG_ERR_MAX], shown[80];
+    opts_shorten(shown, sizeof shown, f[i].path);
+    if (*a->file)
+      snprintf(first, sizeof first, "%s:%d", load_where(a->file), a->line);
+    else
+      snprintf(first, sizeof first, "the command line");
+    load_err(err, errlen, b->file, b->line,
+             "'%s' would write the same file as '%s' (%s): %s; give one an output",
+             b->name, a->name, first, shown);
+    rc = -1;
+  }
+  for (size_t i = 0; i < plan->nitems; i++)
+    free(f[i].path);
+  free(f);
+  return rc;
+}
+
 /* Hand a string over: the loader's copy becomes the plan's. */
 static char *take(char **s)
 {
@@ -219,6 +267,8 @@ int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli, const char 
       goto out;
     plan->nitems++;
   }
+  if (plan_check_files(plan, err, errlen) < 0)
+    goto out;
   rc = 0;
 out:
   load_free(&ld);

@@ -478,3 +478,21 @@ Test(cfg_plan, list_from_a_pipe)
     close(fds[0]);
   }
 }
+
+Test(cfg_plan, two_items_never_write_one_file)
+{
+  /* both URLs end in x.iso: one .part for two downloads would corrupt both */
+  tcu_expect_err("l.ini", "[a]\nurl = http://h/x.iso\n[b]\nurl = http://k/pub/x.iso\n",
+                 "l.ini:3: 'b' would write the same file as 'a' (l.ini:1): x.iso; "
+                 "give one an output");
+  tcu_expect_err("l.ini", "[a]\nurl = http://h/1\noutput = same.bin\n"
+                          "[b]\nurl = http://h/2\noutput = same.bin\n",
+                 "l.ini:4: 'b' would write the same file as 'a' (l.ini:1): same.bin; "
+                 "give one an output");
+  struct cfg_plan plan;
+  /* different outputs, or different dirs, are fine */
+  tcu_expect_ok(&plan, "l.ini", "[a]\nurl = http://h/x.iso\n[b]\nurl = http://k/x.iso\n"
+                                "output = x2.iso\n[c]\nurl = http://m/x.iso\ndir = other\n");
+  cr_assert_eq(plan.nitems, 3);
+  cfg_plan_free(&plan);
+}
