@@ -137,8 +137,9 @@ static void draw_row(struct ui *u, const struct ui_item *it, int y, const int *w
         fmt_speed(tmp2, sizeof tmp2, it->speed);
       } else if (it->state == MSG_STATE_FAILED || it->state == MSG_STATE_TIMED_OUT ||
                  it->state == MSG_STATE_SKIPPED) {
-        msg_reason_key((enum msg_reason)it->reason, it->http, tmp);
-        snprintf(tmp2, sizeof tmp2, "%s", tmp);
+        /* the key is tmp for http_NNN, else a static string */
+        snprintf(tmp2, sizeof tmp2, "%s",
+                 msg_reason_key((enum msg_reason)it->reason, it->http, tmp));
         if (!sel)
           role = ui_state_role(it->state);
       } else {
