@@ -7,6 +7,7 @@
  * (NAME.part.meta) holds the URL, the validator and the expected size;
  * it is written atomically: temp file, fsync, rename. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 struct job {
   struct job *next;
   struct xfer *x;
+  atomic_int finished; /* set by the worker when the job is done */
+  int reaped;          /* the engine took the result before after_cb */
   int fd;
   const char *buf;
   size_t len;
@@ -129,14 +132,23 @@ struct batch {
 static void batch_work(uv_work_t *req)
 {
   struct batch *b = req->data;
-  for (struct job *j = b->jobs; j; j = j->next)
+  for (struct job *j = b->jobs; j; j = j->next) {
     run_job(j);
+    atomic_store_explicit(&j->finished, 1, memory_order_release);
+  }
 }
 
 static void job_done(struct job *j, int status)
 {
   struct xfer *x = j->x;
+  if (j->reaped) { /* disk_reap already gave the buffer back */
+    free(j->meta_text);
+    free(j->meta_path);
+    free(j);
+    return;
+  }
   struct xrun *r = x->run;
+  r->cur_job = NULL;
   r->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
   if (j->hash_path) {
     memcpy(r->job_digest, j->digest, sizeof r->job_digest);
@@ -242,7 +254,25 @@ void disk_submit_write(struct xfer *x)
   r->fill ^= 1;
   r->fill_len = 0;
   r->inflight = 1;
+  r->cur_job = j;
   enqueue(x->eng, j, streaming);
+}
+
+/* The network side found both buffers busy.  The worker has often written
+ * the other one already, and only the notification (libuv's async wake-up,
+ * handled once curl returns) is still on its way: take the buffer back now
+ * instead of pausing the transfer.  1 if the buffer is free. */
+int disk_reap(struct xfer *x)
+{
+  struct xrun *r = x->run;
+  struct job *j = r->cur_job;
+  if (!j || j->hash_path || !atomic_load_explicit(&j->finished, memory_order_acquire) ||
+      j->err)
+    return 0;
+  j->reaped = 1;
+  r->cur_job = NULL;
+  r->inflight = 0;
+  return 1;
 }
 
 void disk_submit_hash(struct xfer *x)
@@ -252,6 +282,7 @@ void disk_submit_hash(struct xfer *x)
   j->x = x;
   j->hash_path = xstrdup(r->part_path);
   r->inflight = 1;
+  r->cur_job = j;
   enqueue(x->eng, j, 0);
 }
 

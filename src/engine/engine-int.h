@@ -57,6 +57,7 @@ struct xrun {
   size_t cap, fill_len;
   int fill;
   int inflight;                /* a disk job is running */
+  struct job *cur_job;         /* that job (disk.c) */
   int write_paused;            /* we returned CURL_WRITEFUNC_PAUSE */
   uv_work_t work;
   int64_t job_off;
@@ -216,6 +217,7 @@ struct job;
 void disk_init(struct engine *e);
 void disk_submit_write(struct xfer *x);
 void disk_submit_hash(struct xfer *x);
+int disk_reap(struct xfer *x);
 int disk_meta_save(const struct xfer *x);
 int disk_meta_load(struct xfer *x, int64_t part_size);
 void disk_unlink_part(struct xfer *x);

@@ -746,7 +746,7 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *userp)
     return len; /* an error page: drain it so the connection can be reused */
   if (len > r->cap)
     return 0; /* libcurl hands at most CURL_MAX_WRITE_SIZE (16K) <= cap */
-  if (r->fill_len + len >= r->cap && r->inflight) {
+  if (r->fill_len + len >= r->cap && r->inflight && !disk_reap(x)) {
     r->write_paused = 1;
     return CURL_WRITEFUNC_PAUSE;
   }
