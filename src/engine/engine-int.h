@@ -46,9 +46,13 @@ enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_END, A
 
 /* The heavy state of an item that has been admitted at least once; queued
  * items carry none of it (a queue of 20,000 URLs stays small). */
+/* Why the current attempt was aborted from inside a curl callback. */
+enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_SKIP };
+
 struct xrun {
   CURL *easy;
   struct curl_slist *req_headers;
+  char errbuf[CURL_ERROR_SIZE];
   char *name;                  /* final file name (relative, safe) */
   char *final_path, *part_path, *meta_path;
   int fd;                      /* .part, -1 until the first 2xx body */
@@ -59,31 +63,34 @@ struct xrun {
   int inflight;                /* a disk job is running */
   struct job *cur_job;         /* that job (disk.c) */
   int write_paused;            /* we returned CURL_WRITEFUNC_PAUSE */
-  uv_work_t work;
-  int64_t job_off;
-  size_t job_len;
-  char *job_buf;
+  int64_t submitted;           /* file offset of the next disk job */
   int job_err;                 /* errno from the last job */
   unsigned char job_digest[32];
   int job_hash_file;           /* job hashes the whole file instead of writing */
   enum after_flush after;
   EVP_MD_CTX *sha;
   int sha_from_zero;           /* every byte went through sha since offset 0 */
+  int hashed;                  /* whole-file hash job done */
+  int truncate;                /* the next open truncates: a fresh start */
+  int resumed_ever, checksum_retried;
+  int meta_written;            /* this response's sidecar is written */
   /* response of the current attempt */
   long http;
   int body_ok;                 /* the final response is a 2xx we write */
   int headers_seen;
+  int location;                /* this response carried a Location header */
   int64_t resume_from;
+  int64_t content_range_start, content_range_total;
+  char *resp_etag, *resp_lm, *resp_cd; /* this response's, until it is final */
   char *etag, *last_modified;  /* validator of the file on disk */
   int accept_ranges;
   int64_t retry_after_ms;      /* -1 none */
-  char *cd_name;
-  int64_t attempt_bytes;
+  enum abort_why abort;
+  int abort_errno;
   /* timing, in uv_now() ms */
   uint64_t last_rx;            /* last body byte, or when connected */
   int connected;
   uint64_t retry_at;
-  uint64_t attempt_started;
   /* speed ring, one sample per tick */
   int64_t samples[SPEED_SAMPLES];
   uint64_t sample_t[SPEED_SAMPLES];
@@ -92,7 +99,9 @@ struct xrun {
   enum msg_state end_state;
   enum msg_reason end_reason;
   char *end_message;
-  int reported_detail;
+  /* --log: this response's header lines, logged as one */
+  char logline[1024];
+  size_t loglen;
 };
 
 /* One item.  Every queued URL has one, so it is kept small: the state of a

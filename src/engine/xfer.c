@@ -16,35 +16,7 @@
 #include "siphon/fname.h"
 #include "siphon/xalloc.h"
 
-enum { ERRBUF = CURL_ERROR_SIZE };
 enum { BACKOFF_FIRST_MS = 1000, BACKOFF_CAP_MS = 60000, RETRY_AFTER_CAP_MS = 600000 };
-
-/* Why the current attempt was aborted from inside a callback. */
-enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_SKIP };
-
-struct xrun_extra {
-  char errbuf[ERRBUF];
-  enum abort_why abort;
-  int abort_errno;
-  int64_t submitted;     /* file offset of the next disk job */
-  int truncate;          /* the next open truncates: a fresh start */
-  int hashed;            /* whole-file hash job done */
-  int resumed_ever;
-  int checksum_retried;
-  int location;          /* this response carried a Location header */
-  int64_t content_range_start, content_range_total;
-  char *resp_etag, *resp_lm, *resp_cd;
-  char *meta_pending;    /* sidecar text for the next write job */
-  int meta_written;
-  char logline[1024];
-  size_t loglen;
-};
-
-/* The extra state lives right after struct xrun in one allocation. */
-static struct xrun_extra *X(struct xfer *x)
-{
-  return (struct xrun_extra *)(x->run + 1);
-}
 
 static uint64_t now_ms(struct xfer *x)
 {
@@ -156,7 +128,6 @@ static void run_free(struct xfer *x)
   struct xrun *r = x->run;
   if (!r)
     return;
-  struct xrun_extra *xe = X(x);
   if (r->easy)
     curl_easy_cleanup(r->easy);
   curl_slist_free_all(r->req_headers);
@@ -171,12 +142,10 @@ static void run_free(struct xfer *x)
   free(r->meta_path);
   free(r->etag);
   free(r->last_modified);
-  free(r->cd_name);
   free(r->end_message);
-  free(xe->resp_etag);
-  free(xe->resp_lm);
-  free(xe->resp_cd);
-  free(xe->meta_pending);
+  free(r->resp_etag);
+  free(r->resp_lm);
+  free(r->resp_cd);
   free(r);
   x->run = NULL;
 }
@@ -273,7 +242,7 @@ static void xfer_end(struct xfer *x, enum msg_state st, enum msg_reason why,
   if (x->phase == PH_QUEUED)
     sched_dequeue(x);
   if (!x->run) {
-    x->run = xcalloc(1, sizeof(struct xrun) + sizeof(struct xrun_extra));
+    x->run = xcalloc(1, sizeof(struct xrun));
     x->run->fd = -1;
   }
   struct xrun *r = x->run;
@@ -349,11 +318,10 @@ static void flush_then(struct xfer *x, enum after_flush what)
 void xfer_write_done(struct xfer *x)
 {
   struct xrun *r = x->run;
-  struct xrun_extra *xe = X(x);
   r->inflight = 0;
   if (r->job_hash_file) {
     r->job_hash_file = 0;
-    xe->hashed = 1;
+    r->hashed = 1;
   }
   if (r->job_err && x->phase != PH_ENDING) {
     char msg[256];
@@ -382,14 +350,13 @@ void xfer_write_done(struct xfer *x)
 static void finalize(struct xfer *x)
 {
   struct xrun *r = x->run;
-  struct xrun_extra *xe = X(x);
   const char *want = x->spec->sha256;
   if (want) {
     unsigned char md[32];
     if (r->sha_from_zero) {
       unsigned int len = 0;
       EVP_DigestFinal_ex(r->sha, md, &len);
-    } else if (!xe->hashed) {
+    } else if (!r->hashed) {
       r->after = AF_FINALIZE;
       disk_submit_hash(x); /* bytes from an earlier run: hash the file once */
       return;
@@ -402,11 +369,11 @@ static void finalize(struct xfer *x)
     if (strcmp(hex, want) != 0) {
       char msg[200];
       snprintf(msg, sizeof msg, "sha256 is %.16s..., expected %.16s...", hex, want);
-      if (xe->resumed_ever && !xe->checksum_retried) {
+      if (r->resumed_ever && !r->checksum_retried) {
         /* a resumed file may hide bad old bytes: one fresh try from zero */
-        xe->checksum_retried = 1;
-        xe->resumed_ever = 0;
-        xe->truncate = 1;
+        r->checksum_retried = 1;
+        r->resumed_ever = 0;
+        r->truncate = 1;
         struct msg_event *ev = engine_event(MSG_EV_RETRY, x->id);
         ev->attempt = ++x->attempt;
         ev->reason = MSG_REASON_CHECKSUM;
@@ -428,7 +395,7 @@ static void finalize(struct xfer *x)
     xfer_end(x, MSG_STATE_FAILED, MSG_REASON_DISK, msg);
     return;
   }
-  if (xe->meta_written || xe->resumed_ever)
+  if (r->meta_written || r->resumed_ever)
     unlink(r->meta_path);
   xfer_end(x, MSG_STATE_DONE, MSG_REASON_NONE, NULL);
 }
@@ -540,13 +507,13 @@ static int64_t parse_retry_after(const char *v, size_t n)
 
 static void log_append(struct xfer *x, const char *s, size_t n)
 {
-  struct xrun_extra *xe = X(x);
-  size_t room = sizeof xe->logline - 1 - xe->loglen;
+  struct xrun *r = x->run;
+  size_t room = sizeof r->logline - 1 - r->loglen;
   if (n > room)
     n = room;
-  memcpy(xe->logline + xe->loglen, s, n);
-  xe->loglen += n;
-  xe->logline[xe->loglen] = '\0';
+  memcpy(r->logline + r->loglen, s, n);
+  r->loglen += n;
+  r->logline[r->loglen] = '\0';
 }
 
 static void post_detail(struct xfer *x)
@@ -576,11 +543,10 @@ static void post_detail(struct xfer *x)
 }
 
 /* The final response's headers are in: decide whether and where its body
- * goes.  -1 aborts the attempt (X(x)->abort says why). */
+ * goes.  -1 aborts the attempt (x->run->abort says why). */
 static int on_final_headers(struct xfer *x)
 {
   struct xrun *r = x->run;
-  struct xrun_extra *xe = X(x);
   x->http = (int16_t)r->http;
   if (r->http < 200 || r->http >= 300) {
     r->body_ok = 0;
@@ -591,39 +557,39 @@ static int on_final_headers(struct xfer *x)
   curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
   int64_t start = 0;
   if (r->http == 206) {
-    if (xe->content_range_start != r->resume_from) {
-      xe->abort = AB_RESTART; /* not where we asked: start over from zero */
+    if (r->content_range_start != r->resume_from) {
+      r->abort = AB_RESTART; /* not where we asked: start over from zero */
       return -1;
     }
     start = r->resume_from;
-    x->total = xe->content_range_total >= 0 ? xe->content_range_total
+    x->total = r->content_range_total >= 0 ? r->content_range_total
                : cl >= 0                    ? start + cl
                                             : -1;
   } else {
     /* a 200 to a Range request: the server or the file changed; start over */
     x->total = cl >= 0 ? cl : -1;
     if (r->resume_from > 0 || x->bytes > 0)
-      xe->truncate = 1;
+      r->truncate = 1;
     r->resume_from = 0;
     x->bytes = 0;
-    xe->submitted = 0;
+    r->submitted = 0;
     r->fill_len = 0;
   }
   /* the validator of what is now on disk */
   free(r->etag);
   free(r->last_modified);
-  r->etag = xe->resp_etag;
-  r->last_modified = xe->resp_lm;
-  xe->resp_etag = xe->resp_lm = NULL;
+  r->etag = r->resp_etag;
+  r->last_modified = r->resp_lm;
+  r->resp_etag = r->resp_lm = NULL;
 
-  if (!x->spec->output && start == 0 && r->fd < 0 && xe->resp_cd) {
-    char *cd = fname_from_disposition(xe->resp_cd);
+  if (!x->spec->output && start == 0 && r->fd < 0 && r->resp_cd) {
+    char *cd = fname_from_disposition(r->resp_cd);
     if (cd && strcmp(cd, r->name) != 0) {
       set_name(x, cd);
       struct stat sb;
       if (!x->spec->overwrite && lstat(r->final_path, &sb) == 0) {
         free(cd);
-        xe->abort = AB_SKIP;
+        r->abort = AB_SKIP;
         return -1;
       }
     }
@@ -632,27 +598,27 @@ static int on_final_headers(struct xfer *x)
   if (r->fd < 0) {
     r->fd = open(r->part_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (r->fd < 0) {
-      xe->abort = AB_DISK;
-      xe->abort_errno = errno;
+      r->abort = AB_DISK;
+      r->abort_errno = errno;
       return -1;
     }
   }
-  if (xe->truncate) {
+  if (r->truncate) {
     if (ftruncate(r->fd, 0) != 0) {
-      xe->abort = AB_DISK;
-      xe->abort_errno = errno;
+      r->abort = AB_DISK;
+      r->abort_errno = errno;
       return -1;
     }
-    xe->truncate = 0;
+    r->truncate = 0;
   }
   if (x->spec->sha256 && start == 0) {
     EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
     r->sha_from_zero = 1;
   }
   if (start > 0)
-    xe->resumed_ever = 1;
+    r->resumed_ever = 1;
   r->body_ok = 1;
-  xe->meta_written = 0;
+  r->meta_written = 0;
   post_detail(x);
   return 0;
 }
@@ -661,7 +627,6 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
 {
   struct xfer *x = userp;
   struct xrun *r = x->run;
-  struct xrun_extra *xe = X(x);
   size_t len = size * n;
   const char *v;
   size_t vlen;
@@ -670,25 +635,25 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
     const char *sp = memchr(buf, ' ', len);
     r->http = sp ? strtol(sp + 1, NULL, 10) : 0;
     r->headers_seen = 0;
-    xe->location = 0;
-    xe->content_range_start = -1;
-    xe->content_range_total = -1;
+    r->location = 0;
+    r->content_range_start = -1;
+    r->content_range_total = -1;
     r->retry_after_ms = -1;
-    free(xe->resp_etag);
-    free(xe->resp_lm);
-    free(xe->resp_cd);
-    xe->resp_etag = xe->resp_lm = xe->resp_cd = NULL;
-    xe->loglen = 0;
+    free(r->resp_etag);
+    free(r->resp_lm);
+    free(r->resp_cd);
+    r->resp_etag = r->resp_lm = r->resp_cd = NULL;
+    r->loglen = 0;
     if (dlog_enabled())
       log_append(x, buf, len > 2 ? len - 2 : len);
     return len;
   }
   if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
     if (dlog_enabled())
-      dlog("#%u < %s", x->id, xe->logline);
+      dlog("#%u < %s", x->id, r->logline);
     if (r->http >= 100 && r->http < 200)
       return len;
-    if (r->http >= 300 && r->http < 400 && xe->location)
+    if (r->http >= 300 && r->http < 400 && r->location)
       return len; /* curl follows it */
     r->headers_seen = 1;
     long connects = 0; /* 0: this attempt reused a pooled connection */
@@ -701,16 +666,16 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
     return on_final_headers(x) == 0 ? len : 0;
   }
   if (header_is(buf, len, "ETag", &v, &vlen)) {
-    free(xe->resp_etag);
-    xe->resp_etag = xstrndup(v, vlen);
+    free(r->resp_etag);
+    r->resp_etag = xstrndup(v, vlen);
   } else if (header_is(buf, len, "Last-Modified", &v, &vlen)) {
-    free(xe->resp_lm);
-    xe->resp_lm = xstrndup(v, vlen);
+    free(r->resp_lm);
+    r->resp_lm = xstrndup(v, vlen);
   } else if (header_is(buf, len, "Content-Disposition", &v, &vlen)) {
-    free(xe->resp_cd);
-    xe->resp_cd = xstrndup(v, vlen);
+    free(r->resp_cd);
+    r->resp_cd = xstrndup(v, vlen);
   } else if (header_is(buf, len, "Location", &v, &vlen)) {
-    xe->location = 1;
+    r->location = 1;
   } else if (header_is(buf, len, "Retry-After", &v, &vlen)) {
     r->retry_after_ms = parse_retry_after(v, vlen);
   } else if (header_is(buf, len, "Accept-Ranges", &v, &vlen)) {
@@ -720,10 +685,10 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
     char tmp[96];
     snprintf(tmp, sizeof tmp, "%.*s", (int)(vlen < 95 ? vlen : 95), v);
     if (sscanf(tmp, "bytes %lld-%lld/%lld", &a, &b, &t) == 3) {
-      xe->content_range_start = a;
-      xe->content_range_total = t;
+      r->content_range_start = a;
+      r->content_range_total = t;
     } else if (sscanf(tmp, "bytes %lld-%lld/*", &a, &b) == 2) {
-      xe->content_range_start = a;
+      r->content_range_start = a;
     }
   }
   if (dlog_enabled() && len > 2) {
@@ -764,7 +729,6 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *userp)
   }
   x->bytes += (int64_t)len;
   x->eng->bytes_total += (int64_t)len;
-  r->attempt_bytes += (int64_t)len;
   r->last_rx = now_ms(x);
   return len;
 }
@@ -809,14 +773,13 @@ static void setup_easy(struct xfer *x)
 {
   struct engine *e = x->eng;
   struct xrun *r = x->run;
-  struct xrun_extra *xe = X(x);
   const struct cfg_item *it = x->spec;
   CURL *c = r->easy;
   curl_easy_setopt(c, CURLOPT_URL, it->url);
   curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)x);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "siphon/" SIPHON_VERSION);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, xe->errbuf);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->errbuf);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
@@ -870,37 +833,35 @@ static void setup_easy(struct xfer *x)
 static void attempt_start(struct xfer *x)
 {
   struct xrun *r = x->run;
-  struct xrun_extra *xe = X(x);
   if (r->inflight) {
     r->after = AF_RETRY; /* write_done starts us */
     return;
   }
-  if (r->fd < 0 && !xe->truncate) {
+  if (r->fd < 0 && !r->truncate) {
     /* a .part from an earlier run resumes only with its stored validator */
     struct stat sb;
     if (lstat(r->part_path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
         disk_meta_load(x, sb.st_size) == 0)
       x->bytes = sb.st_size;
     else
-      x->bytes = 0, xe->truncate = 1;
+      x->bytes = 0, r->truncate = 1;
   }
-  if (xe->truncate)
+  if (r->truncate)
     x->bytes = 0;
   r->resume_from = x->bytes;
-  xe->submitted = x->bytes;
+  r->submitted = x->bytes;
   r->fill_len = 0;
   r->body_ok = 0;
   r->headers_seen = 0;
   r->http = 0;
   r->retry_after_ms = -1;
   r->connected = 0;
-  r->attempt_bytes = 0;
-  xe->abort = AB_NONE;
-  xe->errbuf[0] = '\0';
+  r->abort = AB_NONE;
+  r->errbuf[0] = '\0';
   if (r->resume_from == 0 && x->spec->sha256)
     r->sha_from_zero = 1;
   else if (r->resume_from > 0 && !r->sha_from_zero)
-    xe->hashed = 0;
+    r->hashed = 0;
   r->easy = curl_easy_init();
   if (!r->easy) {
     xfer_end(x, MSG_STATE_FAILED, MSG_REASON_INTERNAL, "curl_easy_init failed");
@@ -910,7 +871,7 @@ static void attempt_start(struct xfer *x)
   x->phase = PH_ATTACHED;
   x->state = MSG_STATE_RUNNING;
   x->host->attached++;
-  r->attempt_started = r->last_rx = now_ms(x);
+  r->last_rx = now_ms(x);
   struct msg_event *ev = engine_event(MSG_EV_START, x->id);
   ev->attempt = x->attempt;
   engine_post(x->eng, ev);
@@ -926,7 +887,7 @@ void xfer_admit(struct xfer *x)
 {
   struct engine *e = x->eng;
   if (!x->run) {
-    x->run = xcalloc(1, sizeof(struct xrun) + sizeof(struct xrun_extra));
+    x->run = xcalloc(1, sizeof(struct xrun));
     struct xrun *r = x->run;
     r->fd = -1;
     r->retry_after_ms = -1;
@@ -964,20 +925,19 @@ void xfer_admit(struct xfer *x)
 void xfer_done(struct xfer *x, CURLcode rc)
 {
   struct xrun *r = x->run;
-  struct xrun_extra *xe = X(x);
   char msg[CURL_ERROR_SIZE + 64];
-  snprintf(msg, sizeof msg, "%s", xe->errbuf[0] ? xe->errbuf : curl_easy_strerror(rc));
+  snprintf(msg, sizeof msg, "%s", r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
   long http = r->http;
   detach(x);
   x->phase = PH_RETRY_WAIT; /* between attempts, still holding the slot */
-  switch (xe->abort) {
+  switch (r->abort) {
   case AB_RESTART:
-    xe->truncate = 1;
+    r->truncate = 1;
     r->fill_len = 0;
     attempt_start(x);
     return;
   case AB_DISK:
-    snprintf(msg, sizeof msg, "%s: %s", r->part_path, strerror(xe->abort_errno));
+    snprintf(msg, sizeof msg, "%s: %s", r->part_path, strerror(r->abort_errno));
     xfer_end(x, MSG_STATE_FAILED, MSG_REASON_DISK, msg);
     return;
   case AB_SKIP:
@@ -1033,21 +993,20 @@ void xfer_done(struct xfer *x, CURLcode rc)
 int xfer_meta_wanted(struct xfer *x)
 {
   struct xrun *r = x->run;
-  struct xrun_extra *xe = X(x);
-  if (xe->meta_written || !(r->etag || r->last_modified))
+  if (r->meta_written || !(r->etag || r->last_modified))
     return 0;
   /* a file done within two buffers is cheaper to fetch again than to guard */
   if (x->total >= 0 && x->total <= (int64_t)(2 * r->cap))
     return 0;
-  xe->meta_written = 1;
+  r->meta_written = 1;
   return 1;
 }
 
 int64_t xfer_job_offset(struct xfer *x, size_t len)
 {
-  struct xrun_extra *xe = X(x);
-  int64_t off = xe->submitted;
-  xe->submitted += (int64_t)len;
+  struct xrun *r = x->run;
+  int64_t off = r->submitted;
+  r->submitted += (int64_t)len;
   return off;
 }
 
@@ -1144,7 +1103,7 @@ void xfer_resume(struct xfer *x)
   post_simple(x, MSG_EV_RESUMED);
   if (x->run && x->bytes > 0 && !(x->run->etag || x->run->last_modified) &&
       !x->run->accept_ranges)
-    X(x)->truncate = 1;
+    x->run->truncate = 1;
   sched_enqueue(x->eng, x, 1); /* a resumed item goes first */
   sched_pump(x->eng);
 }
