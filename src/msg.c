@@ -28,6 +28,11 @@ const char *msg_state_word(enum msg_state s)
   return (unsigned)s < MSG_STATE_COUNT ? state_words[s] : "?";
 }
 
+int msg_state_is_failure(enum msg_state s)
+{
+  return s == MSG_STATE_FAILED || s == MSG_STATE_TIMED_OUT || s == MSG_STATE_CANCELLED;
+}
+
 const char *msg_reason_text(enum msg_reason r)
 {
   return (unsigned)r < MSG_REASON_COUNT ? reason_texts[r] : "?";

@@ -155,6 +155,9 @@ struct msg_snapshot {
 };
 
 const char *msg_state_word(enum msg_state s);
+/* 1 for the final states that make the run exit 1 (SPEC.md "Exit status"):
+ * failed, timed out, cancelled. */
+int msg_state_is_failure(enum msg_state s);
 const char *msg_reason_text(enum msg_reason r);
 /* The JSON reason: "http_404" for MSG_REASON_HTTP, else the map's key.
  * buf must hold 16 bytes; the result is buf or a static string. */

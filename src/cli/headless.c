@@ -220,13 +220,14 @@ static void on_snapshot(struct headless *h, const struct msg_snapshot *s, uint64
 
 static int exit_status(struct headless *h, unsigned *counts)
 {
-  for (size_t i = 0; i < h->nitems; i++)
+  int failed = 0;
+  for (size_t i = 0; i < h->nitems; i++) {
     counts[h->items[i].state]++;
+    failed |= msg_state_is_failure((enum msg_state)h->items[i].state);
+  }
   if (h->interrupted && !h->all_final)
     return 130;
-  if (counts[MSG_STATE_FAILED] || counts[MSG_STATE_TIMED_OUT] || counts[MSG_STATE_CANCELLED])
-    return 1;
-  return 0;
+  return failed ? 1 : 0;
 }
 
 int headless_run(struct mbox *mb, int json)

@@ -501,12 +501,9 @@ static int exit_status(const struct ui *u)
 {
   if (u->status_130)
     return 130;
-  for (size_t i = 0; i < u->nitems; i++) {
-    enum msg_state s = u->items[i].state;
-    if (u->items[i].id &&
-        (s == MSG_STATE_FAILED || s == MSG_STATE_TIMED_OUT || s == MSG_STATE_CANCELLED))
+  for (size_t i = 0; i < u->nitems; i++)
+    if (u->items[i].id && msg_state_is_failure((enum msg_state)u->items[i].state))
       return 1;
-  }
   return 0;
 }
 
