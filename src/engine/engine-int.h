@@ -180,7 +180,6 @@ struct engine {
 };
 
 /* engine.c */
-struct xfer *engine_item(const struct engine *e, size_t i); /* 0-based */
 void engine_post(struct engine *e, struct msg_event *ev);
 struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id);
 void engine_check_idle(struct engine *e);
@@ -189,8 +188,6 @@ void engine_live_remove(struct engine *e, struct xfer *x);
 
 /* glue.c */
 int glue_init(struct engine *e);
-void glue_drain(struct engine *e);
-void glue_socket_opened(struct engine *e, curl_socket_t s, struct host *h);
 int glue_attach(struct engine *e, CURL *easy);
 void glue_detach(struct engine *e, CURL *easy);
 void glue_prune_idle(struct engine *e);

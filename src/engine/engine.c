@@ -68,7 +68,7 @@ void engine_check_idle(struct engine *e)
 
 /* Items live in slabs of ITEM_SLAB that never move: no allocation header
  * per item, no pointer array, and the id finds the item by arithmetic. */
-struct xfer *engine_item(const struct engine *e, size_t i)
+static struct xfer *engine_item(const struct engine *e, size_t i)
 {
   return &e->slabs[i / ITEM_SLAB][i % ITEM_SLAB];
 }

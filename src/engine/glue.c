@@ -25,7 +25,7 @@ static void sockctx_closed(uv_handle_t *h)
 
 /* After any socket_action: every finished transfer, every time (a transfer
  * ended by curl's connect timeout is often the last one running). */
-void glue_drain(struct engine *e)
+static void glue_drain(struct engine *e)
 {
   CURLMsg *m;
   int left;
@@ -161,7 +161,7 @@ void glue_detach(struct engine *e, CURL *easy)
 
 /* ---- socket accounting -------------------------------------------- */
 
-void glue_socket_opened(struct engine *e, curl_socket_t s, struct host *h)
+static void glue_socket_opened(struct engine *e, curl_socket_t s, struct host *h)
 {
   if ((size_t)s >= e->sock_cap) {
     size_t cap = e->sock_cap ? e->sock_cap : 64;
