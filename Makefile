@@ -158,15 +158,18 @@ install: $(BUILD)/siphon
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/siphon/themes \
 	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	$(INSTALL) -m 755 $(BUILD)/siphon $(DESTDIR)$(BINDIR)/siphon
-	$(INSTALL) -m 644 $(MANPAGE) $(DESTDIR)$(MANDIR)/man1/siphon.1
 	$(INSTALL) -m 644 $(THEMES) $(DESTDIR)$(DATADIR)/siphon/themes/
-	$(call install-comp,completions/siphon.bash,$(BASHCOMPDIR)/siphon)
-	$(call install-comp,completions/_siphon,$(ZSHCOMPDIR)/_siphon)
-	$(call install-comp,completions/siphon.fish,$(FISHCOMPDIR)/siphon.fish)
+	$(call install-sed,$(MANPAGE),$(MANDIR)/man1/siphon.1)
+	$(call install-sed,completions/siphon.bash,$(BASHCOMPDIR)/siphon)
+	$(call install-sed,completions/_siphon,$(ZSHCOMPDIR)/_siphon)
+	$(call install-sed,completions/siphon.fish,$(FISHCOMPDIR)/siphon.fish)
 
-# A completion learns where the themes are: @DATADIR@ and @DATADIR_REL@.
-install-comp = sed -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DATADIR_REL@|$(DATADIR_REL)|g' $(1) \
-	  > $(DESTDIR)$(2).tmp && chmod 644 $(DESTDIR)$(2).tmp && mv $(DESTDIR)$(2).tmp $(DESTDIR)$(2)
+# $(call install-sed,SRC,DEST): SRC, mode 644, told where this install's
+# themes are (the completions' @DATADIR@ and @DATADIR_REL@, the page's
+# default /usr/local/share/siphon).
+install-sed = sed -e 's|@DATADIR@|$(DATADIR)|g' -e 's|@DATADIR_REL@|$(DATADIR_REL)|g' \
+	  -e 's|/usr/local/share/siphon|$(DATADIR)/siphon|g' $(1) > $(DESTDIR)$(2).tmp && \
+	  chmod 644 $(DESTDIR)$(2).tmp && mv $(DESTDIR)$(2).tmp $(DESTDIR)$(2)
 
 # Exactly what install put there; only siphon's own directories go.
 uninstall:
