@@ -97,7 +97,8 @@ static const char args_help[] =
     "Precedence: item > profile > command line > list [settings] > config > default.\n"
     "\n"
     "Exit status: 0 every item done or skipped; 1 an item failed, timed out or was\n"
-    "cancelled; 2 usage or list error (nothing downloaded); 130 interrupted.\n";
+    "cancelled; 2 usage or list error (nothing downloaded); 130 interrupted.\n"
+    "The manual, siphon(1), has the list keys, the screen's keys and the events.\n";
 
 const char *args_usage(void)
 {
