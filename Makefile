@@ -21,6 +21,8 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 INSTALL ?= install
+INSTALL_PROGRAM ?= $(INSTALL)
+INSTALL_DATA    ?= $(INSTALL) -m 644
 
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
@@ -157,8 +159,8 @@ check-deps:
 install: $(BUILD)/siphon
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/siphon/themes \
 	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	$(INSTALL) -m 755 $(BUILD)/siphon $(DESTDIR)$(BINDIR)/siphon
-	$(INSTALL) -m 644 $(THEMES) $(DESTDIR)$(DATADIR)/siphon/themes/
+	$(INSTALL_PROGRAM) $(BUILD)/siphon $(DESTDIR)$(BINDIR)/siphon
+	$(INSTALL_DATA) $(THEMES) $(DESTDIR)$(DATADIR)/siphon/themes/
 	$(call install-sed,$(MANPAGE),$(MANDIR)/man1/siphon.1)
 	$(call install-sed,completions/siphon.bash,$(BASHCOMPDIR)/siphon)
 	$(call install-sed,completions/_siphon,$(ZSHCOMPDIR)/_siphon)

@@ -4,7 +4,7 @@ same options; --help fits in 60 lines."""
 import re
 import subprocess
 
-from siphon_install import OPT_RE, PREFIX, REPO, help_options, help_text
+from siphon_install import OPT_RE, PREFIX, REPO, help_options, help_text, siphon_bin
 
 PAGE = REPO / "doc" / "siphon.1"
 
@@ -98,6 +98,14 @@ def test_page_documents_every_event():
     for ev in ["queued", "start", "progress", "paused", "resumed", "retry", "done", "failed",
                "timed_out", "cancelled", "skipped", "summary"]:
         assert '"event":"%s"' % ev in text, ev
+
+
+def test_page_version_is_the_binary_version():
+    res = subprocess.run([siphon_bin(), "--version"], stdout=subprocess.PIPE, text=True,
+                         timeout=10)
+    version = res.stdout.split()[1]
+    th = next(ln for ln in PAGE.read_text().splitlines() if ln.startswith(".TH "))
+    assert '"siphon %s"' % version in th, "update .TH of siphon.1 to %s: %s" % (version, th)
 
 
 def test_help_fits_in_60_lines():
