@@ -108,6 +108,26 @@ def test_page_version_is_the_binary_version():
     assert '"siphon %s"' % version in th, "update .TH of siphon.1 to %s: %s" % (version, th)
 
 
+def test_page_lists_every_key_of_the_screen():
+    """The key names of src/ui/keys.c (which the ? help shows) are the tags
+    of the page's Keys list, and the other way round."""
+    src = (REPO / "src/ui/keys.c").read_text()
+    table = src[src.index("key_binding keys[]"):]
+    table = table[:table.index("};")]
+    arrows = {"\\u2193": "Down", "\\u2191": "Up"}
+    names = {arrows.get(n, n) for n in re.findall(r'^\s*\{[^"]*"([^"]+)"', table, re.M)}
+    assert {"j", "Down", "q", "Enter"} <= names, names
+    text = sections(rendered())["THE SCREEN"]
+    keys = text[text.index("\n   Keys\n"):]
+    tags = set()
+    for line in keys.splitlines():
+        m = re.match(r"^ {7}(\S.*?)(?: {2,}|$)", line)
+        if m:
+            tags |= set(m.group(1).split(", "))
+    assert names - tags == set(), "keys of keys.c missing from siphon.1"
+    assert tags - names == set(), "keys in siphon.1 that keys.c does not have"
+
+
 def test_help_fits_in_60_lines():
     lines = help_text().splitlines()
     assert len(lines) <= 60, "--help has %d lines" % len(lines)
