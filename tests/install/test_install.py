@@ -4,6 +4,7 @@ installed binary finding its themes with no source tree beside it."""
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,15 @@ def test_missing_pc_file_is_named(tmp_path):
     assert "siphon-no-such-lib.pc" in res.stderr, res.stderr
     assert "libcurl.pc" not in res.stderr, res.stderr
     assert not (tmp_path / "b" / "siphon").exists()
+
+
+def test_man_finds_the_installed_page(installed, clean_home):
+    """`man siphon` with the installed MANDIR on its path."""
+    env = base_env(clean_home)
+    env["MANWIDTH"] = "80"
+    res = subprocess.run(["man", "-M", str(installed / PREFIX.lstrip("/") / "share/man"),
+                          "-P", "cat", "siphon"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env, timeout=30)
+    assert res.returncode == 0, res.stderr
+    assert "siphon - a terminal download manager" in res.stdout
+    assert "--concurrency" in res.stdout
