@@ -51,6 +51,8 @@ def test_installed_binary_finds_its_themes(installed, tmp_path, clean_home):
     res = run_on_tty([str(binary), "--no-config", "--theme", "nosuch"], env, tmp_path)
     assert res.code == 2, res
     assert "theme 'nosuch' not found" in res.output, res
+    # DATADIR (PREFIX/share) is compiled in: the message names where it looked.
+    assert PREFIX + "/share/siphon/themes" in res.output, res
 
     # It is the installed file that is read: break it, and the error names it.
     theme = tree / PREFIX.lstrip("/") / "share/siphon/themes/solarized.ini"
