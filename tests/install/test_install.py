@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,41 @@ def test_man_finds_the_installed_page(installed, clean_home):
     assert res.returncode == 0, res.stderr
     assert "siphon - a terminal download manager" in res.stdout
     assert "--concurrency" in res.stdout
+
+
+def test_header_change_rebuilds_exactly_its_users(tmp_path):
+    """-MMD -MP: a second make compiles nothing; touching a header compiles
+    exactly the files that include it (in a copy of the tree)."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for d in ["src", "include", "themes", "doc", "completions"]:
+        shutil.copytree(REPO / d, tree / d)
+    shutil.copy2(REPO / "Makefile", tree / "Makefile")
+
+    def build():
+        res = subprocess.run(["make", "--no-print-directory", "-C", str(tree), "-j2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env={k: v for k, v in os.environ.items() if "MAKE" not in k},
+                             timeout=600)
+        assert res.returncode == 0, res.stdout
+        return sorted(re.findall(r" -c -o build/(\S+)\.o ", res.stdout))
+
+    assert len(build()) > 10
+    assert build() == []
+    header = tree / "include/siphon/version.h"
+
+    def includes(f, seen):
+        """The project headers f reads, directly or through another."""
+        for name in re.findall(r'^#include "([^"]+)"', f.read_text(), re.M):
+            h = tree / "include" / name if name.startswith("siphon/") else f.parent / name
+            if h.exists() and h not in seen:
+                seen.add(h)
+                includes(h, seen)
+        return seen
+
+    users = sorted(str(p.relative_to(tree))[:-2] for p in (tree / "src").rglob("*.c")
+                   if header in includes(p, set()))
+    assert users, "nothing includes %s" % header
+    time.sleep(1.1)  # a newer mtime on any file system
+    header.touch()
+    assert build() == users
