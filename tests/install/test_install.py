@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from siphon_install import (PREFIX, REPO, base_env, copy_tree, do_install, expected_files,
-                            files_under, make, run_on_tty, theme_names)
+                            files_under, make, make_env, run_on_tty, theme_names)
 
 
 def test_install_puts_exactly_the_expected_files(installed):
@@ -144,7 +144,7 @@ def test_header_change_rebuilds_exactly_its_users(tmp_path):
     def build():
         res = subprocess.run(["make", "--no-print-directory", "-C", str(tree), "-j2"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             env={k: v for k, v in os.environ.items() if "MAKE" not in k},
+                             env=make_env(),
                              timeout=600)
         assert res.returncode == 0, res.stdout
         return sorted(re.findall(r" -c -o build/(\S+)\.o ", res.stdout))
