@@ -31,7 +31,7 @@
 enum {
   WB_OWN = 4,                      /* buffers a stream may always hold */
   WB_SHARED_MAX = 16 << 20,        /* bytes all streams may hold beyond that */
-  WB_BATCH = 2 << 20,              /* bytes queued before a mid-stream job goes */
+  WB_BATCH = 2 << 20,              /* most bytes queued before a mid-stream job goes */
   WB_IOV = 64                      /* buffers per pwritev */
 };
 
@@ -480,6 +480,17 @@ void stream_submit_hash(struct xfer *x)
   enqueue(x->eng, j, 0);
 }
 
+/* How many queued bytes make a batch: WB_BATCH, less when many streams
+ * share the memory (each gets to half its share, so the others still
+ * find buffers while a batch fills), never less than one buffer. */
+static size_t batch_bytes(const struct xfer *x)
+{
+  const struct engine *e = x->eng;
+  size_t share = WB_SHARED_MAX / (2 * (size_t)(e->running > 1 ? e->running : 1));
+  size_t b = share < WB_BATCH ? share : WB_BATCH;
+  return b > x->run->st.cap ? b : x->run->st.cap;
+}
+
 /* A full fill buffer joins the queue; a batch goes when big enough. */
 static void queue_fill(struct xfer *x)
 {
@@ -492,7 +503,7 @@ static void queue_fill(struct xfer *x)
   s->queued_bytes += s->fill_len;
   s->fill = NULL;
   s->fill_len = 0;
-  if (!s->job && s->queued_bytes >= WB_BATCH)
+  if (!s->job && s->queued_bytes >= batch_bytes(x))
     submit(x, 0, 1);
 }
 
