@@ -25,7 +25,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
-            libinih-dev libcriterion-dev libssl-dev python3 python3-pytest tmux clang \
+            libinih-dev libcriterion-dev libssl-dev python3 python3-pytest tmux clang strace \
             libclang-rt-14-dev
 
 .PHONY: all deps test unit e2e tui asan demo check-deps fuzz bench clean
