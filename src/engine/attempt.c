@@ -112,12 +112,7 @@ static int on_final_headers(struct leg *l)
     l->abort = AB_SKIP;
     return -1;
   }
-  int rc = stream_open(x);
-  if (rc < 0) {
-    l->abort = AB_DISK;
-    l->abort_errno = -rc;
-    return -1;
-  }
+  stream_open(x); /* on the worker, before the first write */
   if (x->spec->sha256 && start == 0) {
     EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
     r->sha_from_zero = 1;

@@ -51,10 +51,10 @@ enum phase {
 };
 
 /* What to do once the write in flight completes. */
-enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_END, AF_STOP };
+enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_RENAMED, AF_END, AF_STOP };
 
 /* Why the current attempt was aborted from inside a curl callback. */
-enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_SKIP };
+enum abort_why { AB_NONE, AB_RESTART, AB_SKIP };
 
 /* One connection of an item: an easy handle with its byte range and what
  * its current response said.  An item has nlegs of them (one today; the
@@ -71,7 +71,6 @@ struct leg {
   int body_ok;                 /* the final response is a 2xx we write */
   int headers_seen;
   enum abort_why abort;
-  int abort_errno;
   int write_paused;            /* we returned CURL_WRITEFUNC_PAUSE */
   int connected;
   uint64_t last_rx;            /* last body byte, or when connected (uv_now ms) */
@@ -102,6 +101,15 @@ struct stream {
   int job_err;                 /* errno from the last job */
   unsigned char job_digest[32];
   int job_hash_file;           /* the last job hashed the whole file */
+  const char *job_err_path;    /* the path the failed step names */
+  /* file operations the next job does, in this order, on the worker */
+  int opened;                  /* NAME.part is (or is being) opened */
+  int open_pending;            /* open it */
+  int trunc_pending;           /* truncate it (a fresh start) */
+  int meta_pending;            /* store the sidecar */
+  int close_pending;           /* close it once everything is written */
+  const char *rename_to;       /* then rename it here */
+  const char *unlink_after;    /* then remove this (the sidecar) */
 };
 
 /* The heavy state of an item that has been admitted at least once; queued
@@ -259,8 +267,10 @@ enum msg_reason attempt_reason(CURLcode rc);
 void stream_init(struct xfer *x);
 void stream_free(struct xfer *x);
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp);
-int stream_open(struct xfer *x);
+void stream_open(struct xfer *x);
 int stream_close(struct xfer *x);
+void stream_later(struct xfer *x, int close_file, int save_meta);
+void stream_finish_later(struct xfer *x, const char *rename_to, const char *unlink_after);
 int stream_busy(const struct xfer *x);
 int stream_has_pending(const struct xfer *x);
 void stream_discard(struct xfer *x);

@@ -43,6 +43,13 @@ struct job {
   atomic_int finished;             /* the worker is through with the job */
   int reaped;                      /* the engine took it back before after_cb */
   int fd;
+  char *open_path;                 /* first open (and maybe truncate) the file */
+  int trunc;
+  int close;                       /* close fd after the writes */
+  char *rename_from;               /* then rename the file */
+  const char *rename_to;
+  char *unlink_path;               /* then remove this */
+  const char *err_path;            /* the path of the step that failed */
   struct piece *pieces;
   int n;
   int64_t off;
@@ -175,6 +182,38 @@ static int write_pieces(int fd, const struct piece *p, int n, int64_t off)
   return 0;
 }
 
+/* The file operations around a job's writes; the err_path says which
+ * path a failure names. */
+static int job_open(struct job *j)
+{
+  if (j->open_path) {
+    j->fd = open(j->open_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (j->fd < 0)
+      return errno;
+  }
+  if (j->trunc && ftruncate(j->fd, 0) != 0)
+    return errno;
+  return 0;
+}
+
+static void job_close(struct job *j)
+{
+  if (j->close && j->fd >= 0) {
+    if (close(j->fd) != 0 && !j->err)
+      j->err = errno;
+    j->fd = -1;
+  }
+  if (j->err)
+    return;
+  if (j->rename_from && rename(j->rename_from, j->rename_to) != 0) {
+    j->err = errno;
+    j->err_path = j->rename_to;
+    return;
+  }
+  if (j->unlink_path)
+    unlink(j->unlink_path);
+}
+
 /* The pieces go out WB_IOV at a time, each group hashed and then published
  * as done, so the engine takes buffers back while the rest is written. */
 static void run_job(struct job *j)
@@ -183,12 +222,17 @@ static void run_job(struct job *j)
     hash_file(j);
     return;
   }
+  j->err = job_open(j);
+  if (j->err)
+    return;
   int64_t off = j->off;
   for (int i = 0; i < j->n; i += WB_IOV) {
     int k = j->n - i < WB_IOV ? j->n - i : WB_IOV;
     j->err = write_pieces(j->fd, j->pieces + i, k, off);
-    if (j->err)
+    if (j->err) {
+      job_close(j);
       return;
+    }
     for (int m = 0; m < k; m++) {
       off += (int64_t)j->pieces[i + m].len;
       if (j->sha)
@@ -198,6 +242,7 @@ static void run_job(struct job *j)
   }
   if (j->meta_text)
     resume_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
+  job_close(j);
 }
 
 /* Jobs go to the pool in batches: a mid-stream job alone, at once; the
@@ -220,11 +265,22 @@ static void batch_work(uv_work_t *req)
 
 static void job_free(struct job *j)
 {
+  free(j->open_path);
+  free(j->rename_from);
+  free(j->unlink_path);
   free(j->pieces);
   free(j->meta_text);
   free(j->meta_path);
   free(j->hash_path);
   free(j);
+}
+
+/* The descriptor the job opened (or closed) is the stream's from now on. */
+static void adopt_fd(struct xfer *x, const struct job *j)
+{
+  if (j->hash_path)
+    return;
+  x->run->fd = j->fd;
 }
 
 /* Take back the buffers the worker has written.  When the whole job is
@@ -243,6 +299,7 @@ static void stream_reap(struct xfer *x)
   }
   if (s->reclaimed == j->n && atomic_load_explicit(&j->finished, memory_order_acquire) &&
       !j->err) {
+    adopt_fd(x, j);
     j->reaped = 1;
     s->job = NULL;
   }
@@ -261,7 +318,9 @@ static void job_done(struct job *j, int status)
   for (; s->reclaimed < j->n; s->reclaimed++)
     stream_buf_give(x, j->pieces[s->reclaimed].buf);
   s->job = NULL;
+  adopt_fd(x, j);
   s->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
+  s->job_err_path = j->err_path;
   if (j->hash_path) {
     memcpy(s->job_digest, j->digest, sizeof s->job_digest);
     s->job_hash_file = 1;
@@ -346,19 +405,37 @@ static void submit(struct xfer *x, int flush, int now)
     s->fill = NULL;
     s->fill_len = 0;
   }
-  if (s->nqueued == 0 || s->job)
+  int ops = s->open_pending || s->trunc_pending || s->meta_pending ||
+            (flush && s->close_pending);
+  if ((s->nqueued == 0 && !ops) || s->job)
     return;
   struct job *j = xcalloc(1, sizeof *j);
   j->x = x;
   j->fd = r->fd;
+  j->err_path = r->part_path;
+  if (s->open_pending)
+    j->open_path = xstrdup(r->part_path);
+  j->trunc = s->trunc_pending;
+  s->open_pending = s->trunc_pending = 0;
   j->n = s->nqueued;
-  j->pieces = xmalloc((size_t)j->n * sizeof *j->pieces);
+  j->pieces = xmalloc((size_t)(j->n ? j->n : 1) * sizeof *j->pieces);
   memcpy(j->pieces, s->queued, (size_t)j->n * sizeof *j->pieces);
   j->off = s->queued_off;
   j->sha = x->spec->sha256 && r->sha_from_zero ? r->sha : NULL;
-  if (resume_meta_wanted(x)) {
+  if (resume_meta_wanted(x) || s->meta_pending) {
     j->meta_text = resume_meta_text(x);
     j->meta_path = xstrdup(r->meta_path);
+  }
+  s->meta_pending = 0;
+  if (flush && s->close_pending) {
+    j->close = 1;
+    if (s->rename_to) {
+      j->rename_from = xstrdup(r->part_path);
+      j->rename_to = s->rename_to;
+    }
+    j->unlink_path = s->unlink_after ? xstrdup(s->unlink_after) : NULL;
+    s->close_pending = 0;
+    s->rename_to = s->unlink_after = NULL;
   }
   s->queued_off += (int64_t)s->queued_bytes;
   s->nqueued = 0;
@@ -398,22 +475,40 @@ void stream_free(struct xfer *x)
   r->st.qcap = 0;
 }
 
-/* The first 2xx body of a file: open NAME.part (truncating it for a fresh
- * start).  0 or -errno. */
-int stream_open(struct xfer *x)
+/* The first 2xx body of a file: NAME.part is opened (and truncated for a
+ * fresh start) by the worker, ahead of the first write; a failure comes
+ * back as the job's error. */
+void stream_open(struct xfer *x)
 {
   struct xrun *r = x->run;
-  if (r->fd < 0) {
-    r->fd = open(r->part_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (r->fd < 0)
-      return -errno;
-  }
+  struct stream *s = &r->st;
+  if (!s->opened)
+    s->opened = s->open_pending = 1;
   if (r->truncate) {
-    if (ftruncate(r->fd, 0) != 0)
-      return -errno;
+    s->trunc_pending = 1;
     r->truncate = 0;
   }
-  return 0;
+}
+
+/* After the buffered bytes, on the worker: store the sidecar (pause) and
+ * close the file (shutdown). */
+void stream_later(struct xfer *x, int close_file, int save_meta)
+{
+  struct stream *s = &x->run->st;
+  if (close_file && s->opened)
+    s->close_pending = 1;
+  if (save_meta)
+    s->meta_pending = 1;
+}
+
+/* A complete file: the worker closes it, renames it to its final name and
+ * removes the sidecar. */
+void stream_finish_later(struct xfer *x, const char *rename_to, const char *unlink_after)
+{
+  struct stream *s = &x->run->st;
+  s->close_pending = 1;
+  s->rename_to = rename_to;
+  s->unlink_after = unlink_after;
 }
 
 /* Close NAME.part.  0 or -errno. */
@@ -433,11 +528,13 @@ int stream_busy(const struct xfer *x)
   return x->run && x->run->st.job != NULL;
 }
 
-/* Bytes buffered that a write could take. */
+/* Bytes buffered, or file operations, that a job could take. */
 int stream_has_pending(const struct xfer *x)
 {
   const struct stream *s = &x->run->st;
-  return (s->fill_len > 0 || s->nqueued > 0) && x->run->fd >= 0;
+  return (s->opened && (s->fill_len > 0 || s->nqueued > 0 || s->open_pending ||
+                        s->trunc_pending || s->close_pending)) ||
+         s->meta_pending;
 }
 
 /* Drop the buffered bytes (they are not wanted any more). */
@@ -461,11 +558,13 @@ void stream_flush(struct xfer *x)
 }
 
 /* Once a tick: bytes that wait for a batch that is not filling up (a slow
- * connection) go now. */
+ * connection) go now, and so does the open of a file whose first buffer
+ * is not full yet (NAME.part appears within a tick of the response; a
+ * small file that ends sooner is opened with its only write). */
 void stream_tick(struct xfer *x)
 {
   struct stream *s = &x->run->st;
-  if (s->nqueued > 0 && !s->job && x->phase == PH_ATTACHED)
+  if ((s->nqueued > 0 || s->open_pending) && !s->job && x->phase == PH_ATTACHED)
     submit(x, 0, 1);
 }
 

@@ -222,20 +222,19 @@ static void run_after(struct xfer *x)
   case AF_RETRY: /* an admitted item waiting for its write before starting */
     attempt_begin(x);
     break;
-  case AF_PAUSE:
-    if (x->bytes > 0 && (r->etag || r->last_modified))
-      resume_meta_save(x);
+  case AF_PAUSE: /* the sidecar went with the last write */
     break;
   case AF_FINALIZE:
     finalize(x);
     break;
+  case AF_RENAMED: /* closed, renamed, sidecar removed: on the worker */
+    xfer_end(x, MSG_STATE_DONE, MSG_REASON_NONE, NULL);
+    break;
   case AF_END:
     end_finish(x);
     break;
-  case AF_STOP:
+  case AF_STOP: /* closed (and the sidecar stored) on the worker */
     stream_close(x);
-    if (x->bytes > 0 && (r->etag || r->last_modified))
-      resume_meta_save(x);
     break;
   }
 }
@@ -265,8 +264,10 @@ void xfer_write_done(struct xfer *x)
   }
   if (r->st.job_err && x->phase != PH_ENDING) {
     char msg[256];
-    snprintf(msg, sizeof msg, "%s: %s", r->part_path, strerror(r->st.job_err));
+    snprintf(msg, sizeof msg, "%s: %s",
+             r->st.job_err_path ? r->st.job_err_path : r->part_path, strerror(r->st.job_err));
     r->st.job_err = 0;
+    r->st.job_err_path = NULL;
     stream_discard(x);
     xfer_fail(x, MSG_REASON_DISK, msg);
     return;
@@ -330,18 +331,9 @@ static void finalize(struct xfer *x)
       return;
     }
   }
-  int rc = stream_close(x);
-  if (rc == 0 && rename(r->part_path, r->final_path) != 0)
-    rc = -errno;
-  if (rc != 0) {
-    char msg[256];
-    snprintf(msg, sizeof msg, "%s: %s", r->final_path, strerror(-rc));
-    xfer_fail(x, MSG_REASON_DISK, msg);
-    return;
-  }
-  if (r->meta_written || r->resumed_ever)
-    unlink(r->meta_path);
-  xfer_end(x, MSG_STATE_DONE, MSG_REASON_NONE, NULL);
+  stream_finish_later(x, r->final_path,
+                      r->meta_written || r->resumed_ever ? r->meta_path : NULL);
+  flush_then(x, AF_RENAMED);
 }
 
 /* ---- attempts ------------------------------------------------------ */
@@ -429,7 +421,7 @@ void xfer_admit(struct xfer *x)
   if (x->attempt == 0)
     x->attempt = 1;
   struct stat sb;
-  if (!x->spec->overwrite && r->fd < 0 && lstat(r->final_path, &sb) == 0) {
+  if (!x->spec->overwrite && !r->st.opened && lstat(r->final_path, &sb) == 0) {
     xfer_end(x, MSG_STATE_SKIPPED, MSG_REASON_EXISTS, NULL);
     return;
   }
@@ -458,10 +450,6 @@ void xfer_leg_done(struct leg *l, CURLcode rc)
     r->truncate = 1;
     stream_discard(x);
     attempt_begin(x);
-    return;
-  case AB_DISK:
-    snprintf(msg, sizeof msg, "%s: %s", r->part_path, strerror(l->abort_errno));
-    xfer_fail(x, MSG_REASON_DISK, msg);
     return;
   case AB_SKIP:
     xfer_end(x, MSG_STATE_SKIPPED, MSG_REASON_EXISTS, NULL);
@@ -577,6 +565,8 @@ void xfer_pause(struct xfer *x)
        holds no socket */
     clock_stop(x);
     xfer_move(x, PH_PAUSED, MSG_STATE_PAUSED, ev);
+    if (x->bytes > 0 && (x->run->etag || x->run->last_modified))
+      stream_later(x, 0, 1); /* the file stays open; the sidecar is stored */
     flush_then(x, AF_PAUSE);
   }
   sched_pump(e);
@@ -642,5 +632,6 @@ void xfer_stop(struct xfer *x)
     return;
   clock_stop(x);
   xfer_move(x, PH_PAUSED, KEEP_STATE, NULL);
+  stream_later(x, 1, x->bytes > 0 && (x->run->etag || x->run->last_modified));
   flush_then(x, AF_STOP);
 }
