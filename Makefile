@@ -68,7 +68,7 @@ tui: $(BUILD)/siphon
 # FUZZ_TIME=0 skips the short libFuzzer run (make asan does: the fuzzers
 # already run under ASan).
 FUZZ_TIME ?= 10
-test: $(BUILD)/siphon $(BUILD)/unit-tests
+test: check-deps $(BUILD)/siphon $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 	SIPHON_BIN=$(abspath $(BUILD)/siphon) $(PYTHON) -m pytest -q tests/e2e tests/tui
 	@if [ "$(FUZZ_TIME)" != 0 ]; then $(MAKE) --no-print-directory -C tests/fuzz FUZZ_TIME=$(FUZZ_TIME); fi

@@ -48,7 +48,7 @@ static int prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
   struct leg *l = clientp;
   /* connected: from here on silence counts against the stall limit */
   l->connected = 1;
-  l->last_rx = xfer_now(l->x);
+  l->last_rx = uv_now(&l->x->eng->loop);
   return CURL_PREREQFUNC_OK;
 }
 
@@ -287,7 +287,7 @@ int attempt_prepare(struct leg *l, int64_t start, int64_t end)
   if (!l->easy)
     return -1;
   setup_easy(l);
-  l->last_rx = xfer_now(l->x);
+  l->last_rx = uv_now(&l->x->eng->loop);
   return 0;
 }
 

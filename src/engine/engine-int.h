@@ -101,6 +101,7 @@ struct stream {
   int job_err;                 /* errno from the last job */
   unsigned char job_digest[32];
   int job_hash_file;           /* the last job hashed the whole file */
+  void (*written)(struct xfer *x); /* a job's outcome is in (the owner's callback) */
   const char *job_err_path;    /* the path the failed step names */
   /* file operations the next job does, in this order, on the worker */
   int opened;                  /* NAME.part is (or is being) opened */
@@ -108,8 +109,7 @@ struct stream {
   int trunc_pending;           /* truncate it (a fresh start) */
   int meta_pending;            /* store the sidecar */
   int close_pending;           /* close it once everything is written */
-  const char *rename_to;       /* then rename it here */
-  const char *unlink_after;    /* then remove this (the sidecar) */
+  const char *rename_to;       /* then rename it here (and drop the sidecar) */
 };
 
 /* The heavy state of an item that has been admitted at least once; queued
@@ -175,6 +175,7 @@ struct engine {
   uv_idle_t announcer;         /* announces the plan's items a chunk at a time */
   size_t announced;            /* plan items announced so far */
   CURLM *multi;
+  void (*leg_done)(struct leg *l, CURLcode rc); /* glue.c reports a finished leg */
   CURL *pruner;                /* a handle that never connects: makes curl prune */
   struct curl_slist *pruner_resolve;
   int pruner_attached;
@@ -237,13 +238,13 @@ void glue_set_socket_callbacks(struct engine *e, CURL *easy);
 struct host *sched_host(struct engine *e, const char *url);
 void sched_enqueue(struct engine *e, struct xfer *x, int front);
 void sched_dequeue(struct xfer *x);
-void sched_pump(struct engine *e);
+struct xfer *sched_next(struct engine *e);
 void sched_release(struct engine *e, struct xfer *x);
 
 /* xfer.c - the item's state machine */
 const char *xfer_phase_name(enum phase ph);
 uint64_t xfer_now(const struct xfer *x);
-void xfer_admit(struct xfer *x);
+void xfer_pump(struct engine *e);
 void xfer_leg_done(struct leg *l, CURLcode rc);
 void xfer_tick(struct xfer *x, uint64_t now);
 void xfer_pause(struct xfer *x);
@@ -252,7 +253,6 @@ void xfer_cancel(struct xfer *x);
 void xfer_retry_cmd(struct xfer *x);
 void xfer_stop(struct xfer *x);
 void xfer_free(struct xfer *x);
-void xfer_write_done(struct xfer *x);
 int64_t xfer_speed(const struct xfer *x);
 int xfer_retry_in_ms(const struct xfer *x, uint64_t now);
 int xfer_connected(const struct xfer *x);
@@ -264,13 +264,13 @@ enum msg_reason attempt_reason(CURLcode rc);
 
 /* stream.c - the item's bytes on their way to NAME.part (write-behind and
  * its disk workers) */
-void stream_init(struct xfer *x);
+void stream_init(struct xfer *x, void (*written)(struct xfer *x));
 void stream_free(struct xfer *x);
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp);
 void stream_open(struct xfer *x);
 int stream_close(struct xfer *x);
 void stream_later(struct xfer *x, int close_file, int save_meta);
-void stream_finish_later(struct xfer *x, const char *rename_to, const char *unlink_after);
+void stream_finish_later(struct xfer *x, const char *rename_to);
 int stream_busy(const struct xfer *x);
 int stream_has_pending(const struct xfer *x);
 void stream_discard(struct xfer *x);

@@ -326,7 +326,7 @@ static void job_done(struct job *j, int status)
     s->job_hash_file = 1;
   }
   job_free(j);
-  xfer_write_done(x);
+  s->written(x);
 }
 
 static void batch_done(uv_work_t *req, int status)
@@ -422,7 +422,8 @@ static void submit(struct xfer *x, int flush, int now)
   memcpy(j->pieces, s->queued, (size_t)j->n * sizeof *j->pieces);
   j->off = s->queued_off;
   j->sha = x->spec->sha256 && r->sha_from_zero ? r->sha : NULL;
-  if (resume_meta_wanted(x) || s->meta_pending) {
+  int finishing = flush && s->close_pending && s->rename_to;
+  if (s->meta_pending || (!finishing && resume_meta_wanted(x))) {
     j->meta_text = resume_meta_text(x);
     j->meta_path = xstrdup(r->meta_path);
   }
@@ -433,9 +434,11 @@ static void submit(struct xfer *x, int flush, int now)
       j->rename_from = xstrdup(r->part_path);
       j->rename_to = s->rename_to;
     }
-    j->unlink_path = s->unlink_after ? xstrdup(s->unlink_after) : NULL;
+    /* a complete file needs no sidecar (if one was ever written or read) */
+    if (finishing && (r->meta_written || r->resumed_ever))
+      j->unlink_path = xstrdup(r->meta_path);
     s->close_pending = 0;
-    s->rename_to = s->unlink_after = NULL;
+    s->rename_to = NULL;
   }
   s->queued_off += (int64_t)s->queued_bytes;
   s->nqueued = 0;
@@ -445,9 +448,12 @@ static void submit(struct xfer *x, int flush, int now)
   enqueue(x->eng, j, now);
 }
 
-void stream_init(struct xfer *x)
+/* written: called once a job's outcome is in and the engine did not take
+ * it back early (errors, flushes, a paused leg). */
+void stream_init(struct xfer *x, void (*written)(struct xfer *x))
 {
   x->run->st.cap = x->spec->buffer_size;
+  x->run->st.written = written;
 }
 
 /* Give back every buffer not in a worker's hands. */
@@ -501,14 +507,13 @@ void stream_later(struct xfer *x, int close_file, int save_meta)
     s->meta_pending = 1;
 }
 
-/* A complete file: the worker closes it, renames it to its final name and
- * removes the sidecar. */
-void stream_finish_later(struct xfer *x, const char *rename_to, const char *unlink_after)
+/* A complete file: after its last write the worker closes it, renames it
+ * to its final name and removes its sidecar. */
+void stream_finish_later(struct xfer *x, const char *rename_to)
 {
   struct stream *s = &x->run->st;
   s->close_pending = 1;
   s->rename_to = rename_to;
-  s->unlink_after = unlink_after;
 }
 
 /* Close NAME.part.  0 or -errno. */
@@ -522,7 +527,7 @@ int stream_close(struct xfer *x)
   return rc == 0 ? 0 : -errno;
 }
 
-/* A job is in flight (its after-work callback will call xfer_write_done). */
+/* A job is in flight (its outcome will come through the written callback). */
 int stream_busy(const struct xfer *x)
 {
   return x->run && x->run->st.job != NULL;
@@ -607,7 +612,7 @@ static void queue_fill(struct xfer *x)
 }
 
 /* The leg waits for the disk: what is queued goes now if nothing is in
- * flight, and the leg resumes when the job is done (xfer_write_done). */
+ * flight, and the leg resumes when the job is done (the written callback). */
 static size_t pause_leg(struct leg *l)
 {
   if (!l->x->run->st.job)
@@ -652,6 +657,6 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   }
   x->bytes += (int64_t)len;
   x->eng->bytes_total += (int64_t)len;
-  l->last_rx = xfer_now(x);
+  l->last_rx = uv_now(&x->eng->loop);
   return len;
 }

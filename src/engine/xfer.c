@@ -16,6 +16,8 @@
 enum { BACKOFF_FIRST_MS = 1000, BACKOFF_CAP_MS = 60000 };
 enum { KEEP_STATE = -1 };
 
+static void xfer_write_done(struct xfer *x);
+
 static const char *const phase_names[] = {
 #define XFER_PHASE_NAME(e, name) name,
     XFER_PHASE_MAP(XFER_PHASE_NAME)
@@ -95,7 +97,7 @@ static struct xrun *run_new(struct xfer *x)
     r->legs[i].end = -1;
     headers_init(&r->legs[i].resp);
   }
-  stream_init(x);
+  stream_init(x, xfer_write_done);
   r->sha = EVP_MD_CTX_new();
   name_init(x);
   return r;
@@ -168,7 +170,7 @@ static void end_finish(struct xfer *x)
   xfer_move(x, PH_FINAL, (int)st, ev);
   run_free(x);
   engine_check_idle(e);
-  sched_pump(e);
+  xfer_pump(e);
 }
 
 /* Every way an item ends goes through here: the outcome is recorded
@@ -254,8 +256,8 @@ static void flush_then(struct xfer *x, enum after_flush what)
   run_after(x);
 }
 
-/* A disk job finished (libuv's after-work callback). */
-void xfer_write_done(struct xfer *x)
+/* A disk job's outcome is in (stream.c's callback). */
+static void xfer_write_done(struct xfer *x)
 {
   struct xrun *r = x->run;
   if (r->st.job_hash_file) {
@@ -331,8 +333,7 @@ static void finalize(struct xfer *x)
       return;
     }
   }
-  stream_finish_later(x, r->final_path,
-                      r->meta_written || r->resumed_ever ? r->meta_path : NULL);
+  stream_finish_later(x, r->final_path);
   flush_then(x, AF_RENAMED);
 }
 
@@ -412,7 +413,7 @@ static void attempt_begin(struct xfer *x)
 }
 
 /* The scheduler gave this item a slot. */
-void xfer_admit(struct xfer *x)
+static void xfer_admit(struct xfer *x)
 {
   struct engine *e = x->eng;
   struct xrun *r = x->run ? x->run : run_new(x);
@@ -434,6 +435,20 @@ void xfer_admit(struct xfer *x)
     return;
   }
   attempt_begin(x);
+}
+
+/* Admit what the scheduler lets start.  An item that ends at once
+ * (skipped, no directory) gives its slot back and pumps again: the
+ * outer loop goes on instead. */
+void xfer_pump(struct engine *e)
+{
+  if (e->pumping)
+    return;
+  e->pumping = 1;
+  struct xfer *x;
+  while ((x = sched_next(e)))
+    xfer_admit(x);
+  e->pumping = 0;
 }
 
 /* curl finished a leg's attempt (successfully or not). */
@@ -466,9 +481,13 @@ void xfer_leg_done(struct leg *l, CURLcode rc)
     snprintf(msg, sizeof msg, "the body ended after %lld of %lld bytes", (long long)x->bytes,
              (long long)x->total);
     attempt_failed(x, MSG_REASON_NETWORK, 0, msg);
+  } else if (x->spec->sha256) {
+    x->total = x->bytes;
+    flush_then(x, AF_FINALIZE); /* the hash is checked once every byte is written */
   } else {
     x->total = x->bytes;
-    flush_then(x, AF_FINALIZE);
+    stream_finish_later(x, r->final_path); /* one job: last write, close, rename */
+    flush_then(x, AF_RENAMED);
   }
 }
 
@@ -569,7 +588,7 @@ void xfer_pause(struct xfer *x)
       stream_later(x, 0, 1); /* the file stays open; the sidecar is stored */
     flush_then(x, AF_PAUSE);
   }
-  sched_pump(e);
+  xfer_pump(e);
 }
 
 void xfer_resume(struct xfer *x)
@@ -581,7 +600,7 @@ void xfer_resume(struct xfer *x)
       !x->run->accept_ranges)
     x->run->truncate = 1;
   sched_enqueue(x->eng, x, 1); /* a resumed item goes first */
-  sched_pump(x->eng);
+  xfer_pump(x->eng);
 }
 
 void xfer_cancel(struct xfer *x)
@@ -605,7 +624,7 @@ void xfer_retry_cmd(struct xfer *x)
   engine_post(x->eng, ev);
   x->eng->idle_posted = 0;
   sched_enqueue(x->eng, x, 0);
-  sched_pump(x->eng);
+  xfer_pump(x->eng);
 }
 
 /* After shutdown (engine_free): whatever the item still holds (the item
