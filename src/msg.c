@@ -52,6 +52,7 @@ void msg_cmd_free(struct msg_cmd *c)
   if (!c)
     return;
   free(c->url);
+  free(c->output);
   free(c);
 }
 

@@ -41,6 +41,7 @@ enum { CFG_ERR_MAX = 512 };
   X(overwrite)                                                                    \
   X(header)                                                                       \
   X(theme)                                                                        \
+  X(bell)                                                                         \
   X(log)
 
 enum cfg_key {
@@ -66,6 +67,7 @@ struct cfg_headers {
 struct cfg_opts {
   uint32_t set;
   int concurrency, per_host, max_connections, retries, overwrite;
+  int bell; /* the screen rings once when the run is all finished */
   uint64_t buffer_size;
   int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
   int64_t conn_idle_ms, conn_lifetime_ms, dns_ttl_ms;
@@ -114,6 +116,7 @@ struct cfg_run {
   int concurrency, per_host, max_connections;
   int64_t conn_idle_ms, conn_lifetime_ms, dns_ttl_ms;
   char *dir, *log, *theme;
+  int bell;
 };
 
 struct cfg_plan {

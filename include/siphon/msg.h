@@ -58,7 +58,7 @@ enum msg_state {
 /* ---- commands: front end -> engine ---------------------------------- */
 
 enum msg_cmd_kind {
-  MSG_CMD_ADD,             /* url: a new item with the run's defaults */
+  MSG_CMD_ADD,             /* url [output]: a new item with the run's defaults */
   MSG_CMD_PAUSE,           /* id */
   MSG_CMD_RESUME,          /* id */
   MSG_CMD_PAUSE_ALL,       /* every running item */
@@ -75,6 +75,7 @@ struct msg_cmd {
   uint32_t id;
   int32_t value;
   char *url; /* owned; MSG_CMD_ADD only */
+  char *output; /* owned; MSG_CMD_ADD: the file name in the run's dir, NULL = from the URL */
 };
 
 /* ---- events: engine -> front end ------------------------------------ */

@@ -236,6 +236,7 @@ static void plan_run(struct cfg_plan *plan, const struct load *ld, const struct 
   plan->run.dns_ttl_ms = r.dns_ttl_ms;
   plan->run.log = xstrdup(r.log);
   plan->run.theme = xstrdup(r.theme);
+  plan->run.bell = r.bell;
   cfg_opts_free(&r);
 
   cfg_opts_defaults(&plan->add_defaults);

@@ -32,6 +32,7 @@ enum {
   ARGS_NO_CONFIG,
   ARGS_HEADLESS,
   ARGS_JSON,
+  ARGS_NO_BELL,
 };
 
 static const struct option args_long[] = {
@@ -55,6 +56,7 @@ static const struct option args_long[] = {
     {"no-config", no_argument, NULL, ARGS_NO_CONFIG},
     {"headless", no_argument, NULL, ARGS_HEADLESS},
     {"json", no_argument, NULL, ARGS_JSON},
+    {"no-bell", no_argument, NULL, ARGS_NO_BELL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -84,6 +86,7 @@ static const char args_help[] =
     "      --overwrite          replace an existing complete file (default: skip it)\n"
     "      --header 'K: V'      extra request header; repeatable\n"
     "      --theme NAME         a theme of themes/ or a path (default: default)\n"
+    "      --no-bell            no bell when all is finished ([settings] bell = no)\n"
     "      --log FILE           one line per request and response (default: none)\n"
     "      --config FILE        start from FILE, not the default config (see below)\n"
     "      --no-config          read no config file\n"
@@ -188,6 +191,10 @@ int args_parse(struct args *a, int argc, char **argv, char *err, size_t errlen)
       break;
     case ARGS_OVERWRITE:
       if (args_setting(a, o, "true", err, errlen) < 0)
+        goto fail;
+      break;
+    case ARGS_NO_BELL: /* the key is "bell"; the option says what it turns off */
+      if (cfg_opts_set(&a->cli, CFG_SCOPE_RUN, "bell", "no", err, errlen) < 0)
         goto fail;
       break;
     case ':':

@@ -11,6 +11,7 @@
 #include "engine-int.h"
 #include "siphon/dlog.h"
 #include "siphon/engine.h"
+#include "siphon/fname.h"
 #include "siphon/xalloc.h"
 
 struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id)
@@ -110,7 +111,7 @@ static struct xfer *item_by_id(struct engine *e, uint32_t id)
 static void begin_shutdown(struct engine *e);
 static void announce_chunk(uv_idle_t *idle);
 
-static void add_url(struct engine *e, const char *url)
+static void add_url(struct engine *e, const char *url, const char *output)
 {
   struct cfg_item *it = xcalloc(1, sizeof *it);
   char err[CFG_ERR_MAX];
@@ -131,6 +132,11 @@ static void add_url(struct engine *e, const char *url)
     engine_post(e, ev);
     return;
   }
+  if (output && fname_relpath_ok(output)) { /* the screen chose the name */
+    free(it->name);
+    it->name = xstrdup(output);
+    it->output = xstrdup(output);
+  }
   struct xfer *x = item_new(e, it, 1);
   announce(e, x);
   e->idle_posted = 0;
@@ -142,7 +148,7 @@ static void apply(struct engine *e, const struct msg_cmd *c)
   struct xfer *x = item_by_id(e, c->id);
   switch (c->kind) {
   case MSG_CMD_ADD:
-    add_url(e, c->url);
+    add_url(e, c->url, c->output);
     break;
   case MSG_CMD_PAUSE:
     if (x)

@@ -20,6 +20,7 @@ struct ui_item {
   int retries;    /* MSG_EV_RETRY events seen */
   int retrying;   /* from the snapshot: waiting for the next attempt */
   int retry_reason;
+  int file_path;  /* path is the file's (from DETAIL/DONE/SKIPPED), not yet just its dir */
   int32_t retry_in_ms;
   int64_t bytes, total, speed;
   double seconds, t_connect, t_first_byte;
@@ -35,19 +36,43 @@ enum ui_mode {
   UI_MODE_LIST,        /* the list, keys go through the key table */
   UI_MODE_HELP,        /* the ? overlay; any key closes it */
   UI_MODE_CONFIRM,     /* a y/n question */
-  UI_MODE_ADD          /* the URL prompt */
+  UI_MODE_ADD,         /* the URL prompt */
+  UI_MODE_FILTER       /* the / prompt: text to look for in names and URLs */
 };
+
+/* s cycles the order of the list. */
+enum ui_sort { UI_SORT_QUEUE, UI_SORT_STATE, UI_SORT_PROGRESS, UI_SORT_SPEED, UI_SORT_NAME,
+               UI_SORT_COUNT };
+/* f cycles which states the list shows. */
+enum ui_show { UI_SHOW_ALL, UI_SHOW_ACTIVE, UI_SHOW_FAILED, UI_SHOW_DONE, UI_SHOW_COUNT };
+
+/* The smallest terminal the screen draws a frame in. */
+enum { UI_MIN_COLS = 50, UI_MIN_ROWS = 12 };
 
 enum ui_confirm { UI_CONFIRM_CANCEL, UI_CONFIRM_QUIT };
 
-enum { UI_URL_MAX = 4096 };
+enum { UI_URL_MAX = 4096, UI_FILTER_MAX = 256 };
 
 struct ui {
   struct mbox *mb;
   struct ui_item *items; /* items[id - 1] */
   size_t nitems, cap;
   uint32_t sel_id;       /* the selected item, 0 = none */
-  size_t top;            /* first row shown */
+  size_t top;            /* first row shown (a position in the display order) */
+  int follow;            /* keep the running items in view; off once the user moves */
+  enum ui_sort sort;
+  enum ui_show show;
+  char filter[UI_FILTER_MAX]; /* text looked for in names and URLs, "" = none */
+  char filter_old[UI_FILTER_MAX]; /* restored when the / prompt is left with Esc */
+  uint32_t *order;       /* item indices in display order; NULL = every item, queue order */
+  size_t norder, order_cap;
+  int order_dirty;       /* items, sort or filter changed since order was built */
+  int help_top;          /* first line of the help overlay shown */
+  const char *dir;       /* the run's --dir, for `a` */
+  int overwrite, ring_bell;
+  int rang;              /* the bell rang for this finish */
+  int64_t start_ms, end_ms; /* the run's start; when all finished (0 = not) */
+  int64_t run_bytes;     /* received this run, from MSG_EV_STOPPED */
   int list_rows;         /* rows the list had at the last paint */
   struct msg_snapshot snap;
   int have_snap;
@@ -58,6 +83,7 @@ struct ui {
   uint32_t confirm_id;
   wchar_t url[UI_URL_MAX]; /* the add prompt's line */
   size_t url_len, url_cur;
+  char prompt_err[160];  /* why the add prompt did not take the line ("" = none) */
   char status[256];      /* a one-line note at the bottom (errors, hints) */
   int quit;              /* the user or a signal asked to quit */
   int status_130;        /* quit with work unfinished */
@@ -72,7 +98,17 @@ struct ui_counts {
 };
 
 /* ui.c */
+int64_t ui_now_ms(void);
 void ui_counts(const struct ui *u, struct ui_counts *c);
+/* Rows the list shows now (after the filter), and the item of row i. */
+size_t ui_rows(struct ui *u);
+struct ui_item *ui_row_item(struct ui *u, size_t i);
+/* The row of an item id in the display order, or -1 when filtered out. */
+long ui_row_of(struct ui *u, uint32_t id);
+/* Rebuild the display order if items, sort or filter changed. */
+void ui_order(struct ui *u);
+const char *ui_sort_word(enum ui_sort s);
+const char *ui_show_word(enum ui_show s);
 int ui_unfinished(const struct ui *u);
 struct ui_item *ui_selected(struct ui *u);
 void ui_set_status(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -102,10 +138,13 @@ void prompt_draw(struct ui *u, int y, int width);
 int prompt_key(struct ui *u, int is_key_code, wint_t ch);
 void prompt_ask(struct ui *u, enum ui_confirm what, uint32_t id);
 void prompt_add_open(struct ui *u);
+void prompt_filter_open(struct ui *u);
 
 /* keys.c: the one key table. */
 int keys_dispatch(struct ui *u, int is_key_code, wint_t ch);
 void keys_help_draw(struct ui *u, int rows, int cols);
+/* A key while the help is shown: scroll it, or close it. */
+int keys_help_key(struct ui *u, int is_key_code, wint_t ch);
 /* "? help  q quit ..." for the bottom line. */
 const char *keys_hint(void);
 

@@ -72,7 +72,7 @@ static void restore_terminal(void)
   }
 }
 
-static int64_t now_ms(void)
+int64_t ui_now_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -117,6 +117,153 @@ int ui_unfinished(const struct ui *u)
       return 1;
   }
   return 0;
+}
+
+const char *ui_sort_word(enum ui_sort s)
+{
+  static const char *const w[UI_SORT_COUNT] = {"queue order", "state", "progress", "speed",
+                                               "name"};
+  return (unsigned)s < UI_SORT_COUNT ? w[s] : "?";
+}
+
+const char *ui_show_word(enum ui_show s)
+{
+  static const char *const w[UI_SHOW_COUNT] = {"all", "active", "failed", "done"};
+  return (unsigned)s < UI_SHOW_COUNT ? w[s] : "?";
+}
+
+/* Whether the state filter (f) and the text filter (/) let an item show. */
+static int shown(const struct ui *u, const struct ui_item *it)
+{
+  if (!it->id)
+    return 0;
+  switch (u->show) {
+  case UI_SHOW_ACTIVE:
+    if (it->state > MSG_STATE_PAUSED)
+      return 0;
+    break;
+  case UI_SHOW_FAILED:
+    if (!msg_state_is_failure(it->state))
+      return 0;
+    break;
+  case UI_SHOW_DONE:
+    if (it->state != MSG_STATE_DONE && it->state != MSG_STATE_SKIPPED)
+      return 0;
+    break;
+  default:
+    break;
+  }
+  if (u->filter[0] && !(it->name && strcasestr(it->name, u->filter)) &&
+      !(it->url && strcasestr(it->url, u->filter)))
+    return 0;
+  return 1;
+}
+
+/* Running first, then what waits, then what failed, then what is done. */
+static int state_rank(const struct ui_item *it)
+{
+  static const int rank[MSG_STATE_COUNT] = {
+      [MSG_STATE_RUNNING] = 0, [MSG_STATE_PAUSED] = 2,    [MSG_STATE_QUEUED] = 3,
+      [MSG_STATE_FAILED] = 4,  [MSG_STATE_TIMED_OUT] = 5, [MSG_STATE_CANCELLED] = 6,
+      [MSG_STATE_SKIPPED] = 7, [MSG_STATE_DONE] = 8};
+  if (it->state == MSG_STATE_RUNNING && it->retrying)
+    return 1;
+  return (unsigned)it->state < MSG_STATE_COUNT ? rank[it->state] : 9;
+}
+
+static double progress_of(const struct ui_item *it)
+{
+  if (it->state == MSG_STATE_DONE || it->state == MSG_STATE_SKIPPED)
+    return 1.0;
+  if (it->total > 0)
+    return (double)it->bytes / (double)it->total;
+  return it->total == 0 ? 1.0 : -1.0;
+}
+
+/* qsort has no context argument: the table being sorted, for the comparator. */
+static const struct ui *sorting;
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+  const struct ui_item *a = &sorting->items[*(const uint32_t *)pa];
+  const struct ui_item *b = &sorting->items[*(const uint32_t *)pb];
+  int c = 0;
+  switch (sorting->sort) {
+  case UI_SORT_STATE:
+    c = state_rank(a) - state_rank(b);
+    break;
+  case UI_SORT_PROGRESS: { /* most nearly finished first */
+    double fa = progress_of(a), fb = progress_of(b);
+    c = fa < fb ? 1 : fa > fb ? -1 : 0;
+    break;
+  }
+  case UI_SORT_SPEED:
+    c = a->speed < b->speed ? 1 : a->speed > b->speed ? -1 : 0;
+    break;
+  case UI_SORT_NAME:
+    c = strcoll(a->name ? a->name : "", b->name ? b->name : "");
+    break;
+  default:
+    break;
+  }
+  if (c == 0)
+    c = a->id < b->id ? -1 : a->id > b->id ? 1 : 0;
+  return c;
+}
+
+void ui_order(struct ui *u)
+{
+  if (!u->order_dirty)
+    return;
+  u->order_dirty = 0;
+  if (u->sort == UI_SORT_QUEUE && u->show == UI_SHOW_ALL && !u->filter[0]) {
+    /* The common case costs nothing: row i is item i. */
+    free(u->order);
+    u->order = NULL;
+    u->norder = u->order_cap = 0;
+    return;
+  }
+  if (u->order_cap < u->nitems || !u->order) {
+    u->order_cap = u->nitems ? u->nitems : 1;
+    free(u->order);
+    u->order = xmalloc(u->order_cap * sizeof *u->order);
+  }
+  u->norder = 0;
+  for (size_t i = 0; i < u->nitems; i++)
+    if (shown(u, &u->items[i]))
+      u->order[u->norder++] = (uint32_t)i;
+  if (u->sort != UI_SORT_QUEUE) {
+    sorting = u;
+    qsort(u->order, u->norder, sizeof *u->order, cmp_rows);
+    sorting = NULL;
+  }
+}
+
+size_t ui_rows(struct ui *u)
+{
+  ui_order(u);
+  return u->order ? u->norder : u->nitems;
+}
+
+struct ui_item *ui_row_item(struct ui *u, size_t i)
+{
+  ui_order(u);
+  if (u->order)
+    return i < u->norder ? &u->items[u->order[i]] : NULL;
+  return i < u->nitems ? &u->items[i] : NULL;
+}
+
+long ui_row_of(struct ui *u, uint32_t id)
+{
+  ui_order(u);
+  if (!id || id > u->nitems)
+    return -1;
+  if (!u->order)
+    return (long)id - 1;
+  for (size_t i = 0; i < u->norder; i++)
+    if (u->order[i] == id - 1)
+      return (long)i;
+  return -1;
 }
 
 struct ui_item *ui_selected(struct ui *u)
@@ -169,6 +316,7 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
   }
   if (ev->kind == MSG_EV_STOPPED) {
     u->stopped = 1;
+    u->run_bytes = ev->bytes;
     return;
   }
   struct ui_item *it = item_slot(u, ev->id);
@@ -177,17 +325,32 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
   if (!it->id && ev->kind != MSG_EV_QUEUED && ev->kind != MSG_EV_SKIPPED)
     return; /* never announced: the protocol promises QUEUED first */
   u->idle = 0;
+  u->order_dirty = 1;
   switch (ev->kind) {
   case MSG_EV_QUEUED:
     if (!it->id) {
       it->id = ev->id;
       it->total = -1;
       it->t_connect = it->t_first_byte = -1;
+    } else if (it->state >= MSG_STATE_DONE) {
+      /* queued again after r: a retry the user asked for; start afresh */
+      it->retries++;
+      it->reason = MSG_REASON_NONE;
+      free(it->message);
+      it->message = NULL;
+      it->bytes = 0;
+      it->total = -1;
+      it->speed = 0;
+      it->http = 0;
+      it->retrying = 0;
     }
     it->state = MSG_STATE_QUEUED;
     set_str(&it->name, ev->name);
     set_str(&it->url, ev->url);
-    set_str(&it->path, ev->path);
+    if (ev->path) {
+      set_str(&it->path, ev->path);
+      it->file_path = 0;
+    }
     if (!it->name)
       it->name = xstrdup(ev->url ? ev->url : "?");
     if (!u->sel_id)
@@ -234,6 +397,7 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
     it->speed = 0;
     it->retrying = 0;
     set_str(&it->path, ev->path);
+    it->file_path |= ev->path != NULL;
     break;
   case MSG_EV_FAILED:
   case MSG_EV_TIMED_OUT:
@@ -262,6 +426,7 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
     set_str(&it->name, ev->name);
     set_str(&it->url, ev->url);
     set_str(&it->path, ev->path);
+    it->file_path |= ev->path != NULL;
     if (!it->name)
       it->name = xstrdup(ev->path ? ev->path : "?");
     break;
@@ -269,6 +434,7 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
     set_str(&it->final_url, ev->final_url);
     set_str(&it->remote_addr, ev->remote_addr);
     set_str(&it->path, ev->path);
+    it->file_path |= ev->path != NULL;
     if (ev->http)
       it->http = ev->http;
     if (ev->t_connect >= 0)
@@ -296,6 +462,7 @@ static int apply_snapshot(struct ui *u, const struct msg_snapshot *s)
     return 0;
   memcpy(&u->snap, s, cmp);
   u->have_snap = 1;
+  u->order_dirty = 1;
   for (uint32_t i = 0; i < s->nrows && i < MSG_SNAP_ROWS; i++) {
     const struct msg_snap_row *r = &s->rows[i];
     if (r->id == 0 || r->id > u->nitems || !u->items[r->id - 1].id)
@@ -325,20 +492,63 @@ void ui_put(int y, int x, int width, enum theme_role role, const char *s, int ut
   attrset(A_NORMAL);
 }
 
+/* Below the smallest usable size: say so, in whatever room there is. */
+static void paint_small(struct ui *u, int rows, int cols)
+{
+  char a[96], b[96];
+  snprintf(a, sizeof a, "siphon needs at least %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
+  snprintf(b, sizeof b, "(now %dx%d); q quits", cols, rows);
+  int y = rows / 2 - 1;
+  if (y < 0)
+    y = 0;
+  ui_put(y, 0, cols, THEME_NORMAL, a, u->utf8);
+  if (y + 1 < rows)
+    ui_put(y + 1, 0, cols, THEME_NORMAL, b, u->utf8);
+  if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD || u->mode == UI_MODE_FILTER)
+    prompt_draw(u, rows - 1, cols);
+}
+
+/* The right end of the bottom line: follow, sort, filter and which rows
+ * of how many are in view. */
+static void position_text(struct ui *u, char *buf, size_t n)
+{
+  size_t rows = ui_rows(u), len = 0;
+  buf[0] = '\0';
+  if (u->follow)
+    len += (size_t)snprintf(buf + len, n - len, "follow  ");
+  if (len < n && u->sort != UI_SORT_QUEUE)
+    len += (size_t)snprintf(buf + len, n - len, "sort %s  ", ui_sort_word(u->sort));
+  if (len < n && u->show != UI_SHOW_ALL)
+    len += (size_t)snprintf(buf + len, n - len, "show %s  ", ui_show_word(u->show));
+  if (len < n && u->filter[0])
+    len += (size_t)snprintf(buf + len, n - len, "/%s  ", u->filter);
+  if (len >= n)
+    return;
+  size_t first = rows ? u->top + 1 : 0;
+  size_t last = u->top + (size_t)(u->list_rows > 0 ? u->list_rows : 0);
+  if (last > rows)
+    last = rows;
+  if (rows == u->nitems)
+    snprintf(buf + len, n - len, "rows %zu-%zu of %zu ", first, last, rows);
+  else
+    snprintf(buf + len, n - len, "rows %zu-%zu of %zu (%zu in all) ", first, last, rows,
+             u->nitems);
+}
+
 static void paint(struct ui *u)
 {
   int rows, cols;
   getmaxyx(stdscr, rows, cols);
   erase();
-  if (rows < 3 || cols < 10) {
-    mvaddnstr(0, 0, "siphon: terminal too small", cols);
+  if (rows < UI_MIN_ROWS || cols < UI_MIN_COLS) {
+    paint_small(u, rows, cols);
     refresh();
     return;
   }
   int y = header_draw(u, 0, cols);
   int dh = u->detail ? detail_height(u, rows) : 0;
   int list_h = rows - 1 - y - dh;
-  if (list_h < 1) {
+  if (list_h < 2) {
     dh = 0;
     list_h = rows - 1 - y;
   }
@@ -346,22 +556,28 @@ static void paint(struct ui *u)
   if (dh > 0)
     detail_draw(u, rows - 1 - dh, dh, cols);
   curs_set(0);
-  if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD) {
+  if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD || u->mode == UI_MODE_FILTER) {
     prompt_draw(u, rows - 1, cols);
   } else {
-    char line[512];
+    char line[512], pos[512];
+    position_text(u, pos, sizeof pos);
+    int pw = fmt_width(pos);
+    if (pw > cols / 2)
+      pw = cols / 2;
     if (u->quit)
       snprintf(line, sizeof line, " stopping... (waiting for transfers to close)");
     else if (u->status[0])
       snprintf(line, sizeof line, " %s", u->status);
     else
       snprintf(line, sizeof line, " %s", keys_hint());
-    ui_put(rows - 1, 0, cols, u->status[0] && !u->quit ? THEME_ERROR : THEME_STATUS, line,
-           u->utf8);
+    ui_put(rows - 1, 0, cols, THEME_STATUS, "", u->utf8);
+    ui_put(rows - 1, 0, cols - pw, u->status[0] && !u->quit ? THEME_ERROR : THEME_STATUS,
+           line, u->utf8);
+    ui_put(rows - 1, cols - pw, pw, THEME_STATUS, pos, u->utf8);
   }
   if (u->mode == UI_MODE_HELP)
     keys_help_draw(u, rows, cols);
-  if (u->mode == UI_MODE_ADD)
+  if (u->mode == UI_MODE_ADD || u->mode == UI_MODE_FILTER)
     prompt_draw(u, rows - 1, cols); /* last, so the cursor ends up there */
   refresh();
 }
@@ -452,11 +668,10 @@ static int read_keys(struct ui *u)
     if (u->quit)
       continue; /* stopping: keys no longer mean anything */
     if (u->mode == UI_MODE_HELP) {
-      u->mode = UI_MODE_LIST;
-      mask |= UI_REDRAW;
+      mask |= keys_help_key(u, is_code, ch);
       continue;
     }
-    if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD) {
+    if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD || u->mode == UI_MODE_FILTER) {
       mask |= prompt_key(u, is_code, ch);
       continue;
     }
@@ -465,35 +680,72 @@ static int read_keys(struct ui *u)
   return mask;
 }
 
-/* Print the status table after the screen is gone. */
+enum { EXIT_LIST_MAX = 20 };
+
+/* What an unfinished or failed item is called in the exit list. */
+static const char *exit_word(const struct ui_item *it)
+{
+  if (it->state == MSG_STATE_RUNNING)
+    return "interrupted"; /* running (or waiting to retry) when the user quit */
+  if (it->state == MSG_STATE_QUEUED)
+    return "not started";
+  return ui_state_word(it->state);
+}
+
+/* After the screen is gone: a totals line like headless prints, then only
+ * what did not finish, with its reason; at most EXIT_LIST_MAX lines of it. */
 static void print_table(const struct ui *u)
 {
+  size_t n[MSG_STATE_COUNT] = {0}, listed = 0, left = 0;
   int namew = 4;
   for (size_t i = 0; i < u->nitems; i++) {
-    if (u->items[i].id && u->items[i].name) {
-      int w = fmt_width(u->items[i].name);
-      if (w > namew)
-        namew = w;
-    }
+    const struct ui_item *it = &u->items[i];
+    if (!it->id)
+      continue;
+    n[it->state]++;
+    if (it->state == MSG_STATE_DONE || it->state == MSG_STATE_SKIPPED)
+      continue;
+    int w = fmt_width(it->name ? it->name : "?");
+    if (w > namew)
+      namew = w;
   }
   if (namew > 40)
     namew = 40;
+  int64_t end = u->end_ms ? u->end_ms : ui_now_ms();
+  printf("siphon: %zu done, %zu failed, %zu timed out, %zu cancelled, %zu skipped", n[MSG_STATE_DONE],
+         n[MSG_STATE_FAILED], n[MSG_STATE_TIMED_OUT], n[MSG_STATE_CANCELLED],
+         n[MSG_STATE_SKIPPED]);
+  if (n[MSG_STATE_RUNNING] || n[MSG_STATE_QUEUED] || n[MSG_STATE_PAUSED])
+    printf(", %zu unfinished", n[MSG_STATE_RUNNING] + n[MSG_STATE_QUEUED] + n[MSG_STATE_PAUSED]);
+  printf("; %lld bytes in %.1fs%s\n", (long long)u->run_bytes, (double)(end - u->start_ms) / 1000.0,
+         u->status_130 ? " (interrupted; partial files kept)" : "");
   for (size_t i = 0; i < u->nitems; i++) {
     const struct ui_item *it = &u->items[i];
-    char name[256], size[32], rk[16];
-    if (!it->id)
+    char name[256], rk[16];
+    if (!it->id || it->state == MSG_STATE_DONE || it->state == MSG_STATE_SKIPPED)
       continue;
+    if (listed == EXIT_LIST_MAX) {
+      left++;
+      continue;
+    }
+    listed++;
     /* Full names (scripts read this); short ones padded to line up. */
     snprintf(name, sizeof name, "%s", it->name ? it->name : "?");
     for (int w = fmt_width(name); w < namew && strlen(name) + 1 < sizeof name; w++)
       strcat(name, " ");
     const char *reason = "";
-    if (it->state == MSG_STATE_FAILED || it->state == MSG_STATE_TIMED_OUT ||
-        it->state == MSG_STATE_SKIPPED)
+    if (it->state == MSG_STATE_FAILED || it->state == MSG_STATE_TIMED_OUT)
       reason = msg_reason_key((enum msg_reason)it->reason, it->http, rk);
-    printf("%s  %-9s  %10s  %s\n", name, msg_state_word(it->state),
-           fmt_size(size, sizeof size, it->bytes), reason);
+    else if (it->state == MSG_STATE_RUNNING && it->retrying)
+      reason = "waiting to retry";
+    else if (it->state == MSG_STATE_RUNNING || it->state == MSG_STATE_PAUSED)
+      reason = it->bytes > 0 ? "partial file kept" : "";
+    printf("%s  %-11s  %s%s%s\n", name, exit_word(it), reason,
+           it->message && msg_state_is_failure(it->state) ? ": " : "",
+           it->message && msg_state_is_failure(it->state) ? it->message : "");
   }
+  if (left)
+    printf("... and %zu more not finished\n", left);
   fflush(stdout);
 }
 
@@ -527,6 +779,7 @@ static void stop_engine_blind(struct mbox *mb)
 
 static void free_items(struct ui *u)
 {
+  free(u->order);
   for (size_t i = 0; i < u->nitems; i++) {
     struct ui_item *it = &u->items[i];
     free(it->name);
@@ -537,6 +790,23 @@ static void free_items(struct ui *u)
     free(it->message);
   }
   free(u->items);
+}
+
+/* When the last item reaches a final state: remember when (the header
+ * says so and the clock stops) and ring the bell once. */
+static void note_finish(struct ui *u)
+{
+  int finished = u->nitems > 0 && !ui_unfinished(u);
+  if (!finished) {
+    u->end_ms = 0;
+    u->rang = 0;
+    return;
+  }
+  if (!u->end_ms)
+    u->end_ms = ui_now_ms();
+  if (u->ring_bell && !u->rang && !u->quit)
+    beep();
+  u->rang = 1;
 }
 
 /* Handle the bytes on the signal pipe: resizes and requests to stop. */
@@ -562,6 +832,28 @@ static int handle_signals(struct ui *u, int *force)
   return mask;
 }
 
+int ui_term_usable(char *why, size_t whylen)
+{
+  const char *term = getenv("TERM");
+  int err = 0;
+  if (!term || !*term || !strcmp(term, "dumb")) {
+    snprintf(why, whylen, "the terminal (TERM=%s) cannot show the screen",
+             term && *term ? term : "unset");
+    return 0;
+  }
+  if (setupterm(NULL, STDOUT_FILENO, &err) != OK) {
+    snprintf(why, whylen, "no terminal description for TERM=%.64s", term);
+    return 0;
+  }
+  /* The screen moves the cursor and clears: without those it is a blank page. */
+  int ok = cursor_address && cursor_address != (char *)-1 && clear_screen &&
+           clear_screen != (char *)-1;
+  del_curterm(cur_term);
+  if (!ok)
+    snprintf(why, whylen, "the terminal (TERM=%.64s) cannot move the cursor", term);
+  return ok;
+}
+
 int ui_theme_check(const struct ui_options *opts, char *err, size_t errlen)
 {
   struct theme th;
@@ -584,6 +876,12 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
   }
   struct ui *u = xcalloc(1, sizeof *u);
   u->mb = mb;
+  u->follow = 1;
+  u->order_dirty = 1;
+  u->start_ms = ui_now_ms();
+  u->dir = opts && opts->dir ? opts->dir : ".";
+  u->overwrite = opts ? opts->overwrite : 0;
+  u->ring_bell = opts ? opts->ring_bell : 0;
   if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0 || start_curses(u, &th) < 0) {
     stop_engine_blind(mb);
     fprintf(stderr, "siphon: cannot open the screen (TERM=%s)\n",
@@ -600,7 +898,11 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
     }
     int timeout = -1;
     if (dirty) {
-      int64_t wait = last_paint + FRAME_MS - now_ms();
+      int64_t wait = last_paint + FRAME_MS - ui_now_ms();
+      timeout = wait > 0 ? (int)wait : 0;
+    } else if (!u->end_ms && u->nitems > 0 && !u->quit) {
+      /* the elapsed clock moves on while anything is unfinished */
+      int64_t wait = last_paint + 1000 - ui_now_ms();
       timeout = wait > 0 ? (int)wait : 0;
     }
     struct pollfd p[3] = {{.fd = stdin_ok ? STDIN_FILENO : -1, .events = POLLIN},
@@ -621,16 +923,23 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
     }
     dirty |= read_keys(u);
     mbox_drain_wake(mb);
+    int got_events = 0;
     for (struct msg_event *ev = mbox_take_events(mb), *n; ev; ev = n) {
       n = ev->next;
       apply_event(u, ev);
       msg_event_free(ev);
+      got_events = 1;
+    }
+    if (got_events) {
       dirty |= UI_REDRAW;
+      note_finish(u);
     }
     const struct msg_snapshot *s = mbox_take_snapshot(mb);
     if (s && apply_snapshot(u, s))
       dirty |= UI_REDRAW;
-    int64_t t = now_ms();
+    int64_t t = ui_now_ms();
+    if (!u->end_ms && u->nitems > 0 && t - last_paint >= 1000)
+      dirty |= UI_REDRAW;
     if (dirty && t - last_paint >= FRAME_MS) {
       if (dirty & UI_CLEAR)
         clearok(curscr, TRUE);
