@@ -180,17 +180,27 @@ int header_draw(struct ui *u, int y, int width)
              (int)s->pool_in_use, (int)s->pool_idle, (int)s->pool_max);
     pair(u, &l, " pool ", b);
     uint32_t nh = s->nhosts <= MSG_SNAP_HOSTS ? s->nhosts : MSG_SNAP_HOSTS;
+    int brief = 0; /* hosts without their reused/new counts, when those do not fit */
     for (uint32_t i = 0; i < nh; i++) {
       const struct msg_snap_host *h = &s->hosts[i];
       char key[MSG_HOST_KEY + 1], lab[MSG_HOST_KEY + 8], more[32];
       memcpy(key, h->key, MSG_HOST_KEY);
       key[MSG_HOST_KEY] = '\0';
-      snprintf(b, sizeof b, "%d/%d (%u reused, %u new)", (int)h->in_use, (int)h->limit,
-               h->reused, h->fresh);
       snprintf(lab, sizeof lab, "  %s ", host_label(key));
       /* this host, and after it the note for the ones left if any are */
       snprintf(more, sizeof more, "  +%u more", nh - i - 1);
-      int need = fmt_width(lab) + fmt_width(b) + (i + 1 < nh ? fmt_width(more) : 0);
+      int need = 0;
+      for (int pass = 0; pass < 2; pass++) {
+        if (brief)
+          snprintf(b, sizeof b, "%d/%d", (int)h->in_use, (int)h->limit);
+        else
+          snprintf(b, sizeof b, "%d/%d (%u reused, %u new)", (int)h->in_use, (int)h->limit,
+                   h->reused, h->fresh);
+        need = fmt_width(lab) + fmt_width(b) + (i + 1 < nh ? fmt_width(more) : 0);
+        if (l.x + need <= l.width || brief || i > 0)
+          break;
+        brief = 1; /* the first host alone does not fit in full: all go brief */
+      }
       if (l.x + need > l.width) {
         snprintf(more, sizeof more, "  +%u more", nh - i);
         piece(u, &l, THEME_LABEL, more);

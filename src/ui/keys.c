@@ -132,8 +132,8 @@ static void why_no_start(struct ui *u, int limit)
     return;
   }
   if (s->pool_max > 0 && s->pool_in_use >= s->pool_max) {
-    ui_set_status(u, "concurrency %d, but the pool is full: %d of %d connections "
-                  "(--max-connections)", limit, (int)s->pool_in_use, (int)s->pool_max);
+    ui_set_status(u, "the pool is full (--max-connections %d): no more can start",
+                  (int)s->pool_max);
     return;
   }
   uint32_t nh = s->nhosts <= MSG_SNAP_HOSTS ? s->nhosts : MSG_SNAP_HOSTS;
@@ -156,8 +156,8 @@ static void why_no_start(struct ui *u, int limit)
     char key[MSG_HOST_KEY + 1];
     memcpy(key, full->key, MSG_HOST_KEY);
     key[MSG_HOST_KEY] = '\0';
-    ui_set_status(u, "concurrency %d, but nothing more can start: %s is at its limit of %d "
-                  "(--per-host)", limit, key, (int)full->limit);
+    ui_set_status(u, "%s is at its --per-host limit of %d: no more can start",
+                  strncmp(key, "http://", 7) ? key : key + 7, (int)full->limit);
   }
 }
 

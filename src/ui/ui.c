@@ -512,8 +512,8 @@ static void paint_small(struct ui *u, int rows, int cols)
  * of how many are in view. */
 static void position_text(struct ui *u, char *buf, size_t n)
 {
-  size_t rows = ui_rows(u), len = 0;
-  buf[0] = '\0';
+  size_t rows = ui_rows(u), len = 1;
+  snprintf(buf, n, " ");
   if (u->follow)
     len += (size_t)snprintf(buf + len, n - len, "follow  ");
   if (len < n && u->sort != UI_SORT_QUEUE)
