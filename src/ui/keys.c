@@ -320,7 +320,7 @@ int keys_dispatch(struct ui *u, int is_code, wint_t ch)
 
 const char *keys_hint(void)
 {
-  return "? help  p pause  r retry  s sort  / filter  a add  q quit";
+  return "? help  q quit  p pause  r retry  s sort  / filter  a add";
 }
 
 /* The help's lines: one per key of the table (aliases joined), then notes. */

@@ -18,7 +18,7 @@ enum { COL_NAME, COL_STATE, COL_BAR, COL_PCT, COL_SIZE, COL_SPEED, COL_ETA, NCOL
 
 /* Widths and drop ranks: higher ranks go first when space runs out. */
 static const struct fmt_col cols_spec[NCOLS] = {
-    [COL_NAME] = {.min = 10, .max = 0, .drop = 0, .weight = 3},
+    [COL_NAME] = {.min = 16, .max = 0, .drop = 0, .weight = 3},
     [COL_STATE] = {.min = 11, .max = 11, .drop = 0, .weight = 0},
     [COL_BAR] = {.min = 10, .max = 40, .drop = 5, .weight = 2},
     [COL_PCT] = {.min = 4, .max = 4, .drop = 2, .weight = 0},

@@ -49,7 +49,7 @@ Test(args, every_setting_option)
                      "0",         "--conn-idle", "2s",           "--conn-lifetime", "1m",
                      "--dns-ttl", "30s",      "-d",              "out",    "--overwrite",
                      "--header",  "X-A: 1",   "--header",        "X-B: 2", "--theme",
-                     "mono",      "--log",    "req.log",         NULL};
+                     "mono",      "--log",    "req.log",         "--no-bell", NULL};
   parse_ok(v);
   struct cfg_opts *c = &a.cli;
   cr_assert_eq(c->concurrency, 8);
@@ -70,6 +70,7 @@ Test(args, every_setting_option)
   cr_assert_str_eq(c->headers.v[1], "X-B: 2");
   cr_assert_str_eq(c->theme, "mono");
   cr_assert_str_eq(c->log, "req.log");
+  cr_assert_eq(c->bell, 0, "--no-bell is bell = no");
   cr_assert_eq(c->set, (1u << CFG_KEY_COUNT) - 1, "every key was given");
   cr_assert_eq(a.ninputs, 0);
 }
