@@ -180,15 +180,14 @@ static double progress_of(const struct ui_item *it)
   return it->total == 0 ? 1.0 : -1.0;
 }
 
-/* qsort has no context argument: the table being sorted, for the comparator. */
-static const struct ui *sorting;
-
-static int cmp_rows(const void *pa, const void *pb)
+/* qsort_r's comparator: ctx is the screen whose items are sorted. */
+static int cmp_rows(const void *pa, const void *pb, void *ctx)
 {
-  const struct ui_item *a = &sorting->items[*(const uint32_t *)pa];
-  const struct ui_item *b = &sorting->items[*(const uint32_t *)pb];
+  const struct ui *u = ctx;
+  const struct ui_item *a = &u->items[*(const uint32_t *)pa];
+  const struct ui_item *b = &u->items[*(const uint32_t *)pb];
   int c = 0;
-  switch (sorting->sort) {
+  switch (u->sort) {
   case UI_SORT_STATE:
     c = state_rank(a) - state_rank(b);
     break;
@@ -232,11 +231,8 @@ void ui_order(struct ui *u)
   for (size_t i = 0; i < u->nitems; i++)
     if (shown(u, &u->items[i]))
       u->order[u->norder++] = (uint32_t)i;
-  if (u->sort != UI_SORT_QUEUE) {
-    sorting = u;
-    qsort(u->order, u->norder, sizeof *u->order, cmp_rows);
-    sorting = NULL;
-  }
+  if (u->sort != UI_SORT_QUEUE)
+    qsort_r(u->order, u->norder, sizeof *u->order, cmp_rows, u);
 }
 
 size_t ui_rows(struct ui *u)
