@@ -27,10 +27,10 @@ int detail_height(const struct ui *u, int screen_rows)
 static void field(struct ui *u, int y, int width, const char *label, const char *value)
 {
   enum { LW = 13 };
-  ui_put(y, 0, width, THEME_DETAIL, "", u->utf8);
-  ui_put(y, 1, LW, THEME_DETAIL_LABEL, label, u->utf8);
+  draw_put(y, 0, width, THEME_DETAIL, "", u->utf8);
+  draw_put(y, 1, LW, THEME_DETAIL_LABEL, label, u->utf8);
   if (width > LW + 2)
-    ui_put(y, LW + 2, width - LW - 2, THEME_DETAIL, value && *value ? value : "--",
+    draw_put(y, LW + 2, width - LW - 2, THEME_DETAIL, value && *value ? value : "--",
            u->utf8);
 }
 
@@ -45,10 +45,10 @@ static void outcome(const struct ui_item *it, char *buf, size_t n)
     snprintf(buf, n, "retry in %ds (%s): %s", (it->retry_in_ms + 999) / 1000,
              msg_reason_key(r, it->http, key), it->message ? it->message : msg_reason_text(r));
   } else if (r != MSG_REASON_NONE) {
-    snprintf(buf, n, "%s (%s): %s", ui_state_word(it->state), msg_reason_key(r, it->http, key),
+    snprintf(buf, n, "%s (%s): %s", draw_state_word(it->state), msg_reason_key(r, it->http, key),
              it->message ? it->message : msg_reason_text(r));
   } else {
-    snprintf(buf, n, "%s%s%s", ui_state_word(it->state), it->message ? ": " : "",
+    snprintf(buf, n, "%s%s%s", draw_state_word(it->state), it->message ? ": " : "",
              it->message ? it->message : "");
   }
 }
@@ -88,12 +88,12 @@ static void file_line(const struct ui_item *it, char *buf, size_t n)
 void detail_draw(struct ui *u, int y, int height, int width)
 {
   char title[512], buf[1024], a[64], b[64];
-  const struct ui_item *it = ui_selected(u);
+  const struct ui_item *it = model_selected(u);
   if (height <= 0)
     return;
   snprintf(title, sizeof title, " %s %s ", u->utf8 ? "\u25bc" : "v",
            it ? (it->name ? it->name : "?") : "no item");
-  ui_put(y, 0, width, THEME_HEADING, title, u->utf8);
+  draw_put(y, 0, width, THEME_HEADING, title, u->utf8);
   if (!it)
     return;
   int row = y + 1, end = y + height;
@@ -137,5 +137,5 @@ void detail_draw(struct ui *u, int y, int height, int width)
     field(u, row++, width, "timing", buf);
   }
   while (row < end)
-    ui_put(row++, 0, width, THEME_DETAIL, "", u->utf8);
+    draw_put(row++, 0, width, THEME_DETAIL, "", u->utf8);
 }

@@ -27,7 +27,7 @@ static void piece(struct ui *u, struct line *l, enum theme_role role, const char
     l->full = 1;
     return;
   }
-  ui_put(l->y, l->x, w, role, s, u->utf8);
+  draw_put(l->y, l->x, w, role, s, u->utf8);
   l->x += w;
 }
 
@@ -45,7 +45,7 @@ static void pair(struct ui *u, struct line *l, const char *label, const char *va
 
 static void fill(struct ui *u, int y, int width)
 {
-  ui_put(y, 0, width, THEME_HEADER, "", u->utf8);
+  draw_put(y, 0, width, THEME_HEADER, "", u->utf8);
 }
 
 int header_height(const struct ui *u, int width)
@@ -90,9 +90,9 @@ static void progress(struct ui *u, int64_t *done, int64_t *total, size_t *unknow
 int header_draw(struct ui *u, int y, int width)
 {
   const struct msg_snapshot *s = &u->snap;
-  struct ui_counts c;
+  struct model_counts c;
   char a[64], b[256], spark[MSG_SNAP_HISTORY * 4 + 8];
-  ui_counts(u, &c);
+  model_counts(u, &c);
   int64_t now = ui_now_ms();
   int64_t ran = (u->end_ms ? u->end_ms : now) - u->start_ms;
 

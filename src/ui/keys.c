@@ -20,7 +20,7 @@ static int k_end(struct ui *u) { return listview_move(u, (long)u->nitems); }
 /* p: pause what runs or waits, resume what is paused. */
 static int k_pause(struct ui *u)
 {
-  struct ui_item *it = ui_selected(u);
+  struct ui_item *it = model_selected(u);
   if (!it)
     return 0;
   if (it->state == MSG_STATE_PAUSED)
@@ -28,15 +28,15 @@ static int k_pause(struct ui *u)
   else if (it->state == MSG_STATE_RUNNING || it->state == MSG_STATE_QUEUED)
     mbox_send(u->mb, MSG_CMD_PAUSE, it->id, 0, NULL);
   else
-    ui_set_status(u, "%s is %s: nothing to pause", it->name, ui_state_word(it->state));
+    ui_set_status(u, "%s is %s: nothing to pause", it->name, draw_state_word(it->state));
   return UI_REDRAW;
 }
 
 /* P: pause every running item if any runs, else resume every paused one. */
 static int k_pause_all(struct ui *u)
 {
-  struct ui_counts c;
-  ui_counts(u, &c);
+  struct model_counts c;
+  model_counts(u, &c);
   if (c.n[MSG_STATE_RUNNING] > 0)
     mbox_send(u->mb, MSG_CMD_PAUSE_ALL, 0, 0, NULL);
   else
@@ -46,11 +46,11 @@ static int k_pause_all(struct ui *u)
 
 static int k_cancel(struct ui *u)
 {
-  struct ui_item *it = ui_selected(u);
+  struct ui_item *it = model_selected(u);
   if (!it)
     return 0;
   if (it->state >= MSG_STATE_DONE) {
-    ui_set_status(u, "%s is already %s", it->name, ui_state_word(it->state));
+    ui_set_status(u, "%s is already %s", it->name, draw_state_word(it->state));
     return UI_REDRAW;
   }
   prompt_ask(u, UI_CONFIRM_CANCEL, it->id);
@@ -59,7 +59,7 @@ static int k_cancel(struct ui *u)
 
 static int k_retry(struct ui *u)
 {
-  struct ui_item *it = ui_selected(u);
+  struct ui_item *it = model_selected(u);
   if (!it)
     return 0;
   if (it->state == MSG_STATE_FAILED || it->state == MSG_STATE_TIMED_OUT ||
@@ -123,8 +123,8 @@ static void host_key(const char *url, char *key, size_t n)
 static void why_no_start(struct ui *u, int limit)
 {
   const struct msg_snapshot *s = &u->snap;
-  struct ui_counts c;
-  ui_counts(u, &c);
+  struct model_counts c;
+  model_counts(u, &c);
   if (!u->have_snap || (size_t)limit <= c.n[MSG_STATE_RUNNING])
     return; /* no free slot yet: nothing to explain */
   if (c.n[MSG_STATE_QUEUED] == 0) {
@@ -192,7 +192,7 @@ static int k_sort(struct ui *u)
 {
   u->sort = (enum ui_sort)((u->sort + 1) % UI_SORT_COUNT);
   u->order_dirty = 1;
-  ui_set_status(u, "sorted by %s", ui_sort_word(u->sort));
+  ui_set_status(u, "sorted by %s", model_sort_word(u->sort));
   return UI_REDRAW;
 }
 
@@ -201,7 +201,7 @@ static int k_show(struct ui *u)
   u->show = (enum ui_show)((u->show + 1) % UI_SHOW_COUNT);
   u->order_dirty = 1;
   u->top = 0;
-  ui_set_status(u, "showing %s items", ui_show_word(u->show));
+  ui_set_status(u, "showing %s items", model_show_word(u->show));
   return UI_REDRAW;
 }
 
@@ -239,7 +239,7 @@ static int k_help(struct ui *u)
 
 static int k_quit(struct ui *u)
 {
-  if (ui_unfinished(u)) {
+  if (model_unfinished(u)) {
     prompt_ask(u, UI_CONFIRM_QUIT, 0);
   } else {
     u->quit = 1;
@@ -386,18 +386,18 @@ void keys_help_draw(struct ui *u, int rows, int cols)
   if (u->help_top < 0)
     u->help_top = 0;
   int y0 = (rows - h) / 2, x0 = (cols - w) / 2;
-  ui_put(y0, x0, w, THEME_HELP, " Keys", u->utf8);
-  ui_put(y0 + 1, x0, w, THEME_HELP, "", u->utf8);
+  draw_put(y0, x0, w, THEME_HELP, " Keys", u->utf8);
+  draw_put(y0 + 1, x0, w, THEME_HELP, "", u->utf8);
   for (int r = 0; r < page; r++) {
     int i = u->help_top + r;
     if (i >= lines) {
-      ui_put(y0 + 2 + r, x0, w, THEME_HELP, "", u->utf8);
+      draw_put(y0 + 2 + r, x0, w, THEME_HELP, "", u->utf8);
       continue;
     }
     help_line(i, line, sizeof line, names, sizeof names, u->utf8);
-    ui_put(y0 + 2 + r, x0, w, THEME_HELP, line, u->utf8);
+    draw_put(y0 + 2 + r, x0, w, THEME_HELP, line, u->utf8);
     if (names[0])
-      ui_put(y0 + 2 + r, x0 + 2, 12, THEME_KEY, names, u->utf8);
+      draw_put(y0 + 2 + r, x0 + 2, 12, THEME_KEY, names, u->utf8);
   }
   if (page >= lines) {
     snprintf(line, sizeof line, "  any key closes this help");
@@ -406,7 +406,7 @@ void keys_help_draw(struct ui *u, int rows, int cols)
     snprintf(line, sizeof line, "  lines %d-%d of %d  j k Space PgUp: scroll  q: close",
              u->help_top + 1, last, lines);
   }
-  ui_put(y0 + h - 1, x0, w, THEME_HELP, line, u->utf8);
+  draw_put(y0 + h - 1, x0, w, THEME_HELP, line, u->utf8);
 }
 
 int keys_help_key(struct ui *u, int is_code, wint_t ch)

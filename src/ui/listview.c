@@ -39,7 +39,7 @@ int listview_scroll_page(struct ui *u, int dir)
 {
   long page = listview_page(u);
   long top = (long)u->top + dir * page;
-  long maxtop = (long)ui_rows(u) - (long)(u->list_rows > 0 ? u->list_rows : 1);
+  long maxtop = (long)model_rows(u) - (long)(u->list_rows > 0 ? u->list_rows : 1);
   if (top > maxtop)
     top = maxtop;
   if (top < 0)
@@ -51,11 +51,11 @@ int listview_scroll_page(struct ui *u, int dir)
 
 int listview_move(struct ui *u, long delta)
 {
-  size_t n = ui_rows(u);
+  size_t n = model_rows(u);
   u->follow = 0; /* the user chose where to look */
   if (n == 0)
     return UI_REDRAW;
-  long idx = ui_row_of(u, u->sel_id);
+  long idx = model_row_of(u, u->sel_id);
   if (idx < 0)
     idx = 0;
   else
@@ -64,7 +64,7 @@ int listview_move(struct ui *u, long delta)
     idx = 0;
   if (idx >= (long)n)
     idx = (long)n - 1;
-  struct ui_item *it = ui_row_item(u, (size_t)idx);
+  struct ui_item *it = model_row_item(u, (size_t)idx);
   if (it && it->id)
     u->sel_id = it->id;
   return UI_REDRAW;
@@ -74,10 +74,10 @@ int listview_move(struct ui *u, long delta)
  * display order, or -1. */
 static long follow_row(struct ui *u)
 {
-  size_t n = ui_rows(u);
+  size_t n = model_rows(u);
   long queued = -1;
   for (size_t i = 0; i < n; i++) {
-    const struct ui_item *it = ui_row_item(u, i);
+    const struct ui_item *it = model_row_item(u, i);
     if (it->state == MSG_STATE_RUNNING)
       return (long)i;
     if (queued < 0 && (it->state == MSG_STATE_QUEUED || it->state == MSG_STATE_PAUSED))
@@ -119,9 +119,9 @@ static void draw_row(struct ui *u, const struct ui_item *it, int y, const int *w
           role = THEME_PAUSED;
         break;
       }
-      text = ui_state_word(it->state);
+      text = draw_state_word(it->state);
       if (!sel)
-        role = ui_state_role(it->state);
+        role = draw_state_role(it->state);
       break;
     case COL_BAR: {
       double frac = -1;
@@ -133,8 +133,8 @@ static void draw_row(struct ui *u, const struct ui_item *it, int y, const int *w
         frac = 1;
       fmt_bar(buf, sizeof buf, w[c], frac, u->utf8);
       /* The empty track in its own colour shows where the bar ends. */
-      ui_put(y, x, w[c], sel ? THEME_SELECTED : THEME_BAR_EMPTY, "", u->utf8);
-      ui_put(y, x, w[c], sel ? THEME_SELECTED : THEME_BAR, buf, u->utf8);
+      draw_put(y, x, w[c], sel ? THEME_SELECTED : THEME_BAR_EMPTY, "", u->utf8);
+      draw_put(y, x, w[c], sel ? THEME_SELECTED : THEME_BAR, buf, u->utf8);
       x += w[c] + 1;
       continue;
     }
@@ -174,7 +174,7 @@ static void draw_row(struct ui *u, const struct ui_item *it, int y, const int *w
         snprintf(tmp2, sizeof tmp2, "%s",
                  msg_reason_key((enum msg_reason)it->reason, it->http, tmp));
         if (!sel)
-          role = ui_state_role(it->state);
+          role = draw_state_role(it->state);
       } else {
         tmp2[0] = '\0';
       }
@@ -188,7 +188,7 @@ static void draw_row(struct ui *u, const struct ui_item *it, int y, const int *w
       text = ralign(buf, sizeof buf, tmp2, w[c], u->utf8);
       break;
     }
-    ui_put(y, x, w[c], role, text, u->utf8);
+    draw_put(y, x, w[c], role, text, u->utf8);
     x += w[c] + 1;
   }
 }
@@ -200,7 +200,7 @@ void listview_draw(struct ui *u, int y, int height, int width)
     return;
   fmt_fit_columns(cols_spec, NCOLS, width - 2, 1, w);
   /* Headings. */
-  ui_put(y, 0, width, THEME_HEADING, "", u->utf8);
+  draw_put(y, 0, width, THEME_HEADING, "", u->utf8);
   int x = 1;
   for (int c = 0; c < NCOLS; c++) {
     if (!w[c])
@@ -209,34 +209,34 @@ void listview_draw(struct ui *u, int y, int height, int width)
     const char *h = headings[c];
     if (c == COL_PCT || c == COL_SIZE || c == COL_SPEED || c == COL_ETA)
       h = ralign(buf, sizeof buf, h, w[c], u->utf8);
-    ui_put(y, x, w[c], THEME_HEADING, h, u->utf8);
+    draw_put(y, x, w[c], THEME_HEADING, h, u->utf8);
     x += w[c] + 1;
   }
   int rows = height - 1;
   u->list_rows = rows;
   if (rows < 1)
     return;
-  size_t n = ui_rows(u);
+  size_t n = model_rows(u);
   if (n == 0) {
-    ui_put(y + 1, 1, width - 2, THEME_LABEL,
+    draw_put(y + 1, 1, width - 2, THEME_LABEL,
            u->nitems == 0 ? "Nothing queued yet. Press a to add a URL, ? for help."
                           : "No item matches the filter (f and / change it).",
            u->utf8);
     return;
   }
-  long sel = ui_row_of(u, u->sel_id);
+  long sel = model_row_of(u, u->sel_id);
   if (u->follow) {
     long f = follow_row(u);
     if (f >= 0) {
       sel = f;
-      u->sel_id = ui_row_item(u, (size_t)f)->id;
+      u->sel_id = model_row_item(u, (size_t)f)->id;
       u->top = (size_t)f; /* the running ones start at the top */
     }
   }
   if (sel < 0) {
     /* the selected item was filtered out: select the first row shown */
     sel = (long)(u->top < n ? u->top : 0);
-    u->sel_id = ui_row_item(u, (size_t)sel)->id;
+    u->sel_id = model_row_item(u, (size_t)sel)->id;
   }
   if ((size_t)sel < u->top)
     u->top = (size_t)sel;
@@ -248,10 +248,10 @@ void listview_draw(struct ui *u, int y, int height, int width)
     u->top = 0;
   for (int r = 0; r < rows && u->top + (size_t)r < n; r++) {
     size_t i = u->top + (size_t)r;
-    const struct ui_item *it = ui_row_item(u, i);
+    const struct ui_item *it = model_row_item(u, i);
     int is_sel = i == (size_t)sel;
     if (is_sel)
-      ui_put(y + 1 + r, 0, width, THEME_SELECTED, "", u->utf8);
+      draw_put(y + 1 + r, 0, width, THEME_SELECTED, "", u->utf8);
     if (!it->id)
       continue;
     draw_row(u, it, y + 1 + r, w, is_sel);

@@ -71,7 +71,7 @@ static int confirm_key(struct ui *u, wint_t ch)
     mbox_send(u->mb, MSG_CMD_CANCEL, u->confirm_id, 0, NULL);
   } else {
     u->quit = 1;
-    u->status_130 = ui_unfinished(u);
+    u->status_130 = model_unfinished(u);
   }
   return UI_REDRAW;
 }
@@ -300,7 +300,7 @@ static void confirm_draw(struct ui *u, int y, int width)
              width >= 66 ? " Quit with downloads unfinished? Partial files are kept. (y/n)"
                          : " Quit? Unfinished; .part files kept. (y/n)");
   }
-  ui_put(y, 0, width, THEME_PROMPT, buf, u->utf8);
+  draw_put(y, 0, width, THEME_PROMPT, buf, u->utf8);
 }
 
 void prompt_draw(struct ui *u, int y, int width)
@@ -320,7 +320,7 @@ void prompt_draw(struct ui *u, int y, int width)
     snprintf(label, sizeof label, "%s", u->mode == UI_MODE_FILTER ? " /" :
              u->prompt_err[0] ? " bad URL: " : " Add URL: ");
   int lw = fmt_width(label);
-  ui_put(y, 0, width, u->prompt_err[0] && u->mode == UI_MODE_ADD ? THEME_ERROR : THEME_PROMPT,
+  draw_put(y, 0, width, u->prompt_err[0] && u->mode == UI_MODE_ADD ? THEME_ERROR : THEME_PROMPT,
          label, u->utf8);
   int room = width - lw - 1;
   if (room < 1)

@@ -92,30 +92,38 @@ struct ui {
 };
 
 /* Counts of items by state, from the screen's own table. */
-struct ui_counts {
+struct model_counts {
   size_t n[MSG_STATE_COUNT];
   size_t retrying, total;
 };
 
-/* ui.c */
+/* ui.c: the loop */
 int64_t ui_now_ms(void);
-void ui_counts(const struct ui *u, struct ui_counts *c);
-/* Rows the list shows now (after the filter), and the item of row i. */
-size_t ui_rows(struct ui *u);
-struct ui_item *ui_row_item(struct ui *u, size_t i);
-/* The row of an item id in the display order, or -1 when filtered out. */
-long ui_row_of(struct ui *u, uint32_t id);
-/* Rebuild the display order if items, sort or filter changed. */
-void ui_order(struct ui *u);
-const char *ui_sort_word(enum ui_sort s);
-const char *ui_show_word(enum ui_show s);
-int ui_unfinished(const struct ui *u);
-struct ui_item *ui_selected(struct ui *u);
 void ui_set_status(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *ui_state_word(enum msg_state s);
+
+/* model.c: the item table, the counts, the display order */
+void model_apply_event(struct ui *u, const struct msg_event *ev);
+/* 1 if anything the screen shows changed. */
+int model_apply_snapshot(struct ui *u, const struct msg_snapshot *s);
+void model_free(struct ui *u);
+void model_counts(const struct ui *u, struct model_counts *c);
+int model_unfinished(const struct ui *u);
+struct ui_item *model_selected(struct ui *u);
+/* Rows the list shows now (after the filter), and the item of row i. */
+size_t model_rows(struct ui *u);
+struct ui_item *model_row_item(struct ui *u, size_t i);
+/* The row of an item id in the display order, or -1 when filtered out. */
+long model_row_of(struct ui *u, uint32_t id);
+/* Rebuild the display order if items, sort or filter changed. */
+void model_order(struct ui *u);
+const char *model_sort_word(enum ui_sort s);
+const char *model_show_word(enum ui_show s);
+
+/* draw.c: helpers of every view */
 /* Write s into exactly width columns at (y, x) in a role's colours. */
-void ui_put(int y, int x, int width, enum theme_role role, const char *s, int utf8);
-enum theme_role ui_state_role(enum msg_state s);
+void draw_put(int y, int x, int width, enum theme_role role, const char *s, int utf8);
+const char *draw_state_word(enum msg_state s);
+enum theme_role draw_state_role(enum msg_state s);
 
 /* header.c: the top lines; returns how many it used. */
 int header_draw(struct ui *u, int y, int width);

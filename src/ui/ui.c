@@ -1,7 +1,10 @@
-/* ui.c - the interactive screen's loop: poll() on the keyboard, the
- * mailbox's wake fd and a self-pipe for signals; apply events and the
- * newest snapshot to the screen's own item table; paint at most once per
- * ~100 ms frame and block when nothing changes.  Owns the terminal: it is
+/* ui.c - the interactive screen's loop (the model is model.c, the views
+ * header/listview/detail/prompt/keys.c): poll() on the keyboard, the
+ * mailbox's wake fd and a self-pipe for signals; hand events and the
+ * newest snapshot to the model; paint at most once per ~100 ms frame (once
+ * a second for the clock while anything is unfinished) and block when
+ * nothing changes; ring the bell once when everything has finished; print
+ * the totals and what did not finish on the way out.  Owns the terminal: it is
  * restored on every way out (normal quit, SIGINT/SIGTERM/SIGHUP, exit(),
  * and a crash).  Runs on the main thread; never calls curl or libuv.
  */
@@ -79,413 +82,12 @@ int64_t ui_now_ms(void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-const char *ui_state_word(enum msg_state s)
-{
-  return s == MSG_STATE_TIMED_OUT ? "timed out" : msg_state_word(s);
-}
-
-enum theme_role ui_state_role(enum msg_state s)
-{
-  static const enum theme_role roles[MSG_STATE_COUNT] = {
-      [MSG_STATE_QUEUED] = THEME_QUEUED,       [MSG_STATE_RUNNING] = THEME_RUNNING,
-      [MSG_STATE_PAUSED] = THEME_PAUSED,       [MSG_STATE_DONE] = THEME_DONE,
-      [MSG_STATE_FAILED] = THEME_FAILED,       [MSG_STATE_TIMED_OUT] = THEME_TIMED_OUT,
-      [MSG_STATE_CANCELLED] = THEME_CANCELLED, [MSG_STATE_SKIPPED] = THEME_SKIPPED};
-  return (unsigned)s < MSG_STATE_COUNT ? roles[s] : THEME_NORMAL;
-}
-
-void ui_counts(const struct ui *u, struct ui_counts *c)
-{
-  memset(c, 0, sizeof *c);
-  for (size_t i = 0; i < u->nitems; i++) {
-    const struct ui_item *it = &u->items[i];
-    if (!it->id)
-      continue;
-    c->n[it->state]++;
-    c->total++;
-    if (it->state == MSG_STATE_RUNNING && it->retrying)
-      c->retrying++;
-  }
-}
-
-int ui_unfinished(const struct ui *u)
-{
-  for (size_t i = 0; i < u->nitems; i++) {
-    enum msg_state s = u->items[i].state;
-    if (u->items[i].id &&
-        (s == MSG_STATE_QUEUED || s == MSG_STATE_RUNNING || s == MSG_STATE_PAUSED))
-      return 1;
-  }
-  return 0;
-}
-
-const char *ui_sort_word(enum ui_sort s)
-{
-  static const char *const w[UI_SORT_COUNT] = {"queue order", "state", "progress", "speed",
-                                               "name"};
-  return (unsigned)s < UI_SORT_COUNT ? w[s] : "?";
-}
-
-const char *ui_show_word(enum ui_show s)
-{
-  static const char *const w[UI_SHOW_COUNT] = {"all", "active", "failed", "done"};
-  return (unsigned)s < UI_SHOW_COUNT ? w[s] : "?";
-}
-
-/* Whether the state filter (f) and the text filter (/) let an item show. */
-static int shown(const struct ui *u, const struct ui_item *it)
-{
-  if (!it->id)
-    return 0;
-  switch (u->show) {
-  case UI_SHOW_ACTIVE:
-    if (it->state > MSG_STATE_PAUSED)
-      return 0;
-    break;
-  case UI_SHOW_FAILED:
-    if (!msg_state_is_failure(it->state))
-      return 0;
-    break;
-  case UI_SHOW_DONE:
-    if (it->state != MSG_STATE_DONE && it->state != MSG_STATE_SKIPPED)
-      return 0;
-    break;
-  default:
-    break;
-  }
-  if (u->filter[0] && !(it->name && strcasestr(it->name, u->filter)) &&
-      !(it->url && strcasestr(it->url, u->filter)))
-    return 0;
-  return 1;
-}
-
-/* Running first, then what waits, then what failed, then what is done. */
-static int state_rank(const struct ui_item *it)
-{
-  static const int rank[MSG_STATE_COUNT] = {
-      [MSG_STATE_RUNNING] = 0, [MSG_STATE_PAUSED] = 2,    [MSG_STATE_QUEUED] = 3,
-      [MSG_STATE_FAILED] = 4,  [MSG_STATE_TIMED_OUT] = 5, [MSG_STATE_CANCELLED] = 6,
-      [MSG_STATE_SKIPPED] = 7, [MSG_STATE_DONE] = 8};
-  if (it->state == MSG_STATE_RUNNING && it->retrying)
-    return 1;
-  return (unsigned)it->state < MSG_STATE_COUNT ? rank[it->state] : 9;
-}
-
-static double progress_of(const struct ui_item *it)
-{
-  if (it->state == MSG_STATE_DONE || it->state == MSG_STATE_SKIPPED)
-    return 1.0;
-  if (it->total > 0)
-    return (double)it->bytes / (double)it->total;
-  return it->total == 0 ? 1.0 : -1.0;
-}
-
-/* qsort_r's comparator: ctx is the screen whose items are sorted. */
-static int cmp_rows(const void *pa, const void *pb, void *ctx)
-{
-  const struct ui *u = ctx;
-  const struct ui_item *a = &u->items[*(const uint32_t *)pa];
-  const struct ui_item *b = &u->items[*(const uint32_t *)pb];
-  int c = 0;
-  switch (u->sort) {
-  case UI_SORT_STATE:
-    c = state_rank(a) - state_rank(b);
-    break;
-  case UI_SORT_PROGRESS: { /* most nearly finished first */
-    double fa = progress_of(a), fb = progress_of(b);
-    c = fa < fb ? 1 : fa > fb ? -1 : 0;
-    break;
-  }
-  case UI_SORT_SPEED:
-    c = a->speed < b->speed ? 1 : a->speed > b->speed ? -1 : 0;
-    break;
-  case UI_SORT_NAME:
-    c = strcoll(a->name ? a->name : "", b->name ? b->name : "");
-    break;
-  default:
-    break;
-  }
-  if (c == 0)
-    c = a->id < b->id ? -1 : a->id > b->id ? 1 : 0;
-  return c;
-}
-
-void ui_order(struct ui *u)
-{
-  if (!u->order_dirty)
-    return;
-  u->order_dirty = 0;
-  if (u->sort == UI_SORT_QUEUE && u->show == UI_SHOW_ALL && !u->filter[0]) {
-    /* The common case costs nothing: row i is item i. */
-    free(u->order);
-    u->order = NULL;
-    u->norder = u->order_cap = 0;
-    return;
-  }
-  if (u->order_cap < u->nitems || !u->order) {
-    u->order_cap = u->nitems ? u->nitems : 1;
-    free(u->order);
-    u->order = xmalloc(u->order_cap * sizeof *u->order);
-  }
-  u->norder = 0;
-  for (size_t i = 0; i < u->nitems; i++)
-    if (shown(u, &u->items[i]))
-      u->order[u->norder++] = (uint32_t)i;
-  if (u->sort != UI_SORT_QUEUE)
-    qsort_r(u->order, u->norder, sizeof *u->order, cmp_rows, u);
-}
-
-size_t ui_rows(struct ui *u)
-{
-  ui_order(u);
-  return u->order ? u->norder : u->nitems;
-}
-
-struct ui_item *ui_row_item(struct ui *u, size_t i)
-{
-  ui_order(u);
-  if (u->order)
-    return i < u->norder ? &u->items[u->order[i]] : NULL;
-  return i < u->nitems ? &u->items[i] : NULL;
-}
-
-long ui_row_of(struct ui *u, uint32_t id)
-{
-  ui_order(u);
-  if (!id || id > u->nitems)
-    return -1;
-  if (!u->order)
-    return (long)id - 1;
-  for (size_t i = 0; i < u->norder; i++)
-    if (u->order[i] == id - 1)
-      return (long)i;
-  return -1;
-}
-
-struct ui_item *ui_selected(struct ui *u)
-{
-  if (!u->sel_id || u->sel_id > u->nitems || !u->items[u->sel_id - 1].id)
-    return NULL;
-  return &u->items[u->sel_id - 1];
-}
-
 void ui_set_status(struct ui *u, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(u->status, sizeof u->status, fmt, ap);
   va_end(ap);
-}
-
-static void set_str(char **dst, const char *src)
-{
-  if (!src)
-    return;
-  free(*dst);
-  *dst = xstrdup(src);
-}
-
-/* The table slot of an id, growing the table as the queue grows. */
-static struct ui_item *item_slot(struct ui *u, uint32_t id)
-{
-  if (id == 0 || id > 10000000)
-    return NULL;
-  if (id > u->cap) {
-    size_t ncap = u->cap ? u->cap : 64;
-    while (ncap < id)
-      ncap *= 2;
-    u->items = xrealloc(u->items, ncap * sizeof *u->items);
-    memset(u->items + u->cap, 0, (ncap - u->cap) * sizeof *u->items);
-    u->cap = ncap;
-  }
-  if (id > u->nitems)
-    u->nitems = id;
-  return &u->items[id - 1];
-}
-
-/* Fold one event into the table; events own every state change. */
-static void apply_event(struct ui *u, const struct msg_event *ev)
-{
-  if (ev->kind == MSG_EV_IDLE) {
-    u->idle = 1;
-    return;
-  }
-  if (ev->kind == MSG_EV_STOPPED) {
-    u->stopped = 1;
-    u->run_bytes = ev->bytes;
-    return;
-  }
-  struct ui_item *it = item_slot(u, ev->id);
-  if (!it)
-    return;
-  if (!it->id && ev->kind != MSG_EV_QUEUED && ev->kind != MSG_EV_SKIPPED)
-    return; /* never announced: the protocol promises QUEUED first */
-  u->idle = 0;
-  u->order_dirty = 1;
-  switch (ev->kind) {
-  case MSG_EV_QUEUED:
-    if (!it->id) {
-      it->id = ev->id;
-      it->total = -1;
-      it->t_connect = it->t_first_byte = -1;
-    } else if (it->state >= MSG_STATE_DONE) {
-      /* queued again after r: a retry the user asked for; start afresh */
-      it->retries++;
-      it->reason = MSG_REASON_NONE;
-      free(it->message);
-      it->message = NULL;
-      it->bytes = 0;
-      it->total = -1;
-      it->speed = 0;
-      it->http = 0;
-      it->retrying = 0;
-    }
-    it->state = MSG_STATE_QUEUED;
-    set_str(&it->name, ev->name);
-    set_str(&it->url, ev->url);
-    if (ev->path) {
-      set_str(&it->path, ev->path);
-      it->file_path = 0;
-    }
-    if (!it->name)
-      it->name = xstrdup(ev->url ? ev->url : "?");
-    if (!u->sel_id)
-      u->sel_id = it->id;
-    break;
-  case MSG_EV_START:
-    if (it->state != MSG_STATE_RUNNING) {
-      it->reason = MSG_REASON_NONE;
-      free(it->message);
-      it->message = NULL;
-    }
-    it->state = MSG_STATE_RUNNING;
-    it->attempt = ev->attempt;
-    it->retrying = 0;
-    break;
-  case MSG_EV_PAUSED:
-    it->state = MSG_STATE_PAUSED;
-    it->speed = 0;
-    it->retrying = 0;
-    if (ev->message)
-      ui_set_status(u, "%s: %s", it->name, ev->message);
-    break;
-  case MSG_EV_RESUMED:
-    /* Waiting for a slot until START says otherwise (SPEC: shows queued). */
-    it->state = MSG_STATE_QUEUED;
-    break;
-  case MSG_EV_RETRY:
-    it->retries++;
-    it->attempt = ev->attempt;
-    it->retrying = 1;
-    it->retry_in_ms = (int32_t)ev->delay_ms;
-    it->retry_reason = ev->reason;
-    it->http = ev->http ? ev->http : it->http;
-    it->speed = 0;
-    set_str(&it->message, ev->message);
-    break;
-  case MSG_EV_DONE:
-    it->state = MSG_STATE_DONE;
-    it->bytes = ev->bytes;
-    if (it->total < 0 || it->total < ev->bytes)
-      it->total = ev->bytes;
-    it->seconds = ev->seconds;
-    it->http = ev->http ? ev->http : it->http;
-    it->speed = 0;
-    it->retrying = 0;
-    set_str(&it->path, ev->path);
-    it->file_path |= ev->path != NULL;
-    break;
-  case MSG_EV_FAILED:
-  case MSG_EV_TIMED_OUT:
-    it->state = ev->kind == MSG_EV_FAILED ? MSG_STATE_FAILED : MSG_STATE_TIMED_OUT;
-    it->reason = ev->reason;
-    it->http = ev->http ? ev->http : it->http;
-    it->speed = 0;
-    it->retrying = 0;
-    set_str(&it->message, ev->message);
-    break;
-  case MSG_EV_CANCELLED:
-    it->state = MSG_STATE_CANCELLED;
-    it->speed = 0;
-    it->retrying = 0;
-    break;
-  case MSG_EV_SKIPPED:
-    if (!it->id) {
-      it->id = ev->id;
-      it->total = -1;
-      it->t_connect = it->t_first_byte = -1;
-      if (!u->sel_id)
-        u->sel_id = it->id;
-    }
-    it->state = MSG_STATE_SKIPPED;
-    it->reason = ev->reason;
-    set_str(&it->name, ev->name);
-    set_str(&it->url, ev->url);
-    set_str(&it->path, ev->path);
-    it->file_path |= ev->path != NULL;
-    if (!it->name)
-      it->name = xstrdup(ev->path ? ev->path : "?");
-    break;
-  case MSG_EV_DETAIL:
-    set_str(&it->final_url, ev->final_url);
-    set_str(&it->remote_addr, ev->remote_addr);
-    set_str(&it->path, ev->path);
-    it->file_path |= ev->path != NULL;
-    if (ev->http)
-      it->http = ev->http;
-    if (ev->t_connect >= 0)
-      it->t_connect = ev->t_connect;
-    if (ev->t_first_byte >= 0)
-      it->t_first_byte = ev->t_first_byte;
-    break;
-  default:
-    break;
-  }
-}
-
-/* Bytes, totals and speeds come from the snapshot; states from events. */
-static int apply_snapshot(struct ui *u, const struct msg_snapshot *s)
-{
-  /* Ignore the counters that move while nothing else does. */
-  size_t cmp = offsetof(struct msg_snapshot, rows) +
-               (size_t)(s->nrows <= MSG_SNAP_ROWS ? s->nrows : MSG_SNAP_ROWS) *
-                   sizeof s->rows[0];
-  int changed = !u->have_snap || s->nrows != u->snap.nrows ||
-                memcmp((const char *)s + offsetof(struct msg_snapshot, bytes),
-                       (const char *)&u->snap + offsetof(struct msg_snapshot, bytes),
-                       cmp - offsetof(struct msg_snapshot, bytes)) != 0;
-  if (!changed)
-    return 0;
-  memcpy(&u->snap, s, cmp);
-  u->have_snap = 1;
-  u->order_dirty = 1;
-  for (uint32_t i = 0; i < s->nrows && i < MSG_SNAP_ROWS; i++) {
-    const struct msg_snap_row *r = &s->rows[i];
-    if (r->id == 0 || r->id > u->nitems || !u->items[r->id - 1].id)
-      continue;
-    struct ui_item *it = &u->items[r->id - 1];
-    if (it->state >= MSG_STATE_DONE)
-      continue; /* a stale row racing the final event */
-    it->bytes = r->bytes;
-    it->total = r->total;
-    it->speed = r->state == MSG_STATE_RUNNING ? r->speed : 0;
-    it->retrying = r->retrying;
-    it->retry_in_ms = r->retry_in_ms;
-    if (r->attempt > 0)
-      it->attempt = r->attempt;
-  }
-  return 1;
-}
-
-void ui_put(int y, int x, int width, enum theme_role role, const char *s, int utf8)
-{
-  char buf[2048];
-  if (width <= 0)
-    return;
-  fmt_fit(buf, sizeof buf, s, width, 1, utf8);
-  attrset(theme_attr(role));
-  mvaddstr(y, x, buf);
-  attrset(A_NORMAL);
 }
 
 /* Below the smallest usable size: say so, in whatever room there is. */
@@ -497,9 +99,9 @@ static void paint_small(struct ui *u, int rows, int cols)
   int y = rows / 2 - 1;
   if (y < 0)
     y = 0;
-  ui_put(y, 0, cols, THEME_NORMAL, a, u->utf8);
+  draw_put(y, 0, cols, THEME_NORMAL, a, u->utf8);
   if (y + 1 < rows)
-    ui_put(y + 1, 0, cols, THEME_NORMAL, b, u->utf8);
+    draw_put(y + 1, 0, cols, THEME_NORMAL, b, u->utf8);
   if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD || u->mode == UI_MODE_FILTER)
     prompt_draw(u, rows - 1, cols);
 }
@@ -508,14 +110,14 @@ static void paint_small(struct ui *u, int rows, int cols)
  * of how many are in view. */
 static void position_text(struct ui *u, char *buf, size_t n)
 {
-  size_t rows = ui_rows(u), len = 1;
+  size_t rows = model_rows(u), len = 1;
   snprintf(buf, n, " ");
   if (u->follow)
     len += (size_t)snprintf(buf + len, n - len, "follow  ");
   if (len < n && u->sort != UI_SORT_QUEUE)
-    len += (size_t)snprintf(buf + len, n - len, "sort %s  ", ui_sort_word(u->sort));
+    len += (size_t)snprintf(buf + len, n - len, "sort %s  ", model_sort_word(u->sort));
   if (len < n && u->show != UI_SHOW_ALL)
-    len += (size_t)snprintf(buf + len, n - len, "show %s  ", ui_show_word(u->show));
+    len += (size_t)snprintf(buf + len, n - len, "show %s  ", model_show_word(u->show));
   if (len < n && u->filter[0])
     len += (size_t)snprintf(buf + len, n - len, "/%s  ", u->filter);
   if (len >= n)
@@ -566,10 +168,10 @@ static void paint(struct ui *u)
       snprintf(line, sizeof line, " %s", u->status);
     else
       snprintf(line, sizeof line, " %s", keys_hint());
-    ui_put(rows - 1, 0, cols, THEME_STATUS, "", u->utf8);
-    ui_put(rows - 1, 0, cols - pw, u->status[0] && !u->quit ? THEME_ERROR : THEME_STATUS,
+    draw_put(rows - 1, 0, cols, THEME_STATUS, "", u->utf8);
+    draw_put(rows - 1, 0, cols - pw, u->status[0] && !u->quit ? THEME_ERROR : THEME_STATUS,
            line, u->utf8);
-    ui_put(rows - 1, cols - pw, pw, THEME_STATUS, pos, u->utf8);
+    draw_put(rows - 1, cols - pw, pw, THEME_STATUS, pos, u->utf8);
   }
   if (u->mode == UI_MODE_HELP)
     keys_help_draw(u, rows, cols);
@@ -685,7 +287,7 @@ static const char *exit_word(const struct ui_item *it)
     return "interrupted"; /* running (or waiting to retry) when the user quit */
   if (it->state == MSG_STATE_QUEUED)
     return "not started";
-  return ui_state_word(it->state);
+  return draw_state_word(it->state);
 }
 
 /* After the screen is gone: a totals line like headless prints, then only
@@ -773,26 +375,11 @@ static void stop_engine_blind(struct mbox *mb)
   }
 }
 
-static void free_items(struct ui *u)
-{
-  free(u->order);
-  for (size_t i = 0; i < u->nitems; i++) {
-    struct ui_item *it = &u->items[i];
-    free(it->name);
-    free(it->url);
-    free(it->path);
-    free(it->final_url);
-    free(it->remote_addr);
-    free(it->message);
-  }
-  free(u->items);
-}
-
 /* When the last item reaches a final state: remember when (the header
  * says so and the clock stops) and ring the bell once. */
 static void note_finish(struct ui *u)
 {
-  int finished = u->nitems > 0 && !ui_unfinished(u);
+  int finished = u->nitems > 0 && !model_unfinished(u);
   if (!finished) {
     u->end_ms = 0;
     u->rang = 0;
@@ -820,7 +407,7 @@ static int handle_signals(struct ui *u, int *force)
         *force = 1; /* a second signal while stopping: stop waiting */
       } else {
         u->quit = 1;
-        u->status_130 = ui_unfinished(u);
+        u->status_130 = model_unfinished(u);
         mask |= UI_REDRAW;
       }
     }
@@ -914,7 +501,7 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
       stdin_ok = 0; /* the terminal went away: behave as on SIGHUP */
       if (!u->quit) {
         u->quit = 1;
-        u->status_130 = ui_unfinished(u);
+        u->status_130 = model_unfinished(u);
       }
     }
     dirty |= read_keys(u);
@@ -922,7 +509,7 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
     int got_events = 0;
     for (struct msg_event *ev = mbox_take_events(mb), *n; ev; ev = n) {
       n = ev->next;
-      apply_event(u, ev);
+      model_apply_event(u, ev);
       msg_event_free(ev);
       got_events = 1;
     }
@@ -931,7 +518,7 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
       note_finish(u);
     }
     const struct msg_snapshot *s = mbox_take_snapshot(mb);
-    if (s && apply_snapshot(u, s))
+    if (s && model_apply_snapshot(u, s))
       dirty |= UI_REDRAW;
     int64_t t = ui_now_ms();
     if (!u->end_ms && u->nitems > 0 && t - last_paint >= 1000)
@@ -948,7 +535,7 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
   print_table(u);
   status = exit_status(u);
 out:
-  free_items(u);
+  model_free(u);
   free(u);
   return status;
 }
