@@ -315,7 +315,9 @@ static void print_table(const struct ui *u)
          n[MSG_STATE_SKIPPED]);
   if (n[MSG_STATE_RUNNING] || n[MSG_STATE_QUEUED] || n[MSG_STATE_PAUSED])
     printf(", %zu unfinished", n[MSG_STATE_RUNNING] + n[MSG_STATE_QUEUED] + n[MSG_STATE_PAUSED]);
-  printf("; %lld bytes in %.1fs%s\n", (long long)u->run_bytes, (double)(end - u->start_ms) / 1000.0,
+  char got[32];
+  printf("; %s in %.1fs%s\n", fmt_size(got, sizeof got, u->run_bytes),
+         (double)(end - u->start_ms) / 1000.0,
          u->status_130 ? " (interrupted; partial files kept)" : "");
   for (size_t i = 0; i < u->nitems; i++) {
     const struct ui_item *it = &u->items[i];
