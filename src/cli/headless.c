@@ -147,31 +147,10 @@ static void print_text(struct headless *h, const struct msg_event *ev)
 static void on_event(struct headless *h, struct msg_event *ev)
 {
   struct item *it = item_at(h, ev->id);
+  int st = msg_event_state(ev->kind);
+  if (st >= 0 && it)
+    it->state = (uint8_t)st;
   switch (ev->kind) {
-  case MSG_EV_QUEUED:
-    it->state = MSG_STATE_QUEUED;
-    break;
-  case MSG_EV_START:
-    it->state = MSG_STATE_RUNNING;
-    break;
-  case MSG_EV_PAUSED:
-    it->state = MSG_STATE_PAUSED;
-    break;
-  case MSG_EV_DONE:
-    it->state = MSG_STATE_DONE;
-    break;
-  case MSG_EV_FAILED:
-    it->state = MSG_STATE_FAILED;
-    break;
-  case MSG_EV_TIMED_OUT:
-    it->state = MSG_STATE_TIMED_OUT;
-    break;
-  case MSG_EV_CANCELLED:
-    it->state = MSG_STATE_CANCELLED;
-    break;
-  case MSG_EV_SKIPPED:
-    it->state = MSG_STATE_SKIPPED;
-    break;
   case MSG_EV_IDLE:
     h->all_final = 1;
     if (!h->quit_sent) {

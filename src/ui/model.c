@@ -249,7 +249,6 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
       it->http = 0;
       it->retrying = 0;
     }
-    it->state = MSG_STATE_QUEUED;
     set_str(&it->name, ev->name);
     set_str(&it->url, ev->url);
     if (ev->path) {
@@ -267,12 +266,10 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
       free(it->message);
       it->message = NULL;
     }
-    it->state = MSG_STATE_RUNNING;
     it->attempt = ev->attempt;
     it->retrying = 0;
     break;
   case MSG_EV_PAUSED:
-    it->state = MSG_STATE_PAUSED;
     it->speed = 0;
     it->retrying = 0;
     if (ev->message)
@@ -280,7 +277,6 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
     break;
   case MSG_EV_RESUMED:
     /* Waiting for a slot until START says otherwise (SPEC: shows queued). */
-    it->state = MSG_STATE_QUEUED;
     break;
   case MSG_EV_RETRY:
     it->retries++;
@@ -293,7 +289,6 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
     set_str(&it->message, ev->message);
     break;
   case MSG_EV_DONE:
-    it->state = MSG_STATE_DONE;
     it->bytes = ev->bytes;
     if (it->total < 0 || it->total < ev->bytes)
       it->total = ev->bytes;
@@ -306,7 +301,6 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
     break;
   case MSG_EV_FAILED:
   case MSG_EV_TIMED_OUT:
-    it->state = ev->kind == MSG_EV_FAILED ? MSG_STATE_FAILED : MSG_STATE_TIMED_OUT;
     it->reason = ev->reason;
     it->http = ev->http ? ev->http : it->http;
     it->speed = 0;
@@ -314,7 +308,6 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
     set_str(&it->message, ev->message);
     break;
   case MSG_EV_CANCELLED:
-    it->state = MSG_STATE_CANCELLED;
     it->speed = 0;
     it->retrying = 0;
     break;
@@ -326,7 +319,6 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
       if (!u->sel_id)
         u->sel_id = it->id;
     }
-    it->state = MSG_STATE_SKIPPED;
     it->reason = ev->reason;
     set_str(&it->name, ev->name);
     set_str(&it->url, ev->url);
@@ -350,6 +342,9 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
   default:
     break;
   }
+  int st = msg_event_state(ev->kind); /* after the cases: they look at the state before */
+  if (st >= 0)
+    it->state = (enum msg_state)st;
 }
 
 /* Bytes, totals and speeds come from the snapshot; states from events. */
