@@ -217,8 +217,8 @@ static int add_key(struct ui *u, int is_code, wint_t ch)
   case L'\r':
   case L'\n':
   enter:
-    if (u->mode == UI_MODE_FILTER || add_send(u) == 0)
-      u->mode = UI_MODE_LIST;
+    if (u->mode != UI_MODE_ADD || add_send(u) == 0)
+      u->mode = UI_MODE_LIST; /* the filter applied as it was typed */
     return UI_REDRAW;
   case K_ESC:
     if (u->mode == UI_MODE_FILTER) {
@@ -264,11 +264,16 @@ static int add_key(struct ui *u, int is_code, wint_t ch)
   return UI_REDRAW;
 }
 
+int prompt_active(const struct ui *u)
+{
+  return u->mode != UI_MODE_LIST && u->mode != UI_MODE_HELP;
+}
+
 int prompt_key(struct ui *u, int is_code, wint_t ch)
 {
   if (u->mode == UI_MODE_CONFIRM)
     return is_code ? 0 : confirm_key(u, ch);
-  if (u->mode == UI_MODE_ADD || u->mode == UI_MODE_FILTER) {
+  if (prompt_active(u)) { /* a line being typed: the add URL or the filter */
     enum ui_mode was = u->mode;
     size_t len = u->url_len;
     int mask = add_key(u, is_code, ch);

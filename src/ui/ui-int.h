@@ -143,6 +143,9 @@ void detail_draw(struct ui *u, int y, int height, int width);
 
 /* prompt.c: the bottom line in CONFIRM/ADD mode, and their keys. */
 void prompt_draw(struct ui *u, int y, int width);
+/* 1 while a prompt owns the bottom line and the keys (every mode but the
+ * list and the help: a y/n question or a line being typed). */
+int prompt_active(const struct ui *u);
 int prompt_key(struct ui *u, int is_key_code, wint_t ch);
 void prompt_ask(struct ui *u, enum ui_confirm what, uint32_t id);
 void prompt_add_open(struct ui *u);

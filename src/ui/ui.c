@@ -102,7 +102,7 @@ static void paint_small(struct ui *u, int rows, int cols)
   draw_put(y, 0, cols, THEME_NORMAL, a, u->utf8);
   if (y + 1 < rows)
     draw_put(y + 1, 0, cols, THEME_NORMAL, b, u->utf8);
-  if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD || u->mode == UI_MODE_FILTER)
+  if (prompt_active(u))
     prompt_draw(u, rows - 1, cols);
 }
 
@@ -154,7 +154,7 @@ static void paint(struct ui *u)
   if (dh > 0)
     detail_draw(u, rows - 1 - dh, dh, cols);
   curs_set(0);
-  if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD || u->mode == UI_MODE_FILTER) {
+  if (prompt_active(u)) {
     prompt_draw(u, rows - 1, cols);
   } else {
     char line[512], pos[512];
@@ -175,7 +175,7 @@ static void paint(struct ui *u)
   }
   if (u->mode == UI_MODE_HELP)
     keys_help_draw(u, rows, cols);
-  if (u->mode == UI_MODE_ADD || u->mode == UI_MODE_FILTER)
+  if (prompt_active(u) && u->mode != UI_MODE_CONFIRM)
     prompt_draw(u, rows - 1, cols); /* last, so the cursor ends up there */
   refresh();
 }
@@ -269,7 +269,7 @@ static int read_keys(struct ui *u)
       mask |= keys_help_key(u, is_code, ch);
       continue;
     }
-    if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD || u->mode == UI_MODE_FILTER) {
+    if (prompt_active(u)) {
       mask |= prompt_key(u, is_code, ch);
       continue;
     }

@@ -187,7 +187,7 @@ def test_detail_pane_help_and_prompts_at_60x15(server, screen, tmp_path):
     s = screen(urls, width=60, height=15)
     s.wait_row("nothere.bin", lambda r: "failed" in r)
     s.keys("Home", "Enter")
-    t = s.wait(lambda x: "http_404" in x and x, what="http_404")
+    t = s.wait(lambda x: re.search(r"file\s+none", x) and x, what="the detail pane")
     lines = t.split("\n")
     assert all(len(l) <= 60 for l in lines)
     state = [l for l in lines if l.strip().startswith("state")]
@@ -200,8 +200,8 @@ def test_detail_pane_help_and_prompts_at_60x15(server, screen, tmp_path):
     assert "quit (partial files" not in t
     for _ in range(4):
         s.keys("Space")
-    t = s.wait(lambda x: "quit (partial files" in x and x, what="quit (partial files")
-    assert "redraw" in t
+    s.wait(lambda x: "quit (partial files" in x and "redraw the screen" in x,
+           what="the last page of the help")
     s.keys("q")
     s.wait(lambda t: "lines " not in t, what="the help to close")
     # The y/n prompts keep their (y/n) on screen.
