@@ -48,7 +48,7 @@ def test_position_indicator_and_follow_with_200_items(server, screen, tmp_path):
     assert of == 200 and last - first + 1 == 18, "18 list rows at 80x24: %r" % (position(text),)
     assert "follow" in bottom(text)
     assert s.row("p001.bin", text) is None
-    assert "running" in s.row("p152.bin", text)
+    s.wait_row("p152.bin", lambda r: "running" in r)
     # Moving the selection ends follow mode: the view stays where it is put.
     s.keys("Home")
     text = s.wait(lambda t: position(t) == (1, 18, 200) and t, what="rows 1-18")
@@ -240,7 +240,7 @@ def test_end_of_run_line_and_short_exit_table(server, screen, tmp_path):
     s = screen(["-j", "8", "300.txt"], width=80, height=24)
     t = s.wait(lambda x: "all 300 finished" in x and x, 60, "all 300 finished")
     assert "done 297" in t and "failed 3" in t
-    assert s.pane_flag("#{window_bell_flag}") == "1", "no bell at the end"
+    s.wait(lambda _: s.pane_flag("#{window_bell_flag}") == "1", 5, "the bell at the end")
     s.keys("q")
     assert s.wait_exit() == 1
     t = s.wait(lambda x: "siphon: 297 done, 3 failed, 0 timed out, 0 cancelled, 0 skipped" in x and x, what="siphon: 297 done, 3 failed, 0 timed out, 0 cancelled, 0 skipped")
@@ -256,10 +256,10 @@ def test_no_bell_option_keeps_quiet(server, screen, tmp_path):
     s.wait_text("all 1 finished")
     time.sleep(0.5)
     assert s.pane_flag("#{window_bell_flag}") == "0"
-    (tmp_path / "q.ini").write_text("[settings]\nbell = no\n[one]\nurl = %s\n"
-                                    % server.url("/f/quiet2.bin", size=100))
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "q.ini").write_text("[settings]\nbell = no\n[one]\nurl = %s\n"
+                                          % server.url("/f/quiet2.bin", size=100))
     c = screen(["q.ini"], cwd=tmp_path / "c")
-    (tmp_path / "c" / "q.ini").write_text((tmp_path / "q.ini").read_text())
     c.wait_text("all 1 finished")
     time.sleep(0.5)
     assert c.pane_flag("#{window_bell_flag}") == "0"
