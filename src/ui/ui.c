@@ -26,6 +26,7 @@
 
 #include "fmt.h"
 #include "siphon/ui.h"
+#include "siphon/secret.h"
 #include "siphon/xalloc.h"
 #include "theme.h"
 #include "ui-int.h"
@@ -142,6 +143,15 @@ static void set_str(char **dst, const char *src)
   *dst = xstrdup(src);
 }
 
+/* A URL as the screen keeps it: its password never reaches the terminal. */
+static void set_url(char **dst, const char *src)
+{
+  if (!src)
+    return;
+  free(*dst);
+  *dst = secret_url(src);
+}
+
 /* The table slot of an id, growing the table as the queue grows. */
 static struct ui_item *item_slot(struct ui *u, uint32_t id)
 {
@@ -186,10 +196,10 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
     }
     it->state = MSG_STATE_QUEUED;
     set_str(&it->name, ev->name);
-    set_str(&it->url, ev->url);
+    set_url(&it->url, ev->url);
     set_str(&it->path, ev->path);
     if (!it->name)
-      it->name = xstrdup(ev->url ? ev->url : "?");
+      it->name = ev->url ? secret_url(ev->url) : xstrdup("?");
     if (!u->sel_id)
       u->sel_id = it->id;
     break;
@@ -260,13 +270,13 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
     it->state = MSG_STATE_SKIPPED;
     it->reason = ev->reason;
     set_str(&it->name, ev->name);
-    set_str(&it->url, ev->url);
+    set_url(&it->url, ev->url);
     set_str(&it->path, ev->path);
     if (!it->name)
       it->name = xstrdup(ev->path ? ev->path : "?");
     break;
   case MSG_EV_DETAIL:
-    set_str(&it->final_url, ev->final_url);
+    set_url(&it->final_url, ev->final_url);
     set_str(&it->remote_addr, ev->remote_addr);
     set_str(&it->path, ev->path);
     if (ev->http)
