@@ -171,6 +171,10 @@ int cfg_item_from_url(const struct cfg_plan *plan, const char *url,
                       struct cfg_item *out, char *err, size_t errlen);
 void cfg_item_free(struct cfg_item *it);
 
+/* 1 if some item (or a URL added later) does not verify TLS certificates
+ * (--insecure): the screen and stderr must say so. */
+int cfg_plan_insecure(const struct cfg_plan *plan);
+
 /* 1 if url is an absolute http:// or https:// URL with a host; else 0. */
 int cfg_url_ok(const char *url);
 

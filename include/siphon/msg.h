@@ -66,6 +66,7 @@ enum msg_cmd_kind {
   MSG_CMD_CANCEL,          /* id */
   MSG_CMD_RETRY,           /* id: a failed, timed-out or cancelled item */
   MSG_CMD_SET_CONCURRENCY, /* value: the new limit, >= 1 */
+  MSG_CMD_SET_LIMIT,       /* id: the item, 0 = the whole run; value: bytes/s, 0 = none */
   MSG_CMD_QUIT             /* stop everything, keep .part files, then MSG_EV_STOPPED */
 };
 
@@ -105,6 +106,7 @@ struct msg_event {
   int64_t bytes;
   int64_t total;  /* -1: unknown */
   int64_t delay_ms;
+  int64_t max_speed; /* QUEUED: the item's own limit, bytes/s, 0 = none */
   double seconds;
   double t_connect, t_first_byte; /* seconds, -1 unknown */
   /* owned, NULL when absent */
@@ -130,12 +132,14 @@ struct msg_snap_row {
   int64_t bytes;      /* on disk or in buffers, including resumed bytes */
   int64_t total;      /* -1: unknown */
   int64_t speed;      /* bytes/s over the last ~2 s */
+  int64_t max_speed;  /* the item's own limit, bytes/s, 0 = none */
 };
 
 struct msg_snap_host {
   char key[MSG_HOST_KEY]; /* scheme://host:port */
   int32_t open, in_use, limit;
   uint32_t reused, fresh; /* transfers that reused a connection / opened one */
+  int32_t streams;        /* running transfers that are HTTP/2 streams */
 };
 
 struct msg_snapshot {
@@ -147,6 +151,8 @@ struct msg_snapshot {
   int64_t history[MSG_SNAP_HISTORY]; /* bytes/s per second, oldest first */
   uint32_t items, queued, running, paused, done, failed, timed_out, cancelled, skipped;
   int32_t concurrency;
+  int64_t max_speed; /* the whole run's limit, bytes/s, 0 = none */
+  uint8_t insecure;  /* some item does not verify TLS certificates */
   int32_t pool_open, pool_in_use, pool_idle, pool_max;
   uint32_t nhosts;
   struct msg_snap_host hosts[MSG_SNAP_HOSTS];

@@ -341,6 +341,16 @@ void cfg_plan_free(struct cfg_plan *plan)
   memset(plan, 0, sizeof *plan);
 }
 
+int cfg_plan_insecure(const struct cfg_plan *plan)
+{
+  if (plan->add_defaults.insecure)
+    return 1;
+  for (size_t i = 0; i < plan->nitems; i++)
+    if (plan->items[i].insecure)
+      return 1;
+  return 0;
+}
+
 int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_item *out,
                       char *err, size_t errlen)
 {

@@ -113,6 +113,7 @@ struct xfer {
   struct xfer *qnext, *qprev;  /* host queue */
   struct xfer *lnext, *lprev;  /* live list: admitted or paused */
   struct xrun *run;
+  struct limit_item *lim;      /* speed-limit state (limit.c), NULL until needed */
   int64_t qseq;
   int64_t bytes;               /* bytes of the file (on disk + buffered) */
   int64_t total;               /* -1 unknown */
@@ -177,6 +178,8 @@ struct engine {
   struct job *disk_pending, **disk_pending_tail;
   int disk_batches;            /* batches in the pool */
   int64_t maxage_s, maxlife_s; /* CURLOPT_MAXAGE_CONN, CURLOPT_MAXLIFETIME_CONN */
+  struct limit *limit;         /* the run's speed limit (limit.c) */
+  int insecure;                /* some item does not verify certificates */
 };
 
 /* engine.c */
@@ -217,6 +220,24 @@ int64_t xfer_speed(const struct xfer *x);
 int xfer_retry_in_ms(const struct xfer *x, uint64_t now);
 int xfer_meta_wanted(struct xfer *x);
 int64_t xfer_job_offset(struct xfer *x, size_t len);
+
+/* limit.c: token buckets for --max-speed and max_speed */
+struct limit;
+struct limit_item;
+int limit_init(struct engine *e);
+void limit_free(struct engine *e);
+void limit_item_free(struct xfer *x);
+int limit_write(struct xfer *x, size_t len);
+int limit_paused(const struct xfer *x);
+void limit_tick(struct engine *e, uint64_t now);
+void limit_set(struct engine *e, struct xfer *x, int64_t rate);
+int64_t limit_rate(const struct engine *e, const struct xfer *x);
+
+/* netopt.c: proxy, TLS, netrc, HTTP/2 on a handle; the snapshot's part */
+void netopt_multi(struct engine *e);
+void netopt_apply(struct xfer *x, CURL *c);
+void netopt_redirect(struct xfer *x, CURL *c);
+void netopt_snapshot(struct engine *e, struct msg_snapshot *s);
 
 /* disk.c */
 struct job;

@@ -14,6 +14,7 @@
 #include "engine-int.h"
 #include "siphon/dlog.h"
 #include "siphon/fname.h"
+#include "siphon/secret.h"
 #include "siphon/xalloc.h"
 
 enum { BACKOFF_FIRST_MS = 1000, BACKOFF_CAP_MS = 60000, RETRY_AFTER_CAP_MS = 600000 };
@@ -528,8 +529,8 @@ static void post_detail(struct xfer *x)
   curl_easy_getinfo(r->easy, CURLINFO_PRIMARY_PORT, &port);
   curl_easy_getinfo(r->easy, CURLINFO_CONNECT_TIME_T, &tc);
   curl_easy_getinfo(r->easy, CURLINFO_STARTTRANSFER_TIME_T, &tfb);
-  ev->final_url = xstrdup(eff);
-  ev->url = xstrdup(x->spec->url);
+  ev->final_url = secret_url(eff);
+  ev->url = secret_url(x->spec->url);
   if (ip && *ip)
     ev->remote_addr = strchr(ip, ':') ? xasprintf("[%s]:%ld", ip, port)
                                       : xasprintf("%s:%ld", ip, port);
@@ -653,8 +654,10 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
       dlog("#%u < %s", x->id, r->logline);
     if (r->http >= 100 && r->http < 200)
       return len;
-    if (r->http >= 300 && r->http < 400 && r->location)
+    if (r->http >= 300 && r->http < 400 && r->location) {
+      netopt_redirect(x, r->easy);
       return len; /* curl follows it */
+    }
     r->headers_seen = 1;
     long connects = 0; /* 0: this attempt reused a pooled connection */
     if (curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
@@ -711,6 +714,8 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *userp)
     return len; /* an error page: drain it so the connection can be reused */
   if (len > r->cap)
     return 0; /* libcurl hands at most CURL_MAX_WRITE_SIZE (16K) <= cap */
+  if (limit_write(x, len))
+    return CURL_WRITEFUNC_PAUSE; /* over a speed limit: the tick resumes it */
   if (r->fill_len + len >= r->cap && r->inflight && !disk_reap(x)) {
     r->write_paused = 1;
     return CURL_WRITEFUNC_PAUSE;
@@ -806,6 +811,7 @@ static void setup_easy(struct xfer *x)
   curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, (long)(e->run.dns_ttl_ms / 1000));
   curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)e->maxage_s);
   curl_easy_setopt(c, CURLOPT_MAXLIFETIME_CONN, (long)e->maxlife_s);
+  netopt_apply(x, c);
   if (dlog_enabled()) {
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
@@ -1028,7 +1034,8 @@ void xfer_tick(struct xfer *x, uint64_t now)
   }
   if (x->phase == PH_ATTACHED) {
     int64_t stall = x->spec->stall_timeout_ms;
-    if (stall > 0 && r->connected && !r->write_paused && (int64_t)(now - r->last_rx) >= stall) {
+    if (stall > 0 && r->connected && !r->write_paused && !limit_paused(x) &&
+        (int64_t)(now - r->last_rx) >= stall) {
       char msg[96];
       snprintf(msg, sizeof msg, "no data for %.3gs", (double)stall / 1000);
       attempt_failed(x, MSG_REASON_STALL, 0, msg);
@@ -1125,7 +1132,8 @@ void xfer_retry_cmd(struct xfer *x)
   x->http = 0;
   struct msg_event *ev = engine_event(MSG_EV_QUEUED, x->id);
   ev->name = xstrdup(x->spec->name);
-  ev->url = xstrdup(x->spec->url);
+  ev->url = secret_url(x->spec->url);
+  ev->max_speed = limit_rate(x->eng, x);
   engine_post(x->eng, ev);
   x->eng->idle_posted = 0;
   sched_enqueue(x->eng, x, 0);
@@ -1137,6 +1145,7 @@ void xfer_retry_cmd(struct xfer *x)
 void xfer_free(struct xfer *x)
 {
   run_free(x);
+  limit_item_free(x);
   if (x->owns_spec) {
     cfg_item_free(x->spec);
     free(x->spec);

@@ -10,7 +10,7 @@
 #include "fmt.h"
 #include "ui-int.h"
 
-enum { DETAIL_LINES = 9 };
+enum { DETAIL_LINES = 10 };
 
 int detail_height(const struct ui *u, int screen_rows)
 {
@@ -101,6 +101,9 @@ void detail_draw(struct ui *u, int y, int height, int width)
   }
   if (row < end)
     field(u, row++, width, "file", it->path);
+  if (row < end)
+    field(u, row++, width, "limit",
+          it->max_speed > 0 ? fmt_speed(a, sizeof a, it->max_speed) : "none");
   while (row < end)
     ui_put(row++, 0, width, THEME_DETAIL, "", u->utf8);
 }

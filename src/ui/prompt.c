@@ -10,6 +10,7 @@
 #include <wctype.h>
 
 #include "fmt.h"
+#include "siphon/size.h"
 #include "ui-int.h"
 
 enum { K_CTRL_A = 1, K_CTRL_E = 5, K_BS = 8, K_CTRL_U = 21, K_ESC = 27, K_DEL = 127 };
@@ -26,6 +27,38 @@ void prompt_add_open(struct ui *u)
   u->mode = UI_MODE_ADD;
   u->url_len = u->url_cur = 0;
   u->url[0] = L'\0';
+}
+
+void prompt_limit_open(struct ui *u, uint32_t id)
+{
+  prompt_add_open(u);
+  u->mode = UI_MODE_LIMIT;
+  u->limit_id = id;
+}
+
+/* Send the typed SIZE as a SET_LIMIT command; a bad one is a note. */
+static void limit_send(struct ui *u)
+{
+  char buf[64];
+  u->url[u->url_len] = L'\0';
+  size_t n = u->url_len < 32 ? wcstombs(buf, u->url, sizeof buf) : (size_t)-1;
+  uint64_t v;
+  if (n == (size_t)-1 || size_parse(buf, &v) < 0 || v > INT32_MAX) {
+    ui_set_status(u, "not a speed: give bytes/s like 2M, 500K, or 0 for none");
+    return;
+  }
+  mbox_send(u->mb, MSG_CMD_SET_LIMIT, u->limit_id, (int32_t)v, NULL);
+  char a[64];
+  struct ui_item *it =
+      u->limit_id && u->limit_id <= u->nitems ? &u->items[u->limit_id - 1] : NULL;
+  if (it)
+    it->max_speed = (int64_t)v; /* at once; the snapshot confirms it */
+  else if (!u->limit_id)
+    u->snap.max_speed = (int64_t)v;
+  if (v)
+    ui_set_status(u, "limit of %s: %s", it ? it->name : "the run", fmt_speed(a, sizeof a, (int64_t)v));
+  else
+    ui_set_status(u, "no limit for %s", it ? it->name : "the run");
 }
 
 static int confirm_key(struct ui *u, wint_t ch)
@@ -96,7 +129,10 @@ static int add_key(struct ui *u, int is_code, wint_t ch)
   case L'\r':
   case L'\n':
   enter:
-    add_send(u);
+    if (u->mode == UI_MODE_LIMIT)
+      limit_send(u);
+    else
+      add_send(u);
     u->mode = UI_MODE_LIST;
     return UI_REDRAW;
   case K_ESC:
@@ -143,7 +179,7 @@ int prompt_key(struct ui *u, int is_code, wint_t ch)
 {
   if (u->mode == UI_MODE_CONFIRM)
     return is_code ? 0 : confirm_key(u, ch);
-  if (u->mode == UI_MODE_ADD)
+  if (u->mode == UI_MODE_ADD || u->mode == UI_MODE_LIMIT)
     return add_key(u, is_code, ch);
   return 0;
 }
@@ -163,8 +199,18 @@ void prompt_draw(struct ui *u, int y, int width)
     ui_put(y, 0, width, THEME_PROMPT, buf, u->utf8);
     return;
   }
-  static const char label[] = " Add URL: ";
-  int lw = (int)sizeof label - 1;
+  char label[160];
+  if (u->mode == UI_MODE_LIMIT && u->limit_id) {
+    const struct ui_item *it = u->limit_id <= u->nitems ? &u->items[u->limit_id - 1] : NULL;
+    char nm[64];
+    fmt_fit(nm, sizeof nm, it && it->name ? it->name : "?", 30, 1, u->utf8);
+    snprintf(label, sizeof label, " Limit of '%s' (2M, 500K, 0 = none): ", nm);
+  } else if (u->mode == UI_MODE_LIMIT) {
+    snprintf(label, sizeof label, " Limit of the whole run (2M, 500K, 0 = none): ");
+  } else {
+    snprintf(label, sizeof label, " Add URL: ");
+  }
+  int lw = fmt_width(label);
   ui_put(y, 0, width, THEME_PROMPT, label, u->utf8);
   int room = width - lw - 1;
   if (room < 1)

@@ -198,6 +198,7 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
     set_str(&it->name, ev->name);
     set_url(&it->url, ev->url);
     set_str(&it->path, ev->path);
+    it->max_speed = ev->max_speed;
     if (!it->name)
       it->name = ev->url ? secret_url(ev->url) : xstrdup("?");
     if (!u->sel_id)
@@ -318,6 +319,7 @@ static int apply_snapshot(struct ui *u, const struct msg_snapshot *s)
     it->speed = r->state == MSG_STATE_RUNNING ? r->speed : 0;
     it->retrying = r->retrying;
     it->retry_in_ms = r->retry_in_ms;
+    it->max_speed = r->max_speed;
     if (r->attempt > 0)
       it->attempt = r->attempt;
   }
@@ -356,7 +358,7 @@ static void paint(struct ui *u)
   if (dh > 0)
     detail_draw(u, rows - 1 - dh, dh, cols);
   curs_set(0);
-  if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD) {
+  if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD || u->mode == UI_MODE_LIMIT) {
     prompt_draw(u, rows - 1, cols);
   } else {
     char line[512];
@@ -371,7 +373,7 @@ static void paint(struct ui *u)
   }
   if (u->mode == UI_MODE_HELP)
     keys_help_draw(u, rows, cols);
-  if (u->mode == UI_MODE_ADD)
+  if (u->mode == UI_MODE_ADD || u->mode == UI_MODE_LIMIT)
     prompt_draw(u, rows - 1, cols); /* last, so the cursor ends up there */
   refresh();
 }
@@ -466,7 +468,7 @@ static int read_keys(struct ui *u)
       mask |= UI_REDRAW;
       continue;
     }
-    if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD) {
+    if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD || u->mode == UI_MODE_LIMIT) {
       mask |= prompt_key(u, is_code, ch);
       continue;
     }

@@ -17,6 +17,7 @@ SIGINT.
 """
 
 import argparse
+import base64
 import email.utils
 import hashlib
 import json
@@ -346,6 +347,11 @@ class Handler(BaseHTTPRequestHandler):
         if faulty and "status" in q:
             return self.error_status(int(q["status"]), q)
 
+        if "auth" in q:
+            want = "Basic " + base64.b64encode(q["auth"].encode()).decode()
+            if self.headers.get("Authorization") != want:
+                return self.unauthorized()
+
         # The validators of this response.
         if "etag" in q:
             etag = q["etag"]
@@ -369,6 +375,8 @@ class Handler(BaseHTTPRequestHandler):
         headers.append(("Accept-Ranges", "none" if no_range else "bytes"))
         if "cd" in q:
             headers.append(("Content-Disposition", q["cd"]))
+        if "set_cookie" in q:
+            headers.append(("Set-Cookie", q["set_cookie"]))
 
         status, start, end = 200, 0, size - 1
         rng = self.headers.get("Range")
@@ -456,6 +464,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_head(code, [("Location", location),
                               ("Content-Length", str(len(body)))])
         self.connection.sendall(body)
+
+    def unauthorized(self):
+        body = b"authorization required\n"
+        self.send_head(401, [("WWW-Authenticate", 'Basic realm="siphon-test"'),
+                             ("Content-Type", "text/plain"),
+                             ("Content-Length", str(len(body)))])
+        if self.command != "HEAD":
+            self.connection.sendall(body)
 
     def error_status(self, code, q):
         body = ("status %d\n" % code).encode()

@@ -1,0 +1,183 @@
+/* limit.c - speed limits (SPEC.md "Speed limits"): token buckets of the
+ * engine, one for the whole run and one per limited item, refilled by the
+ * 100 ms tick.  A leg whose budget is spent returns CURL_WRITEFUNC_PAUSE
+ * from its write callback, and the tick resumes it once budget is back; a
+ * leg paused this way is not stalled.
+ *
+ * Fair sharing: each tick the run's refill is split equally among the legs
+ * running under it, each into its own allowance; what a leg cannot use
+ * (a slow server) overflows into a shared pool any leg may draw on, so the
+ * run still reaches its limit.  Allowances may go into debt by one write
+ * (curl hands up to 16 KiB at once), which the next refills repay, so the
+ * long-run average holds however the writes fall.  Engine thread only. */
+#include <stdlib.h>
+
+#include "engine-int.h"
+#include "siphon/xalloc.h"
+
+enum {
+  LIMIT_MIN_BURST = 32 * 1024, /* an allowance may hold at least this much */
+  LIMIT_MAX_DT_MS = 500        /* a late tick refills no more than this */
+};
+
+struct limit {
+  int64_t rate;     /* the run's limit, bytes/s, 0 = none */
+  double shared;    /* the run's budget no leg has claimed */
+  uint64_t last_ms; /* the last refill */
+};
+
+struct limit_item {
+  int64_t rate;   /* the item's own limit, bytes/s, 0 = none */
+  double tokens;  /* the item's budget (rate > 0) */
+  double own;     /* this leg's share of the run's budget */
+  int paused;     /* its write callback returned CURL_WRITEFUNC_PAUSE */
+  CURL *easy;     /* the handle paused */
+};
+
+int limit_init(struct engine *e)
+{
+  e->limit = xcalloc(1, sizeof *e->limit);
+  e->limit->rate = (int64_t)e->run.max_speed;
+  e->limit->last_ms = uv_now(&e->loop);
+  return 0;
+}
+
+void limit_free(struct engine *e)
+{
+  free(e->limit);
+  e->limit = NULL;
+}
+
+static struct limit_item *limit_item(struct xfer *x)
+{
+  if (!x->lim) {
+    x->lim = xcalloc(1, sizeof *x->lim);
+    x->lim->rate = (int64_t)x->spec->max_speed;
+  }
+  return x->lim;
+}
+
+void limit_item_free(struct xfer *x)
+{
+  free(x->lim);
+  x->lim = NULL;
+}
+
+/* The write callback's question: may these len bytes be taken now?  0 yes
+ * (and they are counted), 1 no: pause this leg until the tick resumes it. */
+int limit_write(struct xfer *x, size_t len)
+{
+  struct limit *L = x->eng->limit;
+  if (!L->rate && (!x->lim || !x->lim->rate) && !x->spec->max_speed)
+    return 0;
+  struct limit_item *li = limit_item(x);
+  if (li->rate && li->tokens <= 0)
+    goto pause;
+  if (L->rate) {
+    if (li->own > 0)
+      li->own -= (double)len;
+    else if (L->shared > 0)
+      L->shared -= (double)len;
+    else
+      goto pause;
+  }
+  if (li->rate)
+    li->tokens -= (double)len;
+  return 0;
+pause:
+  li->paused = 1;
+  li->easy = x->run ? x->run->easy : NULL;
+  return 1;
+}
+
+int limit_paused(const struct xfer *x)
+{
+  return x->lim && x->lim->paused;
+}
+
+/* The tick: refill the buckets for the time passed, then resume the legs
+ * that have budget again. */
+void limit_tick(struct engine *e, uint64_t now)
+{
+  struct limit *L = e->limit;
+  uint64_t dt = now - L->last_ms;
+  L->last_ms = now;
+  if (dt > LIMIT_MAX_DT_MS)
+    dt = LIMIT_MAX_DT_MS;
+  if (L->rate) {
+    double total = (double)L->rate * (double)dt / 1000.0;
+    int n = 0;
+    for (struct xfer *x = e->live_head; x; x = x->lnext)
+      if (x->phase == PH_ATTACHED)
+        n++;
+    if (n > 0) {
+      double share = total / n, cap = 2 * share;
+      if (cap < LIMIT_MIN_BURST / n)
+        cap = (double)(LIMIT_MIN_BURST / n);
+      for (struct xfer *x = e->live_head; x; x = x->lnext) {
+        if (x->phase != PH_ATTACHED)
+          continue;
+        struct limit_item *li = limit_item(x);
+        li->own += share;
+        if (li->own > cap) {
+          L->shared += li->own - cap; /* unused: any leg may take it */
+          li->own = cap;
+        }
+      }
+    } else {
+      L->shared += total;
+    }
+    if (L->shared > total)
+      L->shared = total;
+  }
+  for (struct xfer *x = e->live_head, *next; x; x = next) {
+    next = x->lnext;
+    struct limit_item *li = x->lim;
+    if (!li)
+      continue;
+    if (li->rate) {
+      double cap = (double)li->rate * 2 * TICK_MS / 1000.0;
+      li->tokens += (double)li->rate * (double)dt / 1000.0;
+      if (li->tokens > (cap > LIMIT_MIN_BURST ? cap : LIMIT_MIN_BURST))
+        li->tokens = cap > LIMIT_MIN_BURST ? cap : LIMIT_MIN_BURST;
+    }
+    if (!li->paused)
+      continue;
+    if (x->phase != PH_ATTACHED || !x->run || x->run->easy != li->easy) {
+      li->paused = 0; /* that handle is gone: nothing to resume */
+      continue;
+    }
+    int item_ok = !li->rate || li->tokens > 0;
+    int run_ok = !L->rate || li->own > 0 || L->shared > 0;
+    if (item_ok && run_ok) {
+      li->paused = 0;
+      x->run->last_rx = now; /* the wait was ours, not the server's */
+      curl_easy_pause(li->easy, CURLPAUSE_CONT); /* may call the write callback */
+    }
+  }
+}
+
+/* SET_LIMIT: x NULL for the whole run.  Takes effect at the next tick. */
+void limit_set(struct engine *e, struct xfer *x, int64_t rate)
+{
+  if (rate < 0)
+    rate = 0;
+  if (!x) {
+    e->limit->rate = rate;
+    if (!rate)
+      e->limit->shared = 0;
+    return;
+  }
+  struct limit_item *li = limit_item(x);
+  li->rate = rate;
+  if (li->tokens > 0)
+    li->tokens = 0; /* a lower limit starts now, not after an old burst */
+}
+
+/* The limit shown for an item (0 = none) and the run's. */
+int64_t limit_rate(const struct engine *e, const struct xfer *x)
+{
+  if (!x)
+    return e->limit ? e->limit->rate : 0;
+  return x->lim ? x->lim->rate : (int64_t)x->spec->max_speed;
+}
