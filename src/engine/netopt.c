@@ -4,6 +4,7 @@
  * the pool figures that depend on them (HTTP/2 streams per host, the
  * insecure flag of the snapshot).  Everything is libcurl's own: this file
  * only maps our settings onto its options.  Engine thread only. */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -60,21 +61,23 @@ void netopt_apply(struct xfer *x, CURL *c)
   }
 }
 
-/* A redirect is about to be followed (3xx with Location): netrc
- * credentials go only to the host, port and scheme the user named, so
- * they are switched off for every later request of this attempt when the
- * target is another one.  curl looks netrc up again for each host it
- * connects to and matches it by name alone, without the port. */
-void netopt_redirect(struct xfer *x, CURL *c)
+/* A 3xx with this Location that curl will follow: netrc credentials go
+ * only to the scheme, host and port the user named, so they are switched
+ * off for every later request of this attempt when the target is another
+ * one (curl looks netrc up again for each host it connects to, by name
+ * alone, without the port; the next attempt starts with a fresh handle).
+ * A relative Location resolves against the URL of this response. */
+void netopt_redirect(struct xfer *x, CURL *c, const char *location, size_t len)
 {
   if (!x->eng->run.netrc_file)
     return;
-  char *target = NULL;
-  if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &target) != CURLE_OK || !target)
-    return;
+  char *here = NULL;
+  curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &here);
+  char *target = strndup(location, len);
   CURLU *a = curl_url(), *b = curl_url();
   int same = 0;
-  if (a && b && curl_url_set(a, CURLUPART_URL, x->spec->url, 0) == CURLUE_OK &&
+  if (target && a && b && curl_url_set(a, CURLUPART_URL, x->spec->url, 0) == CURLUE_OK &&
+      curl_url_set(b, CURLUPART_URL, here ? here : x->spec->url, 0) == CURLUE_OK &&
       curl_url_set(b, CURLUPART_URL, target, 0) == CURLUE_OK) {
     static const CURLUPart parts[] = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
     same = 1;
@@ -89,6 +92,7 @@ void netopt_redirect(struct xfer *x, CURL *c)
   }
   curl_url_cleanup(a);
   curl_url_cleanup(b);
+  free(target);
   if (!same)
     curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 }

@@ -654,10 +654,8 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
       dlog("#%u < %s", x->id, r->logline);
     if (r->http >= 100 && r->http < 200)
       return len;
-    if (r->http >= 300 && r->http < 400 && r->location) {
-      netopt_redirect(x, r->easy);
+    if (r->http >= 300 && r->http < 400 && r->location)
       return len; /* curl follows it */
-    }
     r->headers_seen = 1;
     long connects = 0; /* 0: this attempt reused a pooled connection */
     if (curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
@@ -679,6 +677,8 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
     r->resp_cd = xstrndup(v, vlen);
   } else if (header_is(buf, len, "Location", &v, &vlen)) {
     r->location = 1;
+    if (r->http >= 300 && r->http < 400)
+      netopt_redirect(x, r->easy, v, vlen);
   } else if (header_is(buf, len, "Retry-After", &v, &vlen)) {
     r->retry_after_ms = parse_retry_after(v, vlen);
   } else if (header_is(buf, len, "Accept-Ranges", &v, &vlen)) {
