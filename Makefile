@@ -26,7 +26,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
             libinih-dev libcriterion-dev libssl-dev python3 python3-pytest tmux clang \
-            libclang-rt-14-dev
+            libclang-rt-14-dev nginx-light tinyproxy microsocks openssl
 
 .PHONY: all deps test unit e2e tui asan demo check-deps fuzz bench clean
 
