@@ -203,7 +203,7 @@ void prompt_draw(struct ui *u, int y, int width)
   if (u->mode == UI_MODE_LIMIT && u->limit_id) {
     const struct ui_item *it = u->limit_id <= u->nitems ? &u->items[u->limit_id - 1] : NULL;
     char nm[64];
-    fmt_fit(nm, sizeof nm, it && it->name ? it->name : "?", 30, 1, u->utf8);
+    fmt_fit(nm, sizeof nm, it && it->name ? it->name : "?", 30, 0, u->utf8);
     snprintf(label, sizeof label, " Limit of '%s' (2M, 500K, 0 = none): ", nm);
   } else if (u->mode == UI_MODE_LIMIT) {
     snprintf(label, sizeof label, " Limit of the whole run (2M, 500K, 0 = none): ");
