@@ -1,22 +1,23 @@
 /* limit.c - speed limits (SPEC.md "Speed limits"): token buckets of the
  * engine, one for the whole run and one per limited item, refilled by the
  * 100 ms tick.  A leg whose budget is spent returns CURL_WRITEFUNC_PAUSE
- * from its write callback, and the tick resumes it once budget is back; a
- * leg paused this way is not stalled.
+ * from its write callback (leg->limit_paused), and the tick resumes it once
+ * there is budget again; a leg paused this way is not stalled.
  *
  * Fair sharing: each tick the run's refill is split equally among the legs
- * running under it, each into its own allowance; what a leg cannot use
- * (a slow server) overflows into a shared pool any leg may draw on, so the
- * run still reaches its limit.  Allowances may go into debt by one write
- * (curl hands up to 16 KiB at once), which the next refills repay, so the
- * long-run average holds however the writes fall.  Engine thread only. */
+ * running under it, each into its own allowance (leg->limit_own); what a
+ * leg cannot use (a slow server, its item's own limit) overflows into a
+ * shared pool any leg may draw on, so the run still reaches its limit.
+ * Budgets may go into debt by one write (curl hands up to 16 KiB at once),
+ * which the next refills repay, so the long-run average holds however the
+ * writes fall.  Engine thread only. */
 #include <stdlib.h>
 
 #include "engine-int.h"
 #include "siphon/xalloc.h"
 
 enum {
-  LIMIT_MIN_BURST = 32 * 1024, /* an allowance may hold at least this much */
+  LIMIT_MIN_BURST = 32 * 1024, /* a budget may hold at least this much */
   LIMIT_MAX_DT_MS = 500        /* a late tick refills no more than this */
 };
 
@@ -29,9 +30,6 @@ struct limit {
 struct limit_item {
   int64_t rate;   /* the item's own limit, bytes/s, 0 = none */
   double tokens;  /* the item's budget (rate > 0) */
-  double own;     /* this leg's share of the run's budget */
-  int paused;     /* its write callback returned CURL_WRITEFUNC_PAUSE */
-  CURL *easy;     /* the handle paused */
 };
 
 int limit_init(struct engine *e)
@@ -64,18 +62,19 @@ void limit_item_free(struct xfer *x)
 }
 
 /* The write callback's question: may these len bytes be taken now?  0 yes
- * (and they are counted), 1 no: pause this leg until the tick resumes it. */
-int limit_write(struct xfer *x, size_t len)
+ * (and they are counted), 1 no: the leg pauses until the tick resumes it. */
+int limit_write(struct leg *l, size_t len)
 {
+  struct xfer *x = l->x;
   struct limit *L = x->eng->limit;
-  if (!L->rate && (!x->lim || !x->lim->rate) && !x->spec->max_speed)
+  if (!L->rate && !limit_rate(x->eng, x))
     return 0;
   struct limit_item *li = limit_item(x);
   if (li->rate && li->tokens <= 0)
     goto pause;
   if (L->rate) {
-    if (li->own > 0)
-      li->own -= (double)len;
+    if (l->limit_own > 0)
+      l->limit_own -= (double)len;
     else if (L->shared > 0)
       L->shared -= (double)len;
     else
@@ -85,14 +84,47 @@ int limit_write(struct xfer *x, size_t len)
     li->tokens -= (double)len;
   return 0;
 pause:
-  li->paused = 1;
-  li->easy = x->run ? x->run->easy : NULL;
+  l->limit_paused = 1;
   return 1;
 }
 
-int limit_paused(const struct xfer *x)
+/* The legs of an item that are in curl now. */
+static int limit_leg_live(const struct xfer *x, const struct leg *l)
 {
-  return x->lim && x->lim->paused;
+  return x->phase == PH_ATTACHED && l->easy != NULL;
+}
+
+/* The run's refill for dt ms, split into equal allowances of the legs in
+ * curl; what an allowance cannot hold goes to the shared pool. */
+static void limit_refill_run(struct engine *e, uint64_t dt)
+{
+  struct limit *L = e->limit;
+  double total = (double)L->rate * (double)dt / 1000.0;
+  int n = 0;
+  for (struct xfer *x = e->live_head; x; x = x->lnext)
+    for (int i = 0; x->run && i < x->run->nlegs; i++)
+      n += limit_leg_live(x, &x->run->legs[i]);
+  if (n == 0) {
+    L->shared += total;
+  } else {
+    double share = total / n, cap = 2 * share;
+    if (cap < (double)LIMIT_MIN_BURST / n)
+      cap = (double)LIMIT_MIN_BURST / n;
+    for (struct xfer *x = e->live_head; x; x = x->lnext) {
+      for (int i = 0; x->run && i < x->run->nlegs; i++) {
+        struct leg *l = &x->run->legs[i];
+        if (!limit_leg_live(x, l))
+          continue;
+        l->limit_own += share;
+        if (l->limit_own > cap) {
+          L->shared += l->limit_own - cap; /* unused: any leg may take it */
+          l->limit_own = cap;
+        }
+      }
+    }
+  }
+  if (L->shared > total)
+    L->shared = total;
 }
 
 /* The tick: refill the buckets for the time passed, then resume the legs
@@ -104,55 +136,34 @@ void limit_tick(struct engine *e, uint64_t now)
   L->last_ms = now;
   if (dt > LIMIT_MAX_DT_MS)
     dt = LIMIT_MAX_DT_MS;
-  if (L->rate) {
-    double total = (double)L->rate * (double)dt / 1000.0;
-    int n = 0;
-    for (struct xfer *x = e->live_head; x; x = x->lnext)
-      if (x->phase == PH_ATTACHED)
-        n++;
-    if (n > 0) {
-      double share = total / n, cap = 2 * share;
-      if (cap < LIMIT_MIN_BURST / n)
-        cap = (double)(LIMIT_MIN_BURST / n);
-      for (struct xfer *x = e->live_head; x; x = x->lnext) {
-        if (x->phase != PH_ATTACHED)
-          continue;
-        struct limit_item *li = limit_item(x);
-        li->own += share;
-        if (li->own > cap) {
-          L->shared += li->own - cap; /* unused: any leg may take it */
-          li->own = cap;
-        }
-      }
-    } else {
-      L->shared += total;
-    }
-    if (L->shared > total)
-      L->shared = total;
-  }
+  if (L->rate)
+    limit_refill_run(e, dt);
   for (struct xfer *x = e->live_head, *next; x; x = next) {
     next = x->lnext;
     struct limit_item *li = x->lim;
-    if (!li)
-      continue;
-    if (li->rate) {
+    if (li && li->rate) {
       double cap = (double)li->rate * 2 * TICK_MS / 1000.0;
+      if (cap < LIMIT_MIN_BURST)
+        cap = LIMIT_MIN_BURST;
       li->tokens += (double)li->rate * (double)dt / 1000.0;
-      if (li->tokens > (cap > LIMIT_MIN_BURST ? cap : LIMIT_MIN_BURST))
-        li->tokens = cap > LIMIT_MIN_BURST ? cap : LIMIT_MIN_BURST;
+      if (li->tokens > cap)
+        li->tokens = cap;
     }
-    if (!li->paused)
-      continue;
-    if (x->phase != PH_ATTACHED || !x->run || x->run->easy != li->easy) {
-      li->paused = 0; /* that handle is gone: nothing to resume */
-      continue;
-    }
-    int item_ok = !li->rate || li->tokens > 0;
-    int run_ok = !L->rate || li->own > 0 || L->shared > 0;
-    if (item_ok && run_ok) {
-      li->paused = 0;
-      x->run->last_rx = now; /* the wait was ours, not the server's */
-      curl_easy_pause(li->easy, CURLPAUSE_CONT); /* may call the write callback */
+    for (int i = 0; x->run && i < x->run->nlegs; i++) {
+      struct leg *l = &x->run->legs[i];
+      if (!l->limit_paused)
+        continue;
+      if (!limit_leg_live(x, l)) {
+        l->limit_paused = 0; /* that handle is gone: nothing to resume */
+        continue;
+      }
+      int item_ok = !li || !li->rate || li->tokens > 0;
+      int run_ok = !L->rate || l->limit_own > 0 || L->shared > 0;
+      if (item_ok && run_ok) {
+        l->limit_paused = 0;
+        l->last_rx = now; /* the wait was ours, not the server's */
+        curl_easy_pause(l->easy, CURLPAUSE_CONT); /* may call the write callback */
+      }
     }
   }
 }
@@ -164,8 +175,7 @@ void limit_set(struct engine *e, struct xfer *x, int64_t rate)
     rate = 0;
   if (!x) {
     e->limit->rate = rate;
-    if (!rate)
-      e->limit->shared = 0;
+    e->limit->shared = 0;
     return;
   }
   struct limit_item *li = limit_item(x);
@@ -174,7 +184,7 @@ void limit_set(struct engine *e, struct xfer *x, int64_t rate)
     li->tokens = 0; /* a lower limit starts now, not after an old burst */
 }
 
-/* The limit shown for an item (0 = none) and the run's. */
+/* The limit shown for an item (0 = none), or the run's for x NULL. */
 int64_t limit_rate(const struct engine *e, const struct xfer *x)
 {
   if (!x)

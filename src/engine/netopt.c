@@ -67,10 +67,8 @@ void netopt_apply(struct xfer *x, CURL *c)
  * one (curl looks netrc up again for each host it connects to, by name
  * alone, without the port; the next attempt starts with a fresh handle).
  * A relative Location resolves against the URL of this response. */
-void netopt_redirect(struct xfer *x, CURL *c, const char *location, size_t len)
+static void netopt_redirect(struct xfer *x, CURL *c, const char *location, size_t len)
 {
-  if (!x->eng->run.netrc_file)
-    return;
   char *here = NULL;
   curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &here);
   char *target = strndup(location, len);
@@ -97,6 +95,23 @@ void netopt_redirect(struct xfer *x, CURL *c, const char *location, size_t len)
     curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
 }
 
+/* A response header line of a leg: a Location of a 3xx is where curl goes
+ * next (netrc must not follow it to another origin). */
+void netopt_header(struct leg *l, const char *line, size_t len)
+{
+  static const char name[] = "Location:";
+  size_t n = sizeof name - 1;
+  if (!l->x->eng->run.netrc_file || l->resp.status < 300 || l->resp.status >= 400 ||
+      len <= n || strncasecmp(line, name, n) != 0)
+    return;
+  const char *v = line + n, *end = line + len;
+  while (v < end && (*v == ' ' || *v == '\t'))
+    v++;
+  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  netopt_redirect(l->x, l->easy, v, (size_t)(end - v));
+}
+
 /* The snapshot's network figures: the insecure flag and, per host shown,
  * how many running transfers are HTTP/2 streams (the pool view). */
 void netopt_snapshot(struct engine *e, struct msg_snapshot *s)
@@ -110,16 +125,18 @@ void netopt_snapshot(struct engine *e, struct msg_snapshot *s)
   for (uint32_t i = 0; i < s->nhosts; i++)
     s->hosts[i].streams = 0;
   for (struct xfer *x = e->live_head; x; x = x->lnext) {
-    if (x->phase != PH_ATTACHED || !x->run || !x->run->easy || !x->run->headers_seen)
-      continue;
-    long v = 0;
-    if (curl_easy_getinfo(x->run->easy, CURLINFO_HTTP_VERSION, &v) != CURLE_OK ||
-        v != CURL_HTTP_VERSION_2_0)
-      continue;
-    for (uint32_t i = 0; i < s->nhosts; i++)
-      if (strncmp(s->hosts[i].key, x->host->key, MSG_HOST_KEY) == 0) {
-        s->hosts[i].streams++;
-        break;
-      }
+    for (int j = 0; x->phase == PH_ATTACHED && x->run && j < x->run->nlegs; j++) {
+      const struct leg *l = &x->run->legs[j];
+      long v = 0;
+      if (!l->easy || !l->headers_seen ||
+          curl_easy_getinfo(l->easy, CURLINFO_HTTP_VERSION, &v) != CURLE_OK ||
+          v != CURL_HTTP_VERSION_2_0)
+        continue;
+      for (uint32_t i = 0; i < s->nhosts; i++)
+        if (strncmp(s->hosts[i].key, x->host->key, MSG_HOST_KEY) == 0) {
+          s->hosts[i].streams++;
+          break;
+        }
+    }
   }
 }
