@@ -260,6 +260,7 @@ int64_t limit_rate(const struct engine *e, const struct xfer *x);
 void netopt_multi(struct engine *e);
 void netopt_apply(struct xfer *x, CURL *c);
 void netopt_header(struct leg *l, const char *line, size_t len);
+void netopt_release(struct xfer *x);
 void netopt_snapshot(struct engine *e, struct msg_snapshot *s);
 
 /* attempt.c - one attempt of one leg: its easy handle and its response */

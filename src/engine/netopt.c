@@ -112,6 +112,17 @@ void netopt_header(struct leg *l, const char *line, size_t len)
   netopt_redirect(l->x, l->easy, v, (size_t)(end - v));
 }
 
+/* A pause: HTTP/1.1 closes a connection left mid-body by itself, but an
+ * HTTP/2 connection outlives its stream.  Forbidding reuse closes it when
+ * this was its last transfer, so a paused item holds no socket; streams of
+ * other items keep it open as long as they run. */
+void netopt_release(struct xfer *x)
+{
+  for (int i = 0; x->run && i < x->run->nlegs; i++)
+    if (x->run->legs[i].easy)
+      curl_easy_setopt(x->run->legs[i].easy, CURLOPT_FORBID_REUSE, 1L);
+}
+
 /* The snapshot's network figures: the insecure flag and, per host shown,
  * how many running transfers are HTTP/2 streams (the pool view). */
 void netopt_snapshot(struct engine *e, struct msg_snapshot *s)

@@ -576,6 +576,7 @@ void xfer_pause(struct xfer *x)
   } else {
     /* the legs leave curl, which closes their connections: a paused item
        holds no socket */
+    netopt_release(x);
     clock_stop(x);
     xfer_move(x, PH_PAUSED, MSG_STATE_PAUSED, ev);
     flush_then(x, AF_PAUSE);

@@ -112,13 +112,17 @@ http {
         ssl_certificate_key %s;
         root %s;
         location / { }
+        # the same files at 100 KiB/s per request, for transfers that last
+        location /slow/ { alias %s/; limit_rate 100k; }
+        location = /status { stub_status; access_log off; }
     }
 }
-""" % (user, self.work, self.error, self.access, temps, self.port, cert, key, www)
+""" % (user, self.work, self.error, self.access, temps, self.port, cert, key, www, www)
         (self.work / "nginx.conf").write_text(conf)
         exe = _which("nginx")
         if not exe:
             raise RuntimeError("nginx is not installed (Makefile DEB_PKGS has it)")
+        self.cert = cert
         self.proc = subprocess.Popen([exe, "-p", str(self.work), "-c",
                                       str(self.work / "nginx.conf"), "-e", str(self.error)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -138,6 +142,24 @@ http {
         except FileNotFoundError:
             pass
         return out
+
+    def active(self):
+        """Connections open at nginx now, not counting this question's own."""
+        import ssl
+        import urllib.request
+        ctx = ssl.create_default_context(cafile=str(self.cert))
+        with urllib.request.urlopen(self.url("/status"), context=ctx, timeout=5) as r:
+            text = r.read().decode()
+        return int(text.split("Active connections:")[1].split()[0]) - 1
+
+    def wait_active(self, n, timeout=5.0):
+        """Poll until n connections are open (bounded); the last count."""
+        deadline = time.time() + timeout
+        while True:
+            a = self.active()
+            if a == n or time.time() > deadline:
+                return a
+            time.sleep(0.1)
 
     def clear(self):
         self.access.write_text("")

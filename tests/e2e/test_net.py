@@ -32,10 +32,10 @@ def tls(tmp_path_factory):
         data = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 40000)))
         files["s%02d.bin" % i] = data
     files["big.bin"] = os.urandom(3 << 20)
+    files["mid.bin"] = os.urandom(250 * 1024)
     for name, data in files.items():
         (www / name).write_bytes(data)
     ng = netfix.Nginx(work / "run", www, cert, key)
-    ng.cert = cert
     ng.files = files
     yield ng
     ng.stop()
@@ -136,6 +136,32 @@ def test_http11_turns_http2_off(tls, siphon, tmp_path):
                  flags=False, env=NOENV)
     assert res.code == 0, res
     assert [l[1] for l in tls.log()] == ["HTTP/1.1"]
+
+
+def test_http2_idle_connection_closes(tls, server, siphon_proc, tmp_path):
+    p = siphon_proc(["--cacert", tls.cert, "--conn-idle", "1s", "-j", "2",
+                     tls.url("/s07.bin"), server.url("/f/keep.bin", size=600000, rate=100000)],
+                    env=NOENV)
+    p.wait_event(lambda e: e["event"] == "done" and e["id"] == 1)
+    assert tls.wait_active(0, timeout=3.0) == 0, "the idle HTTP/2 connection stayed open"
+    assert p.count(lambda e: e["event"] == "done" and e["id"] == 2) == 0, \
+        "the run was still going while the connection closed"
+    assert p.wait(30) == 0, p.stderr
+    assert (tmp_path / "s07.bin").read_bytes() == tls.files["s07.bin"]
+
+
+def test_http2_conn_lifetime(tls, siphon, tmp_path):
+    # mid.bin takes about 2.5 s at nginx's 100 KiB/s: the connection is then
+    # older than a 1 s lifetime and the next item must not reuse it
+    for life, conns in (("1s", 2), ("10m", 1)):
+        tls.clear()
+        res = siphon(["--cacert", tls.cert, "-j", "1", "--conn-lifetime", life, "--overwrite",
+                      tls.url("/slow/mid.bin"), tls.url("/s08.bin")], env=NOENV)
+        assert res.code == 0, res
+        log = [l for l in tls.log() if l[2] in ("/slow/mid.bin", "/s08.bin")]
+        assert len(log) == 2 and {l[1] for l in log} == {"HTTP/2.0"}, log
+        assert len({l[0] for l in log}) == conns, (life, log)
+    assert (tmp_path / "mid.bin").read_bytes() == tls.files["mid.bin"]
 
 
 # -- proxies ----------------------------------------------------------------

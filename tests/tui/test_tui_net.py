@@ -2,10 +2,18 @@
 change the limits live (the header shows the run's, the detail pane the
 item's), and a URL's password never reaches the terminal."""
 
+import os
 import re
+import sys
 import time
+from pathlib import Path
+
+import pytest
 
 from conftest import SLOW, row_bytes
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+import netfix  # noqa: E402
 
 MiB = 1 << 20
 
@@ -81,3 +89,48 @@ def test_detail_pane_hides_url_password_and_says_insecure(server, screen, tmp_pa
     for _ in range(5 * SLOW):
         assert "TUISECRET9" not in s.text()
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def h2(tmp_path_factory):
+    """nginx with TLS + HTTP/2; /slow/ serves at 100 KiB/s per request."""
+    work = tmp_path_factory.mktemp("nginx-tui")
+    cert, key = netfix.make_cert(work / "pki")
+    www = work / "www"
+    www.mkdir()
+    files = {"a.bin": os.urandom(1500 * 1024), "b.bin": os.urandom(1200 * 1024)}
+    for name, data in files.items():
+        (www / name).write_bytes(data)
+    ng = netfix.Nginx(work / "run", www, cert, key)
+    ng.files = files
+    yield ng
+    ng.stop()
+
+
+NOPROXY = {"http_proxy": "", "https_proxy": "", "all_proxy": "", "HTTPS_PROXY": "",
+           "ALL_PROXY": ""}
+
+
+def test_http2_pause_holds_no_socket_and_cancel_spares_the_other_stream(h2, screen, tmp_path):
+    s = screen(["--cacert", h2.cert, h2.url("/slow/a.bin"), h2.url("/slow/b.bin")],
+               env=NOPROXY)
+    for n in ("a.bin", "b.bin"):
+        s.wait_row(n, lambda r: "running" in r and (row_bytes(r) or 0) > 0)
+    assert h2.wait_active(1) == 1, "two transfers, one HTTP/2 connection"
+    s.wait(lambda t: "HTTP/2 streams" in t, what="the pool view's streams")
+    s.keys("P")
+    for n in ("a.bin", "b.bin"):
+        s.wait_row(n, lambda r: "paused" in r)
+    assert h2.wait_active(0, timeout=3.0 * SLOW) == 0, "paused items still hold a connection"
+    s.keys("P")
+    for n in ("a.bin", "b.bin"):
+        s.wait_row(n, lambda r: "running" in r and "paused" not in r)
+    # cancel a; b goes on over the shared connection
+    s.keys("g")
+    s.keys("c")
+    s.wait_text("Cancel 'a.bin'")
+    s.keys("y")
+    s.wait_row("a.bin", lambda r: "cancelled" in r)
+    s.wait_row("b.bin", lambda r: " done " in r, timeout=40)
+    assert (tmp_path / "b.bin").read_bytes() == h2.files["b.bin"]
+    assert not (tmp_path / "a.bin.part").exists() and not (tmp_path / "a.bin").exists()
