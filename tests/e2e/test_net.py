@@ -138,6 +138,26 @@ def test_http11_turns_http2_off(tls, siphon, tmp_path):
     assert [l[1] for l in tls.log()] == ["HTTP/1.1"]
 
 
+def test_http2_per_host_still_counts_transfers(tls, siphon, tmp_path):
+    tls.clear()
+    names = ["s%02d.bin" % i for i in range(10, 16)]
+    res = siphon(["--cacert", tls.cert, "-j", "8", "--per-host", "2"] +
+                 [tls.url("/slow/" + n) for n in names], env=NOENV)
+    assert res.code == 0, res
+    running = peak = 0
+    for ev in res.events:
+        if ev["event"] == "start":
+            running += 1
+        elif ev["event"] == "done":
+            running -= 1
+        peak = max(peak, running)
+    assert peak == 2, "at most per_host transfers at once, even as streams (peak %d)" % peak
+    log = [l for l in tls.log() if l[2].startswith("/slow/")]
+    assert len(log) == len(names) and len({l[0] for l in log}) == 1, log
+    for n in names:
+        assert (tmp_path / n).read_bytes() == tls.files[n], n
+
+
 def test_http2_idle_connection_closes(tls, server, siphon_proc, tmp_path):
     p = siphon_proc(["--cacert", tls.cert, "--conn-idle", "1s", "-j", "2",
                      tls.url("/s07.bin"), server.url("/f/keep.bin", size=600000, rate=100000)],
