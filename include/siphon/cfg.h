@@ -103,6 +103,10 @@ void cfg_opts_overlay(struct cfg_opts *dst, const struct cfg_opts *src);
 void cfg_opts_free(struct cfg_opts *o);
 /* The key for a name ("per-host" and "per_host" both work), or -1. */
 int cfg_key_lookup(const char *name);
+/* The candidate a mistyped word most likely meant (edit distance with
+ * transpositions, ignoring case and '-' vs '_'), or NULL when none is
+ * close: the hint of "unknown key" and of "unknown option". */
+const char *cfg_nearest(const char *word, const char *const *cands, size_t n);
 
 /* One download, fully resolved: the engine needs nothing else. */
 struct cfg_item {

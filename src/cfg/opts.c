@@ -186,25 +186,35 @@ static int opts_distance(const char *a, const char *b)
   return d[la][lb];
 }
 
-void opts_unknown_key(char *err, size_t errlen, const char *key)
+const char *cfg_nearest(const char *word, const char *const *cands, size_t n)
 {
   const char *best = NULL;
   int bestd = 1 << 30;
-  size_t ncand = CFG_KEY_COUNT + sizeof opts_item_only / sizeof opts_item_only[0];
-  for (size_t i = 0; i < ncand; i++) {
-    const char *c = i < CFG_KEY_COUNT ? opts_keys[i].name : opts_item_only[i - CFG_KEY_COUNT];
-    int d = opts_distance(key, c);
+  for (size_t i = 0; i < n; i++) {
+    int d = opts_distance(word, cands[i]);
     if (d >= 0 && d < bestd) {
       bestd = d;
-      best = c;
+      best = cands[i];
     }
   }
-  /* Only a close key is a hint; "foo" is not a typo of "log". */
-  size_t len = strlen(key);
+  /* Only a close word is a hint; "foo" is not a typo of "log". */
+  size_t len = strlen(word);
   int limit = len <= 3 ? 1 : (int)(len / 3 > 2 ? len / 3 : 2);
+  return best && bestd > 0 && bestd <= limit ? best : NULL;
+}
+
+void opts_unknown_key(char *err, size_t errlen, const char *key)
+{
+  enum { NITEM = sizeof opts_item_only / sizeof opts_item_only[0] };
+  const char *cands[CFG_KEY_COUNT + NITEM];
+  for (size_t i = 0; i < CFG_KEY_COUNT; i++)
+    cands[i] = opts_keys[i].name;
+  for (size_t i = 0; i < NITEM; i++)
+    cands[CFG_KEY_COUNT + i] = opts_item_only[i];
+  const char *best = cfg_nearest(key, cands, CFG_KEY_COUNT + NITEM);
   char shown[80];
   opts_shorten(shown, sizeof shown, key);
-  if (best && bestd > 0 && bestd <= limit)
+  if (best)
     snprintf(err, errlen, "unknown key '%s' (did you mean '%s'?)", shown, best);
   else
     snprintf(err, errlen, "unknown key '%s'", shown);

@@ -125,7 +125,8 @@ static const char args_help[] =
     "Precedence: item > profile > command line > list [settings] > config > default.\n"
     "\n"
     "Exit status: 0 every item done or skipped; 1 an item failed, timed out or was\n"
-    "cancelled; 2 usage or list error (nothing downloaded); 130 interrupted.\n";
+    "cancelled; 2 usage or list error (nothing downloaded); 130 interrupted.\n"
+    "The manual, siphon(1), has the list keys, the screen's keys and the events.\n";
 
 const char *args_usage(void)
 {
@@ -173,6 +174,41 @@ static int args_setting(struct args *a, const struct option *o, const char *valu
   return 0;
 }
 
+/* "unknown option '--concurency' (did you mean '--concurrency'?)", or, for
+ * a prefix of several options, which ones it could be. */
+static void args_unknown_long(char *err, size_t errlen, const char *arg)
+{
+  enum { NOPT = sizeof args_long / sizeof args_long[0] - 1 };
+  const char *names[NOPT], *word = arg + 2;
+  size_t len = strcspn(word, "="), nmatch = 0;
+  char shown[64];
+  snprintf(shown, sizeof shown, "--%.*s", (int)(len > 40 ? 40 : len), word);
+  for (char *p = shown; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      *p = '?';
+  char list[160] = "";
+  for (size_t i = 0; i < NOPT; i++) {
+    names[i] = args_long[i].name;
+    if (len > 0 && strncmp(names[i], word, len) == 0) {
+      size_t used = strlen(list);
+      snprintf(list + used, sizeof list - used, "%s--%s", nmatch ? ", " : "", names[i]);
+      nmatch++;
+    }
+  }
+  if (nmatch > 1) {
+    snprintf(err, errlen, "ambiguous option '%s' (%s)", shown, list);
+    return;
+  }
+  char typed[48];
+  snprintf(typed, sizeof typed, "%.*s", (int)(len < sizeof typed - 1 ? len : sizeof typed - 1),
+           word);
+  const char *best = cfg_nearest(typed, names, NOPT);
+  if (best)
+    snprintf(err, errlen, "unknown option '%s' (did you mean '--%s'?)", shown, best);
+  else
+    snprintf(err, errlen, "unknown option '%s'", shown);
+}
+
 /* The message for getopt's '?': an unknown option, or a value given to
  * an option that takes none ("--overwrite=yes"). */
 static void args_unknown(char *err, size_t errlen, int argc, char **argv)
@@ -183,6 +219,8 @@ static void args_unknown(char *err, size_t errlen, int argc, char **argv)
     snprintf(err, errlen, "option --%s takes no value", o->name);
   } else if (optopt && !o) {
     snprintf(err, errlen, "unknown option '-%c'", optopt);
+  } else if (strncmp(arg, "--", 2) == 0) {
+    args_unknown_long(err, errlen, arg);
   } else {
     size_t n = strcspn(arg, "=");
     snprintf(err, errlen, "unknown option '%.*s'", (int)(n > 100 ? 100 : n), arg);

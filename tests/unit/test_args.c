@@ -149,6 +149,16 @@ Test(args, unknown_and_missing)
   parse_bad(v2, "unknown option '--foo'");
   const char *v3[] = {"-x", NULL};
   parse_bad(v3, "unknown option '-x'");
+  const char *h1[] = {"--concurency", "2", NULL};
+  parse_bad(h1, "unknown option '--concurency' (did you mean '--concurrency'?)");
+  const char *h2[] = {"--stall-timout=1s", NULL};
+  parse_bad(h2, "unknown option '--stall-timout' (did you mean '--stall-timeout'?)");
+  const char *h3[] = {"--overwirte", NULL};
+  parse_bad(h3, "unknown option '--overwirte' (did you mean '--overwrite'?)");
+  const char *h4[] = {"--conn", "1s", NULL};
+  parse_bad(h4, "ambiguous option '--conn' (--connect-timeout, --conn-idle, --conn-lifetime)");
+  const char *h5[] = {"--bogus-option", NULL};
+  parse_bad(h5, "unknown option '--bogus-option'");
   const char *v4[] = {"--concurrency", NULL};
   parse_bad(v4, "option --concurrency needs a value");
   const char *v5[] = {"a.ini", "-j", NULL};
