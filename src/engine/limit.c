@@ -61,31 +61,36 @@ void limit_item_free(struct xfer *x)
   x->lim = NULL;
 }
 
-/* The write callback's question: may these len bytes be taken now?  0 yes
- * (and they are counted), 1 no: the leg pauses until the tick resumes it. */
-int limit_write(struct leg *l, size_t len)
+/* The write callback's question, asked before it takes anything: may this
+ * leg take bytes now?  0 yes, 1 no: it pauses until the tick resumes it.
+ * A budget above zero lets one whole write through (it may go into debt). */
+int limit_write(struct leg *l)
 {
   struct xfer *x = l->x;
   struct limit *L = x->eng->limit;
   if (!L->rate && !limit_rate(x->eng, x))
     return 0;
   struct limit_item *li = limit_item(x);
-  if (li->rate && li->tokens <= 0)
-    goto pause;
+  if ((li->rate && li->tokens <= 0) || (L->rate && l->limit_own <= 0 && L->shared <= 0)) {
+    l->limit_paused = 1;
+    return 1;
+  }
+  return 0;
+}
+
+/* The write callback took len bytes: charge them to the budgets. */
+void limit_took(struct leg *l, size_t len)
+{
+  struct xfer *x = l->x;
+  struct limit *L = x->eng->limit;
   if (L->rate) {
     if (l->limit_own > 0)
       l->limit_own -= (double)len;
-    else if (L->shared > 0)
-      L->shared -= (double)len;
     else
-      goto pause;
+      L->shared -= (double)len;
   }
-  if (li->rate)
-    li->tokens -= (double)len;
-  return 0;
-pause:
-  l->limit_paused = 1;
-  return 1;
+  if (x->lim && x->lim->rate)
+    x->lim->tokens -= (double)len;
 }
 
 /* The legs of an item that are in curl now. */

@@ -126,13 +126,12 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
     return len; /* an error page: drain it so the connection can be reused */
   if (len > s->cap)
     return 0; /* libcurl hands at most CURL_MAX_WRITE_SIZE (16K) <= cap */
+  if (limit_write(l))
+    return CURL_WRITEFUNC_PAUSE; /* over a speed limit: the tick resumes it */
   if (s->fill_len + len >= s->cap && s->inflight && !disk_reap(x)) {
     l->write_paused = 1;
     return CURL_WRITEFUNC_PAUSE;
   }
-  /* last: bytes it counts are bytes taken */
-  if (limit_write(l, len))
-    return CURL_WRITEFUNC_PAUSE; /* over a speed limit: the tick resumes it */
   size_t part = len;
   if (part > s->cap - s->fill_len)
     part = s->cap - s->fill_len;
@@ -147,6 +146,7 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   }
   x->bytes += (int64_t)len;
   x->eng->bytes_total += (int64_t)len;
+  limit_took(l, len);
   l->last_rx = xfer_now(x);
   return len;
 }
