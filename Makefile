@@ -52,7 +52,7 @@ THEMES   := $(wildcard themes/*.ini)
 MANPAGE  := doc/siphon.1
 
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
-            libinih-dev libcriterion-dev libssl-dev python3 python3-pytest tmux clang \
+            libinih-dev libcriterion-dev libssl-dev python3 python3-pytest tmux clang strace \
             libclang-rt-14-dev
 # install-test: the shells that parse the completions, the page's linters
 DEB_PKGS += zsh fish bash-completion mandoc man-db

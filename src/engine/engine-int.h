@@ -4,9 +4,8 @@
  * state machine), attempt.c (one leg's easy handle and response),
  * headers.c (pure header parsers), stream.c (the bytes to NAME.part),
  * resume.c (the sidecar, resume decisions), name.c (the file's name and
- * directory), disk.c (writes and hashing on libuv's worker threads).  Engine thread only, except
- * the work functions in disk.c, which run on a worker and touch nothing
- * but their job. */
+ * directory).  Engine thread only, except the work functions in stream.c,
+ * which run on libuv's workers and touch nothing but their job. */
 #ifndef SIPHON_ENGINE_INT_H
 #define SIPHON_ENGINE_INT_H
 
@@ -52,10 +51,10 @@ enum phase {
 };
 
 /* What to do once the write in flight completes. */
-enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_END, AF_STOP };
+enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_RENAMED, AF_END, AF_STOP };
 
 /* Why the current attempt was aborted from inside a curl callback. */
-enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_SKIP };
+enum abort_why { AB_NONE, AB_RESTART, AB_SKIP };
 
 /* One connection of an item: an easy handle with its byte range and what
  * its current response said.  An item has nlegs of them (one today; the
@@ -72,7 +71,6 @@ struct leg {
   int body_ok;                 /* the final response is a 2xx we write */
   int headers_seen;
   enum abort_why abort;
-  int abort_errno;
   int write_paused;            /* we returned CURL_WRITEFUNC_PAUSE */
   int limit_paused;            /* ... because a speed limit's budget was spent */
   double limit_own;            /* this leg's share of the run's budget (limit.c) */
@@ -83,18 +81,37 @@ struct leg {
   size_t loglen;
 };
 
-/* The write-behind of one item (stream.c; the worker side is disk.c). */
+/* A buffer of the write-behind and how many bytes it holds. */
+struct piece {
+  char *buf;
+  size_t len;
+};
+
+/* The write-behind of one item (stream.c).  Engine thread only; the job in
+ * flight is shared with a worker through its atomics. */
 struct stream {
-  /* two buffers: the engine fills buf[fill] while a worker writes the other */
-  char *buf[2];
-  size_t cap, fill_len;
-  int fill;
-  int inflight;                /* a disk job is running */
-  struct job *cur_job;         /* that job (disk.c) */
-  int64_t submitted;           /* file offset of the next disk job */
+  size_t cap;                  /* buffer_size */
+  char *fill;                  /* the buffer being filled, or NULL */
+  size_t fill_len;
+  struct piece *queued;        /* full buffers waiting for a job, file order */
+  int nqueued, qcap;
+  size_t queued_bytes;
+  int64_t queued_off;          /* file offset of the first queued (or fill) byte */
+  int nbufs;                   /* buffers held: fill + queued + the job's not taken back */
+  struct job *job;             /* the one job in flight, or NULL */
+  int reclaimed;               /* pieces of that job taken back */
   int job_err;                 /* errno from the last job */
   unsigned char job_digest[32];
-  int job_hash_file;           /* job hashes the whole file instead of writing */
+  int job_hash_file;           /* the last job hashed the whole file */
+  void (*written)(struct xfer *x); /* a job's outcome is in (the owner's callback) */
+  const char *job_err_path;    /* the path the failed step names */
+  /* file operations the next job does, in this order, on the worker */
+  int opened;                  /* NAME.part is (or is being) opened */
+  int open_pending;            /* open it */
+  int trunc_pending;           /* truncate it (a fresh start) */
+  int meta_pending;            /* store the sidecar */
+  int close_pending;           /* close it once everything is written */
+  const char *rename_to;       /* then rename it here (and drop the sidecar) */
 };
 
 /* The heavy state of an item that has been admitted at least once; queued
@@ -161,6 +178,7 @@ struct engine {
   uv_idle_t announcer;         /* announces the plan's items a chunk at a time */
   size_t announced;            /* plan items announced so far */
   CURLM *multi;
+  void (*leg_done)(struct leg *l, CURLcode rc); /* glue.c reports a finished leg */
   CURL *pruner;                /* a handle that never connects: makes curl prune */
   struct curl_slist *pruner_resolve;
   int pruner_attached;
@@ -196,9 +214,9 @@ struct engine {
   char *last_dir;              /* the directory xfer.c made last */
   char **bufpool;              /* free transfer buffers of bufpool_size */
   size_t bufpool_n, bufpool_cap, bufpool_size;
-  uv_idle_t disk_idle;         /* sends the disk jobs of one loop iteration */
+  size_t wb_shared;            /* bytes of buffers held beyond each stream's own */
+  uv_idle_t disk_idle;         /* sends the flush jobs of one loop iteration */
   struct job *disk_pending, **disk_pending_tail;
-  int disk_batches;            /* batches in the pool */
   int64_t maxage_s, maxlife_s; /* CURLOPT_MAXAGE_CONN, CURLOPT_MAXLIFETIME_CONN */
   struct limit *limit;         /* the run's speed limit (limit.c) */
   int insecure;                /* some item does not verify certificates */
@@ -225,13 +243,13 @@ void glue_set_socket_callbacks(struct engine *e, CURL *easy);
 struct host *sched_host(struct engine *e, const char *url);
 void sched_enqueue(struct engine *e, struct xfer *x, int front);
 void sched_dequeue(struct xfer *x);
-void sched_pump(struct engine *e);
+struct xfer *sched_next(struct engine *e);
 void sched_release(struct engine *e, struct xfer *x);
 
 /* xfer.c - the item's state machine */
 const char *xfer_phase_name(enum phase ph);
 uint64_t xfer_now(const struct xfer *x);
-void xfer_admit(struct xfer *x);
+void xfer_pump(struct engine *e);
 void xfer_leg_done(struct leg *l, CURLcode rc);
 void xfer_tick(struct xfer *x, uint64_t now);
 void xfer_pause(struct xfer *x);
@@ -240,7 +258,6 @@ void xfer_cancel(struct xfer *x);
 void xfer_retry_cmd(struct xfer *x);
 void xfer_stop(struct xfer *x);
 void xfer_free(struct xfer *x);
-void xfer_write_done(struct xfer *x);
 int64_t xfer_speed(const struct xfer *x);
 int xfer_retry_in_ms(const struct xfer *x, uint64_t now);
 int xfer_connected(const struct xfer *x);
@@ -269,16 +286,23 @@ int attempt_prepare(struct leg *l, int64_t start, int64_t end);
 void attempt_detach(struct leg *l);
 enum msg_reason attempt_reason(CURLcode rc);
 
-/* stream.c - the item's bytes on their way to NAME.part */
-void stream_init(struct xfer *x);
+/* stream.c - the item's bytes on their way to NAME.part (write-behind and
+ * its disk workers) */
+void stream_init(struct xfer *x, void (*written)(struct xfer *x));
 void stream_free(struct xfer *x);
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp);
-int stream_open(struct xfer *x);
+void stream_open(struct xfer *x);
+int stream_close(struct xfer *x);
+void stream_later(struct xfer *x, int close_file, int save_meta);
+void stream_finish_later(struct xfer *x, const char *rename_to);
+int stream_busy(const struct xfer *x);
 int stream_has_pending(const struct xfer *x);
 void stream_discard(struct xfer *x);
 void stream_rewind(struct xfer *x, int64_t off);
-void stream_submit(struct xfer *x);
-int stream_close(struct xfer *x);
+void stream_flush(struct xfer *x);
+void stream_tick(struct xfer *x);
+void stream_submit_hash(struct xfer *x);
+void stream_loop_init(struct engine *e);
 
 /* resume.c - the sidecar and every decision about where a file resumes */
 void resume_decide(struct xfer *x);
@@ -294,12 +318,5 @@ void name_init(struct xfer *x);
 void name_set(struct xfer *x, const char *name);
 int name_make_parents(struct engine *e, const char *path);
 int name_from_disposition(struct xfer *x, const char *disposition);
-
-/* disk.c - the worker side of the stream */
-struct job;
-void disk_init(struct engine *e);
-void disk_submit_write(struct xfer *x);
-void disk_submit_hash(struct xfer *x);
-int disk_reap(struct xfer *x);
 
 #endif

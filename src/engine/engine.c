@@ -200,7 +200,7 @@ static void on_wake(uv_async_t *a)
     msg_cmd_free(c);
     c = next;
   }
-  sched_pump(e);
+  xfer_pump(e);
 }
 
 static void wake_engine(void *arg)
@@ -346,7 +346,7 @@ static void close_walk_cb(uv_handle_t *h, void *arg)
 static void finish_shutdown(struct engine *e)
 {
   for (struct xfer *x = e->live_head; x; x = x->lnext)
-    if (x->run && x->run->st.inflight)
+    if (stream_busy(x))
       return; /* the tick comes back */
   if (e->stopped_posted)
     return;
@@ -396,7 +396,7 @@ static void announce_chunk(uv_idle_t *idle)
   }
   if (e->announced == e->plan->nitems)
     uv_idle_stop(idle);
-  sched_pump(e);
+  xfer_pump(e);
   engine_check_idle(e);
 }
 
@@ -444,7 +444,8 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   e->tick.data = e;
   uv_idle_init(&e->loop, &e->announcer);
   e->announcer.data = e;
-  disk_init(e);
+  stream_loop_init(e);
+  e->leg_done = xfer_leg_done;
   if (glue_init(e) != 0) {
     snprintf(err, errlen, "cannot create the curl multi handle");
     uv_close((uv_handle_t *)&e->wake, NULL);
