@@ -60,6 +60,8 @@ int main(int argc, char **argv)
     args_free(&args);
     return 2;
   }
+  if (cfg_plan_insecure(&plan))
+    fprintf(stderr, "siphon: warning: --insecure: TLS certificates are not checked\n");
   struct ui_options uo = {.theme = plan.run.theme,
                           .argv0 = argv[0],
                           .dir = plan.run.dir,

@@ -11,27 +11,35 @@
 
 #include <stdint.h>
 
-/* Why an item ended (or is retried).  X(ENUM, json-key, words).
+/* Why an item ended (or is retried), and what each reason means for the
+ * item: X(ENUM, json-key, words, final state, transient, keep .part).
+ *   final state  the MSG_STATE_* an item ending for this reason takes
+ *   transient    NO, YES, or STATUS (retried for HTTP 408, 429 and 5xx)
+ *   keep .part   1: the partial file (and its sidecar) stays for a resume
  * HTTP's JSON key is "http_NNN" (see msg_reason_key()). */
-#define MSG_REASON_MAP(X)                                                         \
-  X(NONE, "none", "no error")                                                     \
-  X(HTTP, "http", "the server answered with an error status")                     \
-  X(NETWORK, "network", "the connection failed or broke off")                     \
-  X(TOO_MANY_REDIRECTS, "too_many_redirects", "more than 10 redirects")           \
-  X(BAD_REDIRECT, "bad_redirect", "redirected to another scheme")                 \
-  X(TLS, "tls", "TLS handshake or certificate verification failed")               \
-  X(CHECKSUM, "checksum_mismatch", "the sha256 of the download does not match")   \
-  X(DISK, "disk", "the file could not be written")                                \
-  X(CONNECT, "connect", "no connection within the connect timeout")               \
-  X(STALL, "stall", "no data received within the stall timeout")                  \
-  X(TOTAL, "total", "the whole-item timeout passed")                              \
-  X(EXISTS, "exists", "a complete file is already there")                         \
-  X(BAD_URL, "bad_url", "not a valid http or https URL")                          \
-  X(BAD_NAME, "bad_name", "no safe file name could be made")                      \
-  X(INTERNAL, "internal", "internal error")
+#define MSG_REASON_MAP(X)                                                                  \
+  X(NONE, "none", "no error", DONE, NO, 0)                                                 \
+  X(HTTP, "http", "the server answered with an error status", FAILED, STATUS, 1)           \
+  X(NETWORK, "network", "the connection failed or broke off", FAILED, YES, 1)              \
+  X(TOO_MANY_REDIRECTS, "too_many_redirects", "more than 10 redirects", FAILED, NO, 1)     \
+  X(BAD_REDIRECT, "bad_redirect", "redirected to another scheme", FAILED, NO, 0)           \
+  X(TLS, "tls", "TLS handshake or certificate verification failed", FAILED, NO, 1)         \
+  X(CHECKSUM, "checksum_mismatch", "the sha256 of the download does not match", FAILED,   \
+    NO, 0)                                                                                 \
+  X(DISK, "disk", "the file could not be written", FAILED, NO, 1)                          \
+  X(CONNECT, "connect", "no connection within the connect timeout", TIMED_OUT, YES, 1)     \
+  X(STALL, "stall", "no data received within the stall timeout", TIMED_OUT, YES, 1)        \
+  X(TOTAL, "total", "the whole-item timeout passed", TIMED_OUT, NO, 1)                     \
+  X(EXISTS, "exists", "a complete file is already there", SKIPPED, NO, 1)                  \
+  X(BAD_URL, "bad_url", "not a valid http or https URL", FAILED, NO, 1)                    \
+  X(BAD_NAME, "bad_name", "no safe file name could be made", FAILED, NO, 1)                \
+  X(INTERNAL, "internal", "internal error", FAILED, NO, 1)
+
+/* The transient column. */
+enum msg_retry { MSG_RETRY_NO, MSG_RETRY_YES, MSG_RETRY_STATUS };
 
 enum msg_reason {
-#define MSG_REASON_ENUM(e, key, text) MSG_REASON_##e,
+#define MSG_REASON_ENUM(e, key, text, final, transient, keep) MSG_REASON_##e,
   MSG_REASON_MAP(MSG_REASON_ENUM)
 #undef MSG_REASON_ENUM
   MSG_REASON_COUNT
@@ -66,6 +74,7 @@ enum msg_cmd_kind {
   MSG_CMD_CANCEL,          /* id */
   MSG_CMD_RETRY,           /* id: a failed, timed-out or cancelled item */
   MSG_CMD_SET_CONCURRENCY, /* value: the new limit, >= 1 */
+  MSG_CMD_SET_LIMIT,       /* id: the item, 0 = the whole run; value: bytes/s, 0 = none */
   MSG_CMD_QUIT             /* stop everything, keep .part files, then MSG_EV_STOPPED */
 };
 
@@ -127,6 +136,7 @@ struct msg_event {
   int64_t bytes;
   int64_t total;  /* -1: unknown */
   int64_t delay_ms;
+  int64_t max_speed; /* QUEUED: the item's own limit, bytes/s, 0 = none */
   double seconds;
   double t_connect, t_first_byte; /* seconds, -1 unknown */
   /* owned, NULL when absent */
@@ -152,12 +162,14 @@ struct msg_snap_row {
   int64_t bytes;      /* on disk or in buffers, including resumed bytes */
   int64_t total;      /* -1: unknown */
   int64_t speed;      /* bytes/s over the last ~2 s */
+  int64_t max_speed;  /* the item's own limit, bytes/s, 0 = none */
 };
 
 struct msg_snap_host {
   char key[MSG_HOST_KEY]; /* scheme://host:port */
   int32_t open, in_use, limit;
   uint32_t reused, fresh; /* transfers that reused a connection / opened one */
+  int32_t streams;        /* running transfers that are HTTP/2 streams */
 };
 
 struct msg_snapshot {
@@ -169,6 +181,8 @@ struct msg_snapshot {
   int64_t history[MSG_SNAP_HISTORY]; /* bytes/s per second, oldest first */
   uint32_t items, queued, running, paused, done, failed, timed_out, cancelled, skipped;
   int32_t concurrency;
+  int64_t max_speed; /* the whole run's limit, bytes/s, 0 = none */
+  uint8_t insecure;  /* some item does not verify TLS certificates */
   int32_t pool_open, pool_in_use, pool_idle, pool_max;
   uint32_t nhosts;
   struct msg_snap_host hosts[MSG_SNAP_HOSTS];
@@ -185,6 +199,12 @@ int msg_event_state(enum msg_event_kind k);
  * failed, timed out, cancelled. */
 int msg_state_is_failure(enum msg_state s);
 const char *msg_reason_text(enum msg_reason r);
+/* The policy columns of MSG_REASON_MAP: the state an item ending for this
+ * reason takes, whether an attempt failing for it is retried (http: the
+ * status, for the STATUS rows), whether its .part stays. */
+enum msg_state msg_reason_final(enum msg_reason r);
+int msg_reason_transient(enum msg_reason r, int http);
+int msg_reason_keeps_part(enum msg_reason r);
 /* The JSON reason: "http_404" for MSG_REASON_HTTP, else the map's key.
  * buf must hold 16 bytes; the result is buf or a static string. */
 const char *msg_reason_key(enum msg_reason r, int http, char *buf);

@@ -22,7 +22,9 @@
 #include "siphon/xalloc.h"
 #include "cfg-int.h"
 
-enum opts_kind { K_COUNT1, K_COUNT0, K_SIZE, K_DUR, K_BOOL, K_DIR, K_HEADER, K_STR };
+enum opts_kind {
+  K_COUNT1, K_COUNT0, K_SIZE, K_DUR, K_BOOL, K_DIR, K_HEADER, K_STR, K_SPEED, K_PROXY
+};
 
 /* Where a key may be set: run-wide keys only at RUN scope; per-item keys
  * everywhere; per_host at RUN and in profiles. */
@@ -54,6 +56,15 @@ static const struct opts_key opts_keys[CFG_KEY_COUNT] = {
     [CFG_KEY_theme] = {"theme", K_STR, R_RUN, F(theme)},
     [CFG_KEY_bell] = {"bell", K_BOOL, R_RUN, F(bell)},
     [CFG_KEY_log] = {"log", K_STR, R_RUN, F(log)},
+    [CFG_KEY_max_speed] = {"max_speed", K_SPEED, R_ITEM, F(max_speed)},
+    [CFG_KEY_proxy] = {"proxy", K_PROXY, R_ITEM, F(proxy)},
+    [CFG_KEY_no_proxy] = {"no_proxy", K_STR, R_RUN, F(no_proxy)},
+    [CFG_KEY_user_agent] = {"user_agent", K_STR, R_ITEM, F(user_agent)},
+    [CFG_KEY_cacert] = {"cacert", K_STR, R_ITEM, F(cacert)},
+    [CFG_KEY_insecure] = {"insecure", K_BOOL, R_ITEM, F(insecure)},
+    [CFG_KEY_netrc] = {"netrc", K_BOOL, R_RUN, F(netrc)},
+    [CFG_KEY_netrc_file] = {"netrc_file", K_STR, R_RUN, F(netrc_file)},
+    [CFG_KEY_http11] = {"http11", K_BOOL, R_RUN, F(http11)},
 };
 #undef F
 
@@ -101,6 +112,11 @@ void cfg_opts_free(struct cfg_opts *o)
   free(o->dir);
   free(o->theme);
   free(o->log);
+  free(o->proxy);
+  free(o->no_proxy);
+  free(o->user_agent);
+  free(o->cacert);
+  free(o->netrc_file);
   opts_headers_free(&o->headers);
   memset(o, 0, sizeof *o);
 }
@@ -173,25 +189,35 @@ static int opts_distance(const char *a, const char *b)
   return d[la][lb];
 }
 
-void opts_unknown_key(char *err, size_t errlen, const char *key)
+const char *cfg_nearest(const char *word, const char *const *cands, size_t n)
 {
   const char *best = NULL;
   int bestd = 1 << 30;
-  size_t ncand = CFG_KEY_COUNT + sizeof opts_item_only / sizeof opts_item_only[0];
-  for (size_t i = 0; i < ncand; i++) {
-    const char *c = i < CFG_KEY_COUNT ? opts_keys[i].name : opts_item_only[i - CFG_KEY_COUNT];
-    int d = opts_distance(key, c);
+  for (size_t i = 0; i < n; i++) {
+    int d = opts_distance(word, cands[i]);
     if (d >= 0 && d < bestd) {
       bestd = d;
-      best = c;
+      best = cands[i];
     }
   }
-  /* Only a close key is a hint; "foo" is not a typo of "log". */
-  size_t len = strlen(key);
+  /* Only a close word is a hint; "foo" is not a typo of "log". */
+  size_t len = strlen(word);
   int limit = len <= 3 ? 1 : (int)(len / 3 > 2 ? len / 3 : 2);
+  return best && bestd > 0 && bestd <= limit ? best : NULL;
+}
+
+void opts_unknown_key(char *err, size_t errlen, const char *key)
+{
+  enum { NITEM = sizeof opts_item_only / sizeof opts_item_only[0] };
+  const char *cands[CFG_KEY_COUNT + NITEM];
+  for (size_t i = 0; i < CFG_KEY_COUNT; i++)
+    cands[i] = opts_keys[i].name;
+  for (size_t i = 0; i < NITEM; i++)
+    cands[CFG_KEY_COUNT + i] = opts_item_only[i];
+  const char *best = cfg_nearest(key, cands, CFG_KEY_COUNT + NITEM);
   char shown[80];
   opts_shorten(shown, sizeof shown, key);
-  if (best && bestd > 0 && bestd <= limit)
+  if (best)
     snprintf(err, errlen, "unknown key '%s' (did you mean '%s'?)", shown, best);
   else
     snprintf(err, errlen, "unknown key '%s'", shown);
@@ -293,6 +319,43 @@ void opts_headers_copy(struct cfg_headers *dst, const struct cfg_headers *src)
     opts_header_put(dst, xstrdup(src->v[i]));
 }
 
+enum { OPTS_SPEED_MAX_SHIFT = 40 };
+#define OPTS_SPEED_MAX ((uint64_t)1 << OPTS_SPEED_MAX_SHIFT) /* 1 TiB/s: more is no limit */
+
+/* No control characters: a value may end up in a request header. */
+static int opts_printable(const char *v)
+{
+  for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+    if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+      return 0;
+  return 1;
+}
+
+/* "none", or a proxy URL of a scheme curl speaks (SPEC.md "Network"), with
+ * a host, and no spaces or control characters (it goes to curl as is). */
+static int opts_proxy_ok(const char *v)
+{
+  static const char *const schemes[] = {"http://", "https://", "socks5://", "socks5h://"};
+  if (strcmp(v, "none") == 0)
+    return 1;
+  for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+    if (*p <= 0x20 || *p == 0x7f)
+      return 0;
+  for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+    size_t n = strlen(schemes[i]);
+    if (strncasecmp(v, schemes[i], n) == 0) {
+      const char *auth = v + n;
+      size_t alen = strcspn(auth, "/?#");
+      const char *host = auth;
+      for (size_t j = 0; j < alen; j++)
+        if (auth[j] == '@')
+          host = auth + j + 1;
+      return host < auth + alen && *host != ':';
+    }
+  }
+  return 0;
+}
+
 /* The "where it belongs" message for a known key outside its scope. */
 static void opts_scope_err(char *err, size_t errlen, const struct opts_key *k,
                            enum cfg_scope scope)
@@ -325,6 +388,10 @@ static const char *opts_expected(const struct opts_key *k, enum cfg_scope scope)
                                   : "expected a relative path inside the download dir";
   case K_HEADER:
     return "expected 'Name: value'";
+  case K_SPEED:
+    return "expected bytes per second like 500K or 2M, or 0 for none";
+  case K_PROXY:
+    return "expected http://, https://, socks5:// or socks5h:// with a host, or none";
   case K_STR:
     break;
   }
@@ -389,7 +456,23 @@ int cfg_opts_set(struct cfg_opts *o, enum cfg_scope scope, const char *key, cons
   case K_STR:
     /* A profile's or item's dir is a sub-dir of the download dir and must
        stay inside it; the run's base dir may be anywhere. */
-    if (*value && (k->kind != K_DIR || scope == CFG_SCOPE_RUN || fname_relpath_ok(value))) {
+    if (*value && (k->kind != K_DIR || scope == CFG_SCOPE_RUN || fname_relpath_ok(value)) &&
+        opts_printable(value)) {
+      free(*(char **)field);
+      *(char **)field = xstrdup(value);
+      ok = 0;
+    }
+    break;
+  case K_SPEED: {
+    uint64_t v;
+    if (size_parse(value, &v) == 0 && v <= OPTS_SPEED_MAX) {
+      *(uint64_t *)field = v;
+      ok = 0;
+    }
+    break;
+  }
+  case K_PROXY:
+    if (opts_proxy_ok(value)) {
       free(*(char **)field);
       *(char **)field = xstrdup(value);
       ok = 0;
@@ -429,6 +512,7 @@ void cfg_opts_overlay(struct cfg_opts *dst, const struct cfg_opts *src)
       *(int *)df = *(const int *)sf;
       break;
     case K_SIZE:
+    case K_SPEED:
       *(uint64_t *)df = *(const uint64_t *)sf;
       break;
     case K_DUR:
@@ -436,6 +520,7 @@ void cfg_opts_overlay(struct cfg_opts *dst, const struct cfg_opts *src)
       break;
     case K_DIR:
     case K_STR:
+    case K_PROXY:
       free(*(char **)df);
       *(char **)df = xstrdup(*(char *const *)sf);
       break;

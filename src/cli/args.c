@@ -33,6 +33,15 @@ enum {
   ARGS_HEADLESS,
   ARGS_JSON,
   ARGS_NO_BELL,
+  ARGS_MAX_SPEED,
+  ARGS_PROXY,
+  ARGS_NO_PROXY,
+  ARGS_USER_AGENT,
+  ARGS_CACERT,
+  ARGS_INSECURE,
+  ARGS_NETRC,
+  ARGS_NETRC_FILE,
+  ARGS_HTTP11,
 };
 
 static const struct option args_long[] = {
@@ -52,6 +61,15 @@ static const struct option args_long[] = {
     {"header", required_argument, NULL, ARGS_HEADER},
     {"theme", required_argument, NULL, ARGS_THEME},
     {"log", required_argument, NULL, ARGS_LOG},
+    {"max-speed", required_argument, NULL, ARGS_MAX_SPEED},
+    {"proxy", required_argument, NULL, ARGS_PROXY},
+    {"no-proxy", required_argument, NULL, ARGS_NO_PROXY},
+    {"user-agent", required_argument, NULL, ARGS_USER_AGENT},
+    {"cacert", required_argument, NULL, ARGS_CACERT},
+    {"insecure", no_argument, NULL, ARGS_INSECURE},
+    {"netrc", no_argument, NULL, ARGS_NETRC},
+    {"netrc-file", required_argument, NULL, ARGS_NETRC_FILE},
+    {"http1.1", no_argument, NULL, ARGS_HTTP11},
     {"config", required_argument, NULL, ARGS_CONFIG},
     {"no-config", no_argument, NULL, ARGS_NO_CONFIG},
     {"headless", no_argument, NULL, ARGS_HEADLESS},
@@ -88,6 +106,16 @@ static const char args_help[] =
     "      --theme NAME         a theme of themes/ or a path (default: default)\n"
     "      --no-bell            no bell when all is finished ([settings] bell = no)\n"
     "      --log FILE           one line per request and response (default: none)\n"
+    "      --max-speed SIZE     whole-run limit in bytes/s, like 2M; 0 = none (0)\n"
+    "      --proxy URL          http(s)://, socks5:// or socks5h:// proxy; none =\n"
+    "                           ignore the proxy variables (default: environment)\n"
+    "      --no-proxy HOSTS     hosts or domains reached directly (default: no_proxy)\n"
+    "      --user-agent STR     the User-Agent header (default: siphon/VERSION)\n"
+    "      --cacert FILE        trust the CA certificates in FILE (PEM)\n"
+    "      --insecure           do not verify TLS certificates\n"
+    "      --netrc              credentials per host from ~/.netrc\n"
+    "      --netrc-file FILE    credentials per host from FILE\n"
+    "      --http1.1            never use HTTP/2 ([settings] key http11)\n"
     "      --config FILE        start from FILE, not the default config (see below)\n"
     "      --no-config          read no config file\n"
     "      --headless           no screen: progress as text on stderr\n"
@@ -100,7 +128,8 @@ static const char args_help[] =
     "Precedence: item > profile > command line > list [settings] > config > default.\n"
     "\n"
     "Exit status: 0 every item done or skipped; 1 an item failed, timed out or was\n"
-    "cancelled; 2 usage or list error (nothing downloaded); 130 interrupted.\n";
+    "cancelled; 2 usage or list error (nothing downloaded); 130 interrupted.\n"
+    "The manual, siphon(1), has the list keys, the screen's keys and the events.\n";
 
 const char *args_usage(void)
 {
@@ -135,15 +164,52 @@ static int args_setting(struct args *a, const struct option *o, const char *valu
                         size_t errlen)
 {
   char key[32], msg[CFG_ERR_MAX];
-  snprintf(key, sizeof key, "%s", o->name);
-  for (char *p = key; *p; p++)
-    if (*p == '-')
-      *p = '_';
+  /* "max-speed" -> "max_speed", "http1.1" -> "http11" */
+  size_t kn = 0;
+  for (const char *p = o->name; *p && kn < sizeof key - 1; p++)
+    if (*p != '.')
+      key[kn++] = *p == '-' ? '_' : *p;
+  key[kn] = '\0';
   if (cfg_opts_set(&a->cli, CFG_SCOPE_RUN, key, value, msg, sizeof msg) < 0) {
     args_value_err(err, errlen, o->name, key, msg);
     return -1;
   }
   return 0;
+}
+
+/* "unknown option '--concurency' (did you mean '--concurrency'?)", or, for
+ * a prefix of several options, which ones it could be. */
+static void args_unknown_long(char *err, size_t errlen, const char *arg)
+{
+  enum { NOPT = sizeof args_long / sizeof args_long[0] - 1 };
+  const char *names[NOPT], *word = arg + 2;
+  size_t len = strcspn(word, "="), nmatch = 0;
+  char shown[64];
+  snprintf(shown, sizeof shown, "--%.*s", (int)(len > 40 ? 40 : len), word);
+  for (char *p = shown; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      *p = '?';
+  char list[160] = "";
+  for (size_t i = 0; i < NOPT; i++) {
+    names[i] = args_long[i].name;
+    if (len > 0 && strncmp(names[i], word, len) == 0) {
+      size_t used = strlen(list);
+      snprintf(list + used, sizeof list - used, "%s--%s", nmatch ? ", " : "", names[i]);
+      nmatch++;
+    }
+  }
+  if (nmatch > 1) {
+    snprintf(err, errlen, "ambiguous option '%s' (%s)", shown, list);
+    return;
+  }
+  char typed[48];
+  snprintf(typed, sizeof typed, "%.*s", (int)(len < sizeof typed - 1 ? len : sizeof typed - 1),
+           word);
+  const char *best = cfg_nearest(typed, names, NOPT);
+  if (best)
+    snprintf(err, errlen, "unknown option '%s' (did you mean '--%s'?)", shown, best);
+  else
+    snprintf(err, errlen, "unknown option '%s'", shown);
 }
 
 /* The message for getopt's '?': an unknown option, or a value given to
@@ -156,6 +222,8 @@ static void args_unknown(char *err, size_t errlen, int argc, char **argv)
     snprintf(err, errlen, "option --%s takes no value", o->name);
   } else if (optopt && !o) {
     snprintf(err, errlen, "unknown option '-%c'", optopt);
+  } else if (strncmp(arg, "--", 2) == 0) {
+    args_unknown_long(err, errlen, arg);
   } else {
     size_t n = strcspn(arg, "=");
     snprintf(err, errlen, "unknown option '%.*s'", (int)(n > 100 ? 100 : n), arg);
@@ -190,6 +258,9 @@ int args_parse(struct args *a, int argc, char **argv, char *err, size_t errlen)
       a->json = 1;
       break;
     case ARGS_OVERWRITE:
+    case ARGS_INSECURE:
+    case ARGS_NETRC:
+    case ARGS_HTTP11:
       if (args_setting(a, o, "true", err, errlen) < 0)
         goto fail;
       break;

@@ -6,9 +6,11 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "siphon/json.h"
+#include "siphon/secret.h"
 #include "siphon/msg.h"
 
 /* Length of the valid UTF-8 sequence at s, or 0 if s[0] does not start
@@ -113,6 +115,14 @@ static void json_reason(FILE *out, const struct msg_event *ev)
   json_string(out, msg_reason_key((enum msg_reason)ev->reason, ev->http, buf));
 }
 
+/* A URL without its password (SPEC.md "Network": events never hold one). */
+static void json_url(FILE *out, const char *url)
+{
+  char *shown = secret_url(url);
+  json_string(out, shown);
+  free(shown);
+}
+
 /* An absent message is replaced by the reason in words, never left out. */
 static void json_message(FILE *out, const struct msg_event *ev)
 {
@@ -131,7 +141,7 @@ int json_event(FILE *out, const struct msg_event *ev)
     fputs(",\"name\":", out);
     json_string(out, ev->name);
     fputs(",\"url\":", out);
-    json_string(out, ev->url);
+    json_url(out, ev->url);
     break;
   case MSG_EV_START:
     fprintf(out, ",\"attempt\":%" PRId32, ev->attempt);

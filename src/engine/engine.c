@@ -12,6 +12,7 @@
 #include "siphon/dlog.h"
 #include "siphon/engine.h"
 #include "siphon/fname.h"
+#include "siphon/secret.h"
 #include "siphon/xalloc.h"
 
 struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id)
@@ -96,8 +97,9 @@ static void announce(struct engine *e, struct xfer *x)
 {
   struct msg_event *ev = engine_event(MSG_EV_QUEUED, x->id);
   ev->name = xstrdup(x->spec->name);
-  ev->url = xstrdup(x->spec->url);
+  ev->url = secret_url(x->spec->url);
   ev->path = xstrdup(x->spec->dir);
+  ev->max_speed = limit_rate(e, x);
   engine_post(e, ev);
 }
 
@@ -119,7 +121,7 @@ static void add_url(struct engine *e, const char *url, const char *output)
     /* still an item, so the user sees what was wrong with it */
     cfg_item_free(it);
     memset(it, 0, sizeof *it);
-    it->name = xstrdup(url ? url : "");
+    it->name = url ? secret_url(url) : xstrdup("");
     it->url = xstrdup(url ? url : "");
     it->dir = ".";
     struct xfer *x = item_new(e, it, 1);
@@ -181,6 +183,10 @@ static void apply(struct engine *e, const struct msg_cmd *c)
     if (c->value >= 1)
       e->run.concurrency = c->value; /* lowering never stops a running transfer */
     break;
+  case MSG_CMD_SET_LIMIT:
+    if (c->id == 0 || x)
+      limit_set(e, x, c->value);
+    break;
   case MSG_CMD_QUIT:
     begin_shutdown(e);
     break;
@@ -200,7 +206,7 @@ static void on_wake(uv_async_t *a)
     msg_cmd_free(c);
     c = next;
   }
-  sched_pump(e);
+  xfer_pump(e);
 }
 
 static void wake_engine(void *arg)
@@ -271,13 +277,14 @@ static void snapshot(struct engine *e, uint64_t now)
     row->id = x->id;
     row->state = (uint8_t)x->state;
     row->retrying = x->phase == PH_RETRY_WAIT && x->run && x->run->retry_at > now;
-    row->connected = x->phase == PH_ATTACHED && x->run && x->run->connected;
+    row->connected = xfer_connected(x);
     row->attempt = x->attempt;
     row->retry_in_ms = xfer_retry_in_ms(x, now);
     row->bytes = x->bytes;
     row->total = x->total;
     row->speed = xfer_speed(x);
   }
+  netopt_snapshot(e, s);
   mbox_snapshot_publish(e->mb);
 }
 
@@ -287,6 +294,8 @@ static void on_tick(uv_timer_t *t)
 {
   struct engine *e = t->data;
   uint64_t now = uv_now(&e->loop);
+  if (!e->stopping)
+    limit_tick(e, now);
   for (struct xfer *x = e->live_head, *next; x; x = next) {
     next = x->lnext;
     if (!e->stopping)
@@ -343,17 +352,20 @@ static void close_walk_cb(uv_handle_t *h, void *arg)
 static void finish_shutdown(struct engine *e)
 {
   for (struct xfer *x = e->live_head; x; x = x->lnext)
-    if (x->run && x->run->inflight)
+    if (stream_busy(x))
       return; /* the tick comes back */
   if (e->stopped_posted)
     return;
   e->stopped_posted = 1;
   for (size_t i = 0; i < e->nitems; i++) {
     struct xfer *x = engine_item(e, i);
-    if (x->run && x->run->easy) {
-      glue_detach(e, x->run->easy);
-      curl_easy_cleanup(x->run->easy);
-      x->run->easy = NULL;
+    for (int k = 0; x->run && k < x->run->nlegs; k++) {
+      struct leg *l = &x->run->legs[k];
+      if (l->easy) {
+        glue_detach(e, l->easy);
+        curl_easy_cleanup(l->easy);
+        l->easy = NULL;
+      }
     }
   }
   if (e->pruner) {
@@ -390,7 +402,7 @@ static void announce_chunk(uv_idle_t *idle)
   }
   if (e->announced == e->plan->nitems)
     uv_idle_stop(idle);
-  sched_pump(e);
+  xfer_pump(e);
   engine_check_idle(e);
 }
 
@@ -438,7 +450,8 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   e->tick.data = e;
   uv_idle_init(&e->loop, &e->announcer);
   e->announcer.data = e;
-  disk_init(e);
+  stream_loop_init(e);
+  e->leg_done = xfer_leg_done;
   if (glue_init(e) != 0) {
     snprintf(err, errlen, "cannot create the curl multi handle");
     uv_close((uv_handle_t *)&e->wake, NULL);
@@ -448,6 +461,8 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
     free(e);
     return -1;
   }
+  netopt_multi(e);
+  limit_init(e);
   for (size_t i = 0; i < plan->nitems; i++)
     item_new(e, &plan->items[i], 0);
   if (plan->run.log && *plan->run.log && dlog_open(plan->run.log) != 0) {
@@ -501,6 +516,7 @@ void engine_free(struct engine *e)
   for (size_t i = 0; i < e->bufpool_n; i++)
     free(e->bufpool[i]);
   free(e->bufpool);
+  limit_free(e);
   dlog_close();
   free(e);
 }

@@ -12,7 +12,7 @@
 #include "fmt.h"
 #include "ui-int.h"
 
-enum { DETAIL_LINES = 9 };
+enum { DETAIL_LINES = 10 };
 
 int detail_height(const struct ui *u, int screen_rows)
 {
@@ -113,6 +113,9 @@ void detail_draw(struct ui *u, int y, int height, int width)
              it->total >= 0 ? fmt_size(t, sizeof t, it->total) : "unknown");
     field(u, row++, width, "bytes", buf);
   }
+  if (row < end)
+    field(u, row++, width, "limit",
+          it->max_speed > 0 ? fmt_speed(a, sizeof a, it->max_speed) : "none");
   if (row < end) {
     snprintf(buf, sizeof buf, "%d (attempt %d)", it->retries,
              it->attempt > 0 ? it->attempt : 1);

@@ -100,8 +100,12 @@ int header_draw(struct ui *u, int y, int width)
   fill(u, y, width);
   struct line l = {.y = y, .x = 0, .width = width};
   piece(u, &l, THEME_TITLE, " siphon ");
+  if (u->have_snap && s->insecure)
+    piece(u, &l, THEME_ERROR, " insecure: TLS certificates not checked ");
   snprintf(b, sizeof b, " %s ", u->utf8 ? "\u2193" : "down");
   pair(u, &l, b, u->have_snap ? fmt_speed(a, sizeof a, s->speed) : "--");
+  if (u->have_snap && s->max_speed > 0)
+    pair(u, &l, "  limit ", fmt_speed(a, sizeof a, s->max_speed));
   int sw = width - l.x - 58;
   if (sw > MSG_SNAP_HISTORY)
     sw = MSG_SNAP_HISTORY;
@@ -193,6 +197,10 @@ int header_draw(struct ui *u, int y, int width)
       for (int pass = 0; pass < 2; pass++) {
         if (brief)
           snprintf(b, sizeof b, "%d/%d", (int)h->in_use, (int)h->limit);
+        else if (h->streams > 0)
+          snprintf(b, sizeof b, "%d/%d (%d HTTP/2 streams on %d conn, %u reused, %u new)",
+                   (int)h->in_use, (int)h->limit, (int)h->streams, (int)h->open, h->reused,
+                   h->fresh);
         else
           snprintf(b, sizeof b, "%d/%d (%u reused, %u new)", (int)h->in_use, (int)h->limit,
                    h->reused, h->fresh);

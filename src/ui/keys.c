@@ -218,6 +218,26 @@ static int k_follow(struct ui *u)
   return UI_REDRAW;
 }
 
+/* l: the whole run's speed limit; L: the selected item's. */
+static int k_limit_run(struct ui *u)
+{
+  prompt_limit_open(u, 0);
+  return UI_REDRAW;
+}
+
+static int k_limit_item(struct ui *u)
+{
+  struct ui_item *it = model_selected(u);
+  if (!it)
+    return 0;
+  if (it->state >= MSG_STATE_DONE) {
+    ui_set_status(u, "%s is %s: no limit to set", it->name, draw_state_word(it->state));
+    return UI_REDRAW;
+  }
+  prompt_limit_open(u, it->id);
+  return UI_REDRAW;
+}
+
 static int k_detail(struct ui *u)
 {
   u->detail = !u->detail;
@@ -291,6 +311,8 @@ static const struct key_binding keys[] = {
     {0, L'+', "+", "one more transfer at once", k_more},
     {0, L'=', "=", NULL, k_more},
     {0, L'-', "-", "one fewer (running ones finish)", k_less},
+    {0, L'l', "l", "speed limit of the whole run (2M, 500K, 0 = none)", k_limit_run},
+    {0, L'L', "L", "speed limit of the selected item", k_limit_item},
     {0, L'\r', "Enter", "show or hide the detail pane", k_detail},
     {0, L'\n', "Enter", NULL, k_detail},
     {1, KEY_ENTER, "Enter", NULL, k_detail},

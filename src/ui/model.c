@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "siphon/secret.h"
 #include "siphon/xalloc.h"
 #include "ui-int.h"
 
@@ -194,6 +195,15 @@ static void set_str(char **dst, const char *src)
   *dst = xstrdup(src);
 }
 
+/* A URL as the screen keeps it: its password never reaches the terminal. */
+static void set_url(char **dst, const char *src)
+{
+  if (!src)
+    return;
+  free(*dst);
+  *dst = secret_url(src);
+}
+
 /* The table slot of an id, growing the table as the queue grows. */
 static struct ui_item *item_slot(struct ui *u, uint32_t id)
 {
@@ -250,13 +260,14 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
       it->retrying = 0;
     }
     set_str(&it->name, ev->name);
-    set_str(&it->url, ev->url);
+    set_url(&it->url, ev->url);
     if (ev->path) {
       set_str(&it->path, ev->path);
       it->file_path = 0;
     }
+    it->max_speed = ev->max_speed;
     if (!it->name)
-      it->name = xstrdup(ev->url ? ev->url : "?");
+      it->name = ev->url ? secret_url(ev->url) : xstrdup("?");
     if (!u->sel_id)
       u->sel_id = it->id;
     break;
@@ -321,14 +332,14 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
     }
     it->reason = ev->reason;
     set_str(&it->name, ev->name);
-    set_str(&it->url, ev->url);
+    set_url(&it->url, ev->url);
     set_str(&it->path, ev->path);
     it->file_path |= ev->path != NULL;
     if (!it->name)
       it->name = xstrdup(ev->path ? ev->path : "?");
     break;
   case MSG_EV_DETAIL:
-    set_str(&it->final_url, ev->final_url);
+    set_url(&it->final_url, ev->final_url);
     set_str(&it->remote_addr, ev->remote_addr);
     set_str(&it->path, ev->path);
     it->file_path |= ev->path != NULL;
@@ -375,6 +386,7 @@ int model_apply_snapshot(struct ui *u, const struct msg_snapshot *s)
     it->speed = r->state == MSG_STATE_RUNNING ? r->speed : 0;
     it->retrying = r->retrying;
     it->retry_in_ms = r->retry_in_ms;
+    it->max_speed = r->max_speed;
     if (r->attempt > 0)
       it->attempt = r->attempt;
   }

@@ -16,8 +16,10 @@
 
 #include "fmt.h"
 #include "siphon/fname.h"
+#include "siphon/secret.h"
 #include "siphon/url.h"
 #include "siphon/xalloc.h"
+#include "siphon/size.h"
 #include "ui-int.h"
 
 enum { K_CTRL_A = 1, K_CTRL_E = 5, K_BS = 8, K_CTRL_U = 21, K_ESC = 27, K_DEL = 127 };
@@ -60,6 +62,38 @@ static void filter_update(struct ui *u)
     u->order_dirty = 1;
     u->top = 0;
   }
+}
+
+void prompt_limit_open(struct ui *u, uint32_t id)
+{
+  prompt_add_open(u);
+  u->mode = UI_MODE_LIMIT;
+  u->limit_id = id;
+}
+
+/* Send the typed SIZE as a SET_LIMIT command; a bad one is a note. */
+static void limit_send(struct ui *u)
+{
+  char buf[64];
+  u->url[u->url_len] = L'\0';
+  size_t n = u->url_len < 32 ? wcstombs(buf, u->url, sizeof buf) : (size_t)-1;
+  uint64_t v;
+  if (n == (size_t)-1 || size_parse(buf, &v) < 0 || v > INT32_MAX) {
+    ui_set_status(u, "not a speed: give bytes/s like 2M, 500K, or 0 for none");
+    return;
+  }
+  mbox_send(u->mb, MSG_CMD_SET_LIMIT, u->limit_id, (int32_t)v, NULL);
+  char a[64];
+  struct ui_item *it =
+      u->limit_id && u->limit_id <= u->nitems ? &u->items[u->limit_id - 1] : NULL;
+  if (it)
+    it->max_speed = (int64_t)v; /* at once; the snapshot confirms it */
+  else if (!u->limit_id)
+    u->snap.max_speed = (int64_t)v;
+  if (v)
+    ui_set_status(u, "limit of %s: %s", it ? it->name : "the run", fmt_speed(a, sizeof a, (int64_t)v));
+  else
+    ui_set_status(u, "no limit for %s", it ? it->name : "the run");
 }
 
 static int confirm_key(struct ui *u, wint_t ch)
@@ -179,7 +213,9 @@ static int add_send(struct ui *u)
   c->kind = MSG_CMD_ADD;
   c->url = xstrdup(s);
   c->output = out;
-  ui_set_status(u, "added %s as %s", s, out);
+  char *shown = secret_url(s); /* a password in the URL stays off the screen */
+  ui_set_status(u, "added %s as %s", shown, out);
+  free(shown);
   mbox_send_cmd(u->mb, c);
   return 0;
 }
@@ -217,6 +253,8 @@ static int add_key(struct ui *u, int is_code, wint_t ch)
   case L'\r':
   case L'\n':
   enter:
+    if (u->mode == UI_MODE_LIMIT)
+      limit_send(u); /* a bad value is a note at the bottom */
     if (u->mode != UI_MODE_ADD || add_send(u) == 0)
       u->mode = UI_MODE_LIST; /* the filter applied as it was typed */
     return UI_REDRAW;
@@ -315,14 +353,23 @@ void prompt_draw(struct ui *u, int y, int width)
     return;
   }
   char label[256];
-  if (u->mode == UI_MODE_FILTER)
+  if (u->mode == UI_MODE_LIMIT && u->limit_id) {
+    const struct ui_item *it = u->limit_id <= u->nitems ? &u->items[u->limit_id - 1] : NULL;
+    char nm[64];
+    fmt_fit(nm, sizeof nm, it && it->name ? it->name : "?", 30, 0, u->utf8);
+    snprintf(label, sizeof label, " Limit of '%s' (2M, 500K, 0 = none): ", nm);
+  } else if (u->mode == UI_MODE_LIMIT) {
+    snprintf(label, sizeof label, " Limit of the whole run (2M, 500K, 0 = none): ");
+  } else if (u->mode == UI_MODE_FILTER) {
     snprintf(label, sizeof label, " Filter (name or URL; Enter keeps, Esc drops): ");
-  else if (u->prompt_err[0])
+  } else if (u->prompt_err[0]) {
     snprintf(label, sizeof label, " %s (Esc cancels): ", u->prompt_err);
-  else
+  } else {
     snprintf(label, sizeof label, " Add URL: ");
+  }
   if (fmt_width(label) > width - 20) /* keep room to type */
     snprintf(label, sizeof label, "%s", u->mode == UI_MODE_FILTER ? " /" :
+             u->mode == UI_MODE_LIMIT ? " Limit (2M, 0 = none): " :
              u->prompt_err[0] ? " bad URL: " : " Add URL: ");
   int lw = fmt_width(label);
   draw_put(y, 0, width, u->prompt_err[0] && u->mode == UI_MODE_ADD ? THEME_ERROR : THEME_PROMPT,

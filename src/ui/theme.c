@@ -15,9 +15,14 @@
 
 #include "theme.h"
 
-#ifndef SIPHON_SHARE_DIR
-#define SIPHON_SHARE_DIR "/usr/local/share/siphon"
+/* The Makefile passes both from its DATADIR and BINDIR (make install puts
+ * the themes in $(DATADIR)/siphon/themes): SIPHON_DATADIR as installed,
+ * SIPHON_DATADIR_REL as seen from BINDIR, so a tree staged with DESTDIR
+ * or moved as a whole still finds its own themes. */
+#if !defined(SIPHON_DATADIR) || !defined(SIPHON_DATADIR_REL)
+#error "build with make: it defines SIPHON_DATADIR and SIPHON_DATADIR_REL"
 #endif
+#define SIPHON_SHARE_DIR SIPHON_DATADIR "/siphon"
 
 static const char *const role_keys[] = {
 #define THEME_ROLE_KEY(e, key, def, mono) #key,
@@ -290,6 +295,9 @@ static int theme_find(char *out, size_t n, const char *name, const char *argv0)
     return 0;
   char exe[PATH_MAX];
   if (exe_dir(exe, sizeof exe, argv0) == 0) {
+    snprintf(dir, sizeof dir, "%s/" SIPHON_DATADIR_REL "/siphon/themes", exe);
+    if (try_dir(out, n, dir, name) == 0)
+      return 0;
     snprintf(dir, sizeof dir, "%s/themes", exe);
     if (try_dir(out, n, dir, name) == 0)
       return 0;

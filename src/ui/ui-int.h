@@ -23,6 +23,7 @@ struct ui_item {
   int file_path;  /* path is the file's (from DETAIL/DONE/SKIPPED), not yet just its dir */
   int32_t retry_in_ms;
   int64_t bytes, total, speed;
+  int64_t max_speed; /* the item's own limit, bytes/s, 0 = none */
   double seconds, t_connect, t_first_byte;
 };
 
@@ -37,7 +38,8 @@ enum ui_mode {
   UI_MODE_HELP,        /* the ? overlay; any key closes it */
   UI_MODE_CONFIRM,     /* a y/n question */
   UI_MODE_ADD,         /* the URL prompt */
-  UI_MODE_FILTER       /* the / prompt: text to look for in names and URLs */
+  UI_MODE_FILTER,      /* the / prompt: text to look for in names and URLs */
+  UI_MODE_LIMIT        /* the speed-limit prompt (l: the run, L: an item) */
 };
 
 /* s cycles the order of the list. */
@@ -81,7 +83,8 @@ struct ui {
   enum ui_mode mode;
   enum ui_confirm confirm;
   uint32_t confirm_id;
-  wchar_t url[UI_URL_MAX]; /* the add prompt's line */
+  wchar_t url[UI_URL_MAX]; /* the add (or limit) prompt's line */
+  uint32_t limit_id;     /* UI_MODE_LIMIT: the item, 0 = the whole run */
   size_t url_len, url_cur;
   char prompt_err[160];  /* why the add prompt did not take the line ("" = none) */
   char status[256];      /* a one-line note at the bottom (errors, hints) */
@@ -150,6 +153,8 @@ int prompt_key(struct ui *u, int is_key_code, wint_t ch);
 void prompt_ask(struct ui *u, enum ui_confirm what, uint32_t id);
 void prompt_add_open(struct ui *u);
 void prompt_filter_open(struct ui *u);
+/* l / L: ask for a speed limit of the run (id 0) or of item id. */
+void prompt_limit_open(struct ui *u, uint32_t id);
 
 /* keys.c: the one key table. */
 int keys_dispatch(struct ui *u, int is_key_code, wint_t ch);

@@ -21,6 +21,7 @@ def lines(text):
     (["--buffer-size", "9M"], ["--buffer-size", "9M"]),
     (["--conn-idle", "soon"], ["--conn-idle", "soon"]),
     (["--bogus-option"], ["--bogus-option"]),
+    (["--concurency", "2"], ["'--concurency'", "(did you mean '--concurrency'?)"]),
 ])
 def test_usage_error(server, siphon, tmp_path, args, words):
     url = server.url("/f/never.bin", size=100)
