@@ -45,6 +45,11 @@ int main(int argc, char **argv)
     return 0;
   }
   int headless = args.headless || args.json || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO);
+  if (!headless && !ui_term_usable(err, sizeof err)) {
+    /* A terminal curses cannot drive: text beats a blank screen. */
+    fprintf(stderr, "siphon: %s; printing progress as text instead\n", err);
+    headless = 1;
+  }
   if (headless && args.ninputs == 0) {
     args_free(&args);
     return usage_error("nothing to download: give a list file, a URL, or - for stdin");
@@ -55,7 +60,13 @@ int main(int argc, char **argv)
     args_free(&args);
     return 2;
   }
-  struct ui_options uo = {.theme = plan.run.theme, .argv0 = argv[0]};
+  if (cfg_plan_insecure(&plan))
+    fprintf(stderr, "siphon: warning: --insecure: TLS certificates are not checked\n");
+  struct ui_options uo = {.theme = plan.run.theme,
+                          .argv0 = argv[0],
+                          .dir = plan.run.dir,
+                          .overwrite = plan.add_defaults.overwrite,
+                          .ring_bell = plan.run.bell};
   if (!headless && ui_theme_check(&uo, err, sizeof err) != 0) {
     fprintf(stderr, "siphon: %s\n", err);
     cfg_plan_free(&plan);

@@ -70,6 +70,26 @@ const char *msg_state_word(enum msg_state s)
   return (unsigned)s < MSG_STATE_COUNT ? state_words[s] : "?";
 }
 
+const char *msg_event_name(enum msg_event_kind k)
+{
+  static const char *const names[MSG_EV_COUNT] = {
+#define MSG_EVENT_NAME(e, name, state) [MSG_EV_##e] = name,
+      MSG_EVENT_MAP(MSG_EVENT_NAME)
+#undef MSG_EVENT_NAME
+  };
+  return (unsigned)k < MSG_EV_COUNT ? names[k] : NULL;
+}
+
+int msg_event_state(enum msg_event_kind k)
+{
+  static const int states[MSG_EV_COUNT] = {
+#define MSG_EVENT_STATE(e, name, state) [MSG_EV_##e] = (state),
+      MSG_EVENT_MAP(MSG_EVENT_STATE)
+#undef MSG_EVENT_STATE
+  };
+  return (unsigned)k < MSG_EV_COUNT ? states[k] : -1;
+}
+
 int msg_state_is_failure(enum msg_state s)
 {
   return s == MSG_STATE_FAILED || s == MSG_STATE_TIMED_OUT || s == MSG_STATE_CANCELLED;
@@ -94,6 +114,7 @@ void msg_cmd_free(struct msg_cmd *c)
   if (!c)
     return;
   free(c->url);
+  free(c->output);
   free(c);
 }
 

@@ -6,7 +6,8 @@
  *
  * Precedence, most specific first:
  *   item > profile > command line > the list's [settings] > config file > default.
- * Run-wide keys (concurrency, per_host, max_connections, conn_idle,
+ * Run-wide keys (concurrency, per_host, max_connections, conn_idle, no_proxy,
+ * netrc, netrc_file, http11, and max_speed at RUN scope;
  * conn_lifetime, dns_ttl, log, theme) take the value of the last list that
  * sets them.  Headers from every level are all sent; a header of the same
  * name (compared without case) at a more specific level replaces the less
@@ -41,7 +42,17 @@ enum { CFG_ERR_MAX = 512 };
   X(overwrite)                                                                    \
   X(header)                                                                       \
   X(theme)                                                                        \
-  X(log)
+  X(bell)                                                                         \
+  X(log)                                                                          \
+  X(max_speed)                                                                    \
+  X(proxy)                                                                        \
+  X(no_proxy)                                                                     \
+  X(user_agent)                                                                   \
+  X(cacert)                                                                       \
+  X(insecure)                                                                     \
+  X(netrc)                                                                        \
+  X(netrc_file)                                                                   \
+  X(http11)
 
 enum cfg_key {
 #define CFG_KEY_ENUM(k) CFG_KEY_##k,
@@ -66,12 +77,19 @@ struct cfg_headers {
 struct cfg_opts {
   uint32_t set;
   int concurrency, per_host, max_connections, retries, overwrite;
+  int bell; /* the screen rings once when the run is all finished */
   uint64_t buffer_size;
   int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
   int64_t conn_idle_ms, conn_lifetime_ms, dns_ttl_ms;
   char *dir;   /* RUN: base dir; PROFILE/ITEM: sub-dir */
   char *theme, *log;
   struct cfg_headers headers;
+  /* network (SPEC.md "Speed limits", "Network"); max_speed at RUN scope
+     is the whole run's limit, in a profile or an item that item's */
+  uint64_t max_speed;           /* bytes/s, 0 = none */
+  char *proxy;                  /* URL, or "none": ignore the environment */
+  char *no_proxy, *user_agent, *cacert, *netrc_file;
+  int insecure, netrc, http11;
 };
 
 /* Built-in defaults (SPEC.md); `set` has every bit. */
@@ -108,6 +126,11 @@ struct cfg_item {
   uint64_t buffer_size;
   int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
   struct cfg_headers headers;
+  uint64_t max_speed;     /* this item's own limit (profile or item), 0 = none */
+  int insecure;
+  /* borrowed from the plan, NULL = not set: proxy ("none" = no proxy, not
+     even from the environment), User-Agent, CA file */
+  const char *proxy, *user_agent, *cacert;
   const char *file; /* where the item was defined ("-" for stdin, "" for
                         argv); borrowed from the plan */
   int line;
@@ -118,6 +141,11 @@ struct cfg_run {
   int concurrency, per_host, max_connections;
   int64_t conn_idle_ms, conn_lifetime_ms, dns_ttl_ms;
   char *dir, *log, *theme;
+  int bell;
+  uint64_t max_speed;   /* the whole run's limit, bytes/s, 0 = none */
+  char *no_proxy;       /* NULL: from the environment */
+  char *netrc_file;     /* NULL: none; --netrc gives ~/.netrc */
+  int http11;           /* never HTTP/2 */
 };
 
 struct cfg_plan {
@@ -149,6 +177,10 @@ void cfg_plan_free(struct cfg_plan *plan);
 int cfg_item_from_url(const struct cfg_plan *plan, const char *url,
                       struct cfg_item *out, char *err, size_t errlen);
 void cfg_item_free(struct cfg_item *it);
+
+/* 1 if some item (or a URL added later) does not verify TLS certificates
+ * (--insecure): the screen and stderr must say so. */
+int cfg_plan_insecure(const struct cfg_plan *plan);
 
 /* 1 if url is an absolute http:// or https:// URL with a host; else 0. */
 int cfg_url_ok(const char *url);

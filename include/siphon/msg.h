@@ -66,7 +66,7 @@ enum msg_state {
 /* ---- commands: front end -> engine ---------------------------------- */
 
 enum msg_cmd_kind {
-  MSG_CMD_ADD,             /* url: a new item with the run's defaults */
+  MSG_CMD_ADD,             /* url [output]: a new item with the run's defaults */
   MSG_CMD_PAUSE,           /* id */
   MSG_CMD_RESUME,          /* id */
   MSG_CMD_PAUSE_ALL,       /* every running item */
@@ -74,6 +74,7 @@ enum msg_cmd_kind {
   MSG_CMD_CANCEL,          /* id */
   MSG_CMD_RETRY,           /* id: a failed, timed-out or cancelled item */
   MSG_CMD_SET_CONCURRENCY, /* value: the new limit, >= 1 */
+  MSG_CMD_SET_LIMIT,       /* id: the item, 0 = the whole run; value: bytes/s, 0 = none */
   MSG_CMD_QUIT             /* stop everything, keep .part files, then MSG_EV_STOPPED */
 };
 
@@ -83,24 +84,46 @@ struct msg_cmd {
   uint32_t id;
   int32_t value;
   char *url; /* owned; MSG_CMD_ADD only */
+  char *output; /* owned; MSG_CMD_ADD: the file name in the run's dir, NULL = from the URL */
 };
 
 /* ---- events: engine -> front end ------------------------------------ */
 
+/* Every event: X(ENUM, JSON "event" name or NULL when it is not part of
+ * SPEC's --json stream, the state of the item once it is applied or -1
+ * when it changes none).  The engine posts them; the screen, the headless
+ * printer and the JSON printer all read this one table.  Fields each
+ * carries:
+ *   QUEUED    id name url path          START     id attempt
+ *   PAUSED    id message (a warning when resume will restart)
+ *   RESUMED   id (waits for a slot: queued until START)
+ *   RETRY     id attempt delay_ms reason http message (still running)
+ *   DONE      id path bytes seconds http
+ *   FAILED    id reason http message    TIMED_OUT id reason (CONNECT|STALL|TOTAL) message
+ *   CANCELLED id                        SKIPPED   id reason path
+ *   DETAIL    id final_url remote_addr http t_connect t_first_byte path
+ *   IDLE      every item has reached a final state
+ *   STOPPED   the engine has shut down; bytes = received this run */
+#define MSG_EVENT_MAP(X)                                                          \
+  X(QUEUED, "queued", MSG_STATE_QUEUED)                                           \
+  X(START, "start", MSG_STATE_RUNNING)                                            \
+  X(PAUSED, "paused", MSG_STATE_PAUSED)                                           \
+  X(RESUMED, "resumed", MSG_STATE_QUEUED)                                         \
+  X(RETRY, "retry", MSG_STATE_RUNNING)                                            \
+  X(DONE, "done", MSG_STATE_DONE)                                                 \
+  X(FAILED, "failed", MSG_STATE_FAILED)                                           \
+  X(TIMED_OUT, "timed_out", MSG_STATE_TIMED_OUT)                                  \
+  X(CANCELLED, "cancelled", MSG_STATE_CANCELLED)                                  \
+  X(SKIPPED, "skipped", MSG_STATE_SKIPPED)                                        \
+  X(DETAIL, NULL, -1)                                                             \
+  X(IDLE, NULL, -1)                                                               \
+  X(STOPPED, NULL, -1)
+
 enum msg_event_kind {
-  MSG_EV_QUEUED,    /* id name url path */
-  MSG_EV_START,     /* id attempt */
-  MSG_EV_PAUSED,    /* id message (a warning when resume will restart) */
-  MSG_EV_RESUMED,   /* id */
-  MSG_EV_RETRY,     /* id attempt delay_ms reason http message */
-  MSG_EV_DONE,      /* id path bytes seconds http */
-  MSG_EV_FAILED,    /* id reason http message */
-  MSG_EV_TIMED_OUT, /* id reason (CONNECT|STALL|TOTAL) message */
-  MSG_EV_CANCELLED, /* id */
-  MSG_EV_SKIPPED,   /* id reason path */
-  MSG_EV_DETAIL,    /* id: final_url remote_addr http t_connect t_first_byte path */
-  MSG_EV_IDLE,      /* every item has reached a final state */
-  MSG_EV_STOPPED    /* the engine has shut down; bytes = received this run */
+#define MSG_EVENT_ENUM(e, name, state) MSG_EV_##e,
+  MSG_EVENT_MAP(MSG_EVENT_ENUM)
+#undef MSG_EVENT_ENUM
+  MSG_EV_COUNT
 };
 
 struct msg_event {
@@ -113,6 +136,7 @@ struct msg_event {
   int64_t bytes;
   int64_t total;  /* -1: unknown */
   int64_t delay_ms;
+  int64_t max_speed; /* QUEUED: the item's own limit, bytes/s, 0 = none */
   double seconds;
   double t_connect, t_first_byte; /* seconds, -1 unknown */
   /* owned, NULL when absent */
@@ -138,12 +162,14 @@ struct msg_snap_row {
   int64_t bytes;      /* on disk or in buffers, including resumed bytes */
   int64_t total;      /* -1: unknown */
   int64_t speed;      /* bytes/s over the last ~2 s */
+  int64_t max_speed;  /* the item's own limit, bytes/s, 0 = none */
 };
 
 struct msg_snap_host {
   char key[MSG_HOST_KEY]; /* scheme://host:port */
   int32_t open, in_use, limit;
   uint32_t reused, fresh; /* transfers that reused a connection / opened one */
+  int32_t streams;        /* running transfers that are HTTP/2 streams */
 };
 
 struct msg_snapshot {
@@ -155,6 +181,8 @@ struct msg_snapshot {
   int64_t history[MSG_SNAP_HISTORY]; /* bytes/s per second, oldest first */
   uint32_t items, queued, running, paused, done, failed, timed_out, cancelled, skipped;
   int32_t concurrency;
+  int64_t max_speed; /* the whole run's limit, bytes/s, 0 = none */
+  uint8_t insecure;  /* some item does not verify TLS certificates */
   int32_t pool_open, pool_in_use, pool_idle, pool_max;
   uint32_t nhosts;
   struct msg_snap_host hosts[MSG_SNAP_HOSTS];
@@ -163,6 +191,10 @@ struct msg_snapshot {
 };
 
 const char *msg_state_word(enum msg_state s);
+/* The --json "event" name of an event, or NULL when it is not in the stream. */
+const char *msg_event_name(enum msg_event_kind k);
+/* The state an event puts its item in, or -1 when it changes none. */
+int msg_event_state(enum msg_event_kind k);
 /* 1 for the final states that make the run exit 1 (SPEC.md "Exit status"):
  * failed, timed out, cancelled. */
 int msg_state_is_failure(enum msg_state s);

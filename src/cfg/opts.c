@@ -18,10 +18,13 @@
 #include "siphon/dur.h"
 #include "siphon/fname.h"
 #include "siphon/size.h"
+#include "siphon/url.h"
 #include "siphon/xalloc.h"
 #include "cfg-int.h"
 
-enum opts_kind { K_COUNT1, K_COUNT0, K_SIZE, K_DUR, K_BOOL, K_DIR, K_HEADER, K_STR };
+enum opts_kind {
+  K_COUNT1, K_COUNT0, K_SIZE, K_DUR, K_BOOL, K_DIR, K_HEADER, K_STR, K_SPEED, K_PROXY
+};
 
 /* Where a key may be set: run-wide keys only at RUN scope; per-item keys
  * everywhere; per_host at RUN and in profiles. */
@@ -51,7 +54,17 @@ static const struct opts_key opts_keys[CFG_KEY_COUNT] = {
     [CFG_KEY_overwrite] = {"overwrite", K_BOOL, R_ITEM, F(overwrite)},
     [CFG_KEY_header] = {"header", K_HEADER, R_ITEM, F(headers)},
     [CFG_KEY_theme] = {"theme", K_STR, R_RUN, F(theme)},
+    [CFG_KEY_bell] = {"bell", K_BOOL, R_RUN, F(bell)},
     [CFG_KEY_log] = {"log", K_STR, R_RUN, F(log)},
+    [CFG_KEY_max_speed] = {"max_speed", K_SPEED, R_ITEM, F(max_speed)},
+    [CFG_KEY_proxy] = {"proxy", K_PROXY, R_ITEM, F(proxy)},
+    [CFG_KEY_no_proxy] = {"no_proxy", K_STR, R_RUN, F(no_proxy)},
+    [CFG_KEY_user_agent] = {"user_agent", K_STR, R_ITEM, F(user_agent)},
+    [CFG_KEY_cacert] = {"cacert", K_STR, R_ITEM, F(cacert)},
+    [CFG_KEY_insecure] = {"insecure", K_BOOL, R_ITEM, F(insecure)},
+    [CFG_KEY_netrc] = {"netrc", K_BOOL, R_RUN, F(netrc)},
+    [CFG_KEY_netrc_file] = {"netrc_file", K_STR, R_RUN, F(netrc_file)},
+    [CFG_KEY_http11] = {"http11", K_BOOL, R_RUN, F(http11)},
 };
 #undef F
 
@@ -79,6 +92,7 @@ void cfg_opts_defaults(struct cfg_opts *o)
   o->dir = xstrdup(".");
   o->overwrite = 0;
   o->theme = xstrdup("default");
+  o->bell = 1;
   o->log = NULL;
 }
 
@@ -98,6 +112,11 @@ void cfg_opts_free(struct cfg_opts *o)
   free(o->dir);
   free(o->theme);
   free(o->log);
+  free(o->proxy);
+  free(o->no_proxy);
+  free(o->user_agent);
+  free(o->cacert);
+  free(o->netrc_file);
   opts_headers_free(&o->headers);
   memset(o, 0, sizeof *o);
 }
@@ -301,6 +320,43 @@ void opts_headers_copy(struct cfg_headers *dst, const struct cfg_headers *src)
     opts_header_put(dst, xstrdup(src->v[i]));
 }
 
+enum { OPTS_SPEED_MAX_SHIFT = 40 };
+#define OPTS_SPEED_MAX ((uint64_t)1 << OPTS_SPEED_MAX_SHIFT) /* 1 TiB/s: more is no limit */
+
+/* No control characters: a value may end up in a request header. */
+static int opts_printable(const char *v)
+{
+  for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+    if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+      return 0;
+  return 1;
+}
+
+/* "none", or a proxy URL of a scheme curl speaks (SPEC.md "Network"), with
+ * a host, and no spaces or control characters (it goes to curl as is). */
+static int opts_proxy_ok(const char *v)
+{
+  static const char *const schemes[] = {"http://", "https://", "socks5://", "socks5h://"};
+  if (strcmp(v, "none") == 0)
+    return 1;
+  for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+    if (*p <= 0x20 || *p == 0x7f)
+      return 0;
+  for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+    size_t n = strlen(schemes[i]);
+    if (strncasecmp(v, schemes[i], n) == 0) {
+      const char *auth = v + n;
+      size_t alen = strcspn(auth, "/?#");
+      const char *host = auth;
+      for (size_t j = 0; j < alen; j++)
+        if (auth[j] == '@')
+          host = auth + j + 1;
+      return host < auth + alen && *host != ':';
+    }
+  }
+  return 0;
+}
+
 /* The "where it belongs" message for a known key outside its scope. */
 static void opts_scope_err(char *err, size_t errlen, const struct opts_key *k,
                            enum cfg_scope scope)
@@ -333,6 +389,10 @@ static const char *opts_expected(const struct opts_key *k, enum cfg_scope scope)
                                   : "expected a relative path inside the download dir";
   case K_HEADER:
     return "expected 'Name: value'";
+  case K_SPEED:
+    return "expected bytes per second like 500K or 2M, or 0 for none";
+  case K_PROXY:
+    return "expected http://, https://, socks5:// or socks5h:// with a host, or none";
   case K_STR:
     break;
   }
@@ -397,7 +457,23 @@ int cfg_opts_set(struct cfg_opts *o, enum cfg_scope scope, const char *key, cons
   case K_STR:
     /* A profile's or item's dir is a sub-dir of the download dir and must
        stay inside it; the run's base dir may be anywhere. */
-    if (*value && (k->kind != K_DIR || scope == CFG_SCOPE_RUN || fname_relpath_ok(value))) {
+    if (*value && (k->kind != K_DIR || scope == CFG_SCOPE_RUN || fname_relpath_ok(value)) &&
+        opts_printable(value)) {
+      free(*(char **)field);
+      *(char **)field = xstrdup(value);
+      ok = 0;
+    }
+    break;
+  case K_SPEED: {
+    uint64_t v;
+    if (size_parse(value, &v) == 0 && v <= OPTS_SPEED_MAX) {
+      *(uint64_t *)field = v;
+      ok = 0;
+    }
+    break;
+  }
+  case K_PROXY:
+    if (opts_proxy_ok(value)) {
       free(*(char **)field);
       *(char **)field = xstrdup(value);
       ok = 0;
@@ -437,6 +513,7 @@ void cfg_opts_overlay(struct cfg_opts *dst, const struct cfg_opts *src)
       *(int *)df = *(const int *)sf;
       break;
     case K_SIZE:
+    case K_SPEED:
       *(uint64_t *)df = *(const uint64_t *)sf;
       break;
     case K_DUR:
@@ -444,6 +521,7 @@ void cfg_opts_overlay(struct cfg_opts *dst, const struct cfg_opts *src)
       break;
     case K_DIR:
     case K_STR:
+    case K_PROXY:
       free(*(char **)df);
       *(char **)df = xstrdup(*(char *const *)sf);
       break;
@@ -455,74 +533,8 @@ void cfg_opts_overlay(struct cfg_opts *dst, const struct cfg_opts *src)
   }
 }
 
-/* Accepts http:// and https:// (any case) with a host, an optional
- * user-info and port, and no spaces or control characters anywhere; the
- * rest is curl's business.  Plain parsing: cfg links no curl. */
+/* The check is util's, so the screen can make it before sending a URL. */
 int cfg_url_ok(const char *url)
 {
-  if (!url)
-    return 0;
-  size_t sl;
-  if (strncasecmp(url, "http://", 7) == 0)
-    sl = 7;
-  else if (strncasecmp(url, "https://", 8) == 0)
-    sl = 8;
-  else
-    return 0;
-  for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-    if (*p <= 0x20 || *p == 0x7f)
-      return 0;
-  const char *auth = url + sl;
-  size_t alen = strcspn(auth, "/?#");
-  const char *host = auth;
-  for (size_t i = 0; i < alen; i++)
-    if (auth[i] == '@')
-      host = auth + i + 1;
-  const char *end = auth + alen;
-  const char *port = NULL;
-  if (host < end && *host == '[') {
-    const char *rb = NULL;
-    for (const char *p = host; p < end && !rb; p++)
-      if (*p == ']')
-        rb = p;
-    if (!rb || rb == host + 1)
-      return 0;
-    for (const char *p = host + 1; p < rb; p++)
-      if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.' && *p != '%')
-        return 0;
-    if (rb + 1 < end) {
-      if (rb[1] != ':')
-        return 0;
-      port = rb + 2;
-    }
-  } else {
-    const char *colon = NULL;
-    for (const char *p = host; p < end && !colon; p++)
-      if (*p == ':')
-        colon = p;
-    const char *hend = colon ? colon : end;
-    if (hend == host)
-      return 0;
-    for (const char *p = host; p < hend; p++) {
-      unsigned char c = (unsigned char)*p;
-      if (!(isalnum(c) || c >= 0x80 || strchr("-._~%", c)))
-        return 0;
-    }
-    if (colon)
-      port = colon + 1;
-  }
-  if (port) {
-    size_t pl = (size_t)(end - port);
-    if (pl == 0 || pl > 5)
-      return 0;
-    long v = 0;
-    for (size_t i = 0; i < pl; i++) {
-      if (port[i] < '0' || port[i] > '9')
-        return 0;
-      v = v * 10 + (port[i] - '0');
-    }
-    if (v < 1 || v > 65535)
-      return 0;
-  }
-  return 1;
+  return url_ok(url);
 }

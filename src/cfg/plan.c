@@ -163,6 +163,28 @@ static char *take(char **s)
   return t;
 }
 
+/* An interned copy of s, or NULL for NULL. */
+static const char *plan_intern_opt(struct cfg_plan *plan, const char *s)
+{
+  return s ? plan_intern(plan, xstrdup(s)) : NULL;
+}
+
+/* The network keys of an item.  max_speed in [settings] limits the whole
+ * run, so an item's own limit comes only from its profile or itself; the
+ * others follow the usual precedence (eff). */
+static void plan_net(struct cfg_plan *plan, const struct cfg_opts *eff,
+                     const struct cfg_opts *prof, const struct cfg_opts *own,
+                     struct cfg_item *out)
+{
+  out->max_speed = own && (own->set & PLAN_BIT(max_speed))     ? own->max_speed
+                   : prof && (prof->set & PLAN_BIT(max_speed)) ? prof->max_speed
+                                                               : 0;
+  out->insecure = eff->insecure;
+  out->proxy = plan_intern_opt(plan, eff->proxy);
+  out->user_agent = plan_intern_opt(plan, eff->user_agent);
+  out->cacert = plan_intern_opt(plan, eff->cacert);
+}
+
 /* One item's final settings, or -1 for an unknown profile.  Its strings
  * move from the loader to the plan (a long list is never held twice). */
 static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
@@ -211,6 +233,7 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
   out->headers = eff.headers;
   eff.headers.v = NULL;
   eff.headers.n = 0;
+  plan_net(plan, &eff, prof ? &prof->opts : NULL, li->opts, out);
   out->file = plan_intern(plan, xstrdup(li->file));
   out->line = li->line;
   free(base);
@@ -236,6 +259,16 @@ static void plan_run(struct cfg_plan *plan, const struct load *ld, const struct 
   plan->run.dns_ttl_ms = r.dns_ttl_ms;
   plan->run.log = xstrdup(r.log);
   plan->run.theme = xstrdup(r.theme);
+  plan->run.bell = r.bell;
+  plan->run.max_speed = r.max_speed;
+  plan->run.no_proxy = xstrdup(r.no_proxy);
+  plan->run.http11 = r.http11;
+  if (r.netrc_file) {
+    plan->run.netrc_file = xstrdup(r.netrc_file);
+  } else if (r.netrc) {
+    const char *home = getenv("HOME");
+    plan->run.netrc_file = xasprintf("%s/.netrc", home && *home ? home : ".");
+  }
   cfg_opts_free(&r);
 
   cfg_opts_defaults(&plan->add_defaults);
@@ -303,8 +336,20 @@ void cfg_plan_free(struct cfg_plan *plan)
   free(plan->run.dir);
   free(plan->run.log);
   free(plan->run.theme);
+  free(plan->run.no_proxy);
+  free(plan->run.netrc_file);
   cfg_opts_free(&plan->add_defaults);
   memset(plan, 0, sizeof *plan);
+}
+
+int cfg_plan_insecure(const struct cfg_plan *plan)
+{
+  if (plan->add_defaults.insecure)
+    return 1;
+  for (size_t i = 0; i < plan->nitems; i++)
+    if (plan->items[i].insecure)
+      return 1;
+  return 0;
 }
 
 int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_item *out,
@@ -329,6 +374,11 @@ int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_i
   out->connect_timeout_ms = d->connect_timeout_ms;
   out->stall_timeout_ms = d->stall_timeout_ms;
   opts_headers_copy(&out->headers, &d->headers);
+  /* like an item of no list: its limit is the run's alone */
+  out->insecure = d->insecure;
+  out->proxy = d->proxy;
+  out->user_agent = d->user_agent;
+  out->cacert = d->cacert;
   out->file = "";
   return 0;
 }

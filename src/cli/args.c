@@ -32,6 +32,16 @@ enum {
   ARGS_NO_CONFIG,
   ARGS_HEADLESS,
   ARGS_JSON,
+  ARGS_NO_BELL,
+  ARGS_MAX_SPEED,
+  ARGS_PROXY,
+  ARGS_NO_PROXY,
+  ARGS_USER_AGENT,
+  ARGS_CACERT,
+  ARGS_INSECURE,
+  ARGS_NETRC,
+  ARGS_NETRC_FILE,
+  ARGS_HTTP11,
 };
 
 static const struct option args_long[] = {
@@ -51,10 +61,20 @@ static const struct option args_long[] = {
     {"header", required_argument, NULL, ARGS_HEADER},
     {"theme", required_argument, NULL, ARGS_THEME},
     {"log", required_argument, NULL, ARGS_LOG},
+    {"max-speed", required_argument, NULL, ARGS_MAX_SPEED},
+    {"proxy", required_argument, NULL, ARGS_PROXY},
+    {"no-proxy", required_argument, NULL, ARGS_NO_PROXY},
+    {"user-agent", required_argument, NULL, ARGS_USER_AGENT},
+    {"cacert", required_argument, NULL, ARGS_CACERT},
+    {"insecure", no_argument, NULL, ARGS_INSECURE},
+    {"netrc", no_argument, NULL, ARGS_NETRC},
+    {"netrc-file", required_argument, NULL, ARGS_NETRC_FILE},
+    {"http1.1", no_argument, NULL, ARGS_HTTP11},
     {"config", required_argument, NULL, ARGS_CONFIG},
     {"no-config", no_argument, NULL, ARGS_NO_CONFIG},
     {"headless", no_argument, NULL, ARGS_HEADLESS},
     {"json", no_argument, NULL, ARGS_JSON},
+    {"no-bell", no_argument, NULL, ARGS_NO_BELL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -84,7 +104,18 @@ static const char args_help[] =
     "      --overwrite          replace an existing complete file (default: skip it)\n"
     "      --header 'K: V'      extra request header; repeatable\n"
     "      --theme NAME         a theme of themes/ or a path (default: default)\n"
+    "      --no-bell            no bell when all is finished ([settings] bell = no)\n"
     "      --log FILE           one line per request and response (default: none)\n"
+    "      --max-speed SIZE     whole-run limit in bytes/s, like 2M; 0 = none (0)\n"
+    "      --proxy URL          http(s)://, socks5:// or socks5h:// proxy; none =\n"
+    "                           ignore the proxy variables (default: environment)\n"
+    "      --no-proxy HOSTS     hosts or domains reached directly (default: no_proxy)\n"
+    "      --user-agent STR     the User-Agent header (default: siphon/VERSION)\n"
+    "      --cacert FILE        trust the CA certificates in FILE (PEM)\n"
+    "      --insecure           do not verify TLS certificates\n"
+    "      --netrc              credentials per host from ~/.netrc\n"
+    "      --netrc-file FILE    credentials per host from FILE\n"
+    "      --http1.1            never use HTTP/2 ([settings] key http11)\n"
     "      --config FILE        start from FILE, not the default config (see below)\n"
     "      --no-config          read no config file\n"
     "      --headless           no screen: progress as text on stderr\n"
@@ -133,10 +164,12 @@ static int args_setting(struct args *a, const struct option *o, const char *valu
                         size_t errlen)
 {
   char key[32], msg[CFG_ERR_MAX];
-  snprintf(key, sizeof key, "%s", o->name);
-  for (char *p = key; *p; p++)
-    if (*p == '-')
-      *p = '_';
+  /* "max-speed" -> "max_speed", "http1.1" -> "http11" */
+  size_t kn = 0;
+  for (const char *p = o->name; *p && kn < sizeof key - 1; p++)
+    if (*p != '.')
+      key[kn++] = *p == '-' ? '_' : *p;
+  key[kn] = '\0';
   if (cfg_opts_set(&a->cli, CFG_SCOPE_RUN, key, value, msg, sizeof msg) < 0) {
     args_value_err(err, errlen, o->name, key, msg);
     return -1;
@@ -225,7 +258,14 @@ int args_parse(struct args *a, int argc, char **argv, char *err, size_t errlen)
       a->json = 1;
       break;
     case ARGS_OVERWRITE:
+    case ARGS_INSECURE:
+    case ARGS_NETRC:
+    case ARGS_HTTP11:
       if (args_setting(a, o, "true", err, errlen) < 0)
+        goto fail;
+      break;
+    case ARGS_NO_BELL: /* the key is "bell"; the option says what it turns off */
+      if (cfg_opts_set(&a->cli, CFG_SCOPE_RUN, "bell", "no", err, errlen) < 0)
         goto fail;
       break;
     case ':':

@@ -2,7 +2,8 @@
  * loop as the screen's, without curses.  It polls the mailbox's wake fd and
  * a self-pipe for SIGINT/SIGTERM, prints every event (JSON lines on stdout
  * with --json, short text lines on stderr), turns snapshots into progress
- * (JSON at most 2 per item per second; a status line on stderr), stops the
+ * (JSON at most 2 per item per second; once a second a status line on
+ * stderr naming the running items with their percent), stops the
  * engine once every item is final, and returns SPEC.md's exit status. */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +94,16 @@ static void clear_status(struct headless *h)
     fputs("\r\033[K", stderr);
 }
 
+/* Every size headless prints, in one format: "512 B", "1.5 MiB". */
+static void fmt_bytes(char *buf, size_t n, double v)
+{
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (v >= 1024 && u < 4)
+    v /= 1024, u++;
+  snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
 /* One line on stderr for the events a person wants to read. */
 static void print_text(struct headless *h, const struct msg_event *ev)
 {
@@ -99,10 +111,13 @@ static void print_text(struct headless *h, const struct msg_event *ev)
   const char *name = name_of(h, ev->id);
   clear_status(h);
   switch (ev->kind) {
-  case MSG_EV_DONE:
-    fprintf(stderr, "done      %s -> %s (%lld bytes, %.1fs)\n", name, ev->path ? ev->path : "",
-            (long long)ev->bytes, ev->seconds);
+  case MSG_EV_DONE: {
+    char size[32];
+    fmt_bytes(size, sizeof size, (double)ev->bytes);
+    fprintf(stderr, "done      %s -> %s (%s, %.1fs)\n", name, ev->path ? ev->path : "", size,
+            ev->seconds);
     break;
+  }
   case MSG_EV_FAILED:
   case MSG_EV_TIMED_OUT:
     fprintf(stderr, "%-9s %s: %s (%s)\n", ev->kind == MSG_EV_FAILED ? "failed" : "timed out",
@@ -132,31 +147,10 @@ static void print_text(struct headless *h, const struct msg_event *ev)
 static void on_event(struct headless *h, struct msg_event *ev)
 {
   struct item *it = item_at(h, ev->id);
+  int st = msg_event_state(ev->kind);
+  if (st >= 0 && it)
+    it->state = (uint8_t)st;
   switch (ev->kind) {
-  case MSG_EV_QUEUED:
-    it->state = MSG_STATE_QUEUED;
-    break;
-  case MSG_EV_START:
-    it->state = MSG_STATE_RUNNING;
-    break;
-  case MSG_EV_PAUSED:
-    it->state = MSG_STATE_PAUSED;
-    break;
-  case MSG_EV_DONE:
-    it->state = MSG_STATE_DONE;
-    break;
-  case MSG_EV_FAILED:
-    it->state = MSG_STATE_FAILED;
-    break;
-  case MSG_EV_TIMED_OUT:
-    it->state = MSG_STATE_TIMED_OUT;
-    break;
-  case MSG_EV_CANCELLED:
-    it->state = MSG_STATE_CANCELLED;
-    break;
-  case MSG_EV_SKIPPED:
-    it->state = MSG_STATE_SKIPPED;
-    break;
   case MSG_EV_IDLE:
     h->all_final = 1;
     if (!h->quit_sent) {
@@ -184,13 +178,64 @@ static void on_event(struct headless *h, struct msg_event *ev)
   }
 }
 
-static void fmt_bytes(char *buf, size_t n, double v)
+enum { STATUS_EVERY_MS = 1000, STATUS_NAMES = 4 };
+
+/* Columns of the terminal stderr is, so a rewritten line never wraps. */
+static int status_width(void)
 {
-  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (v >= 1024 && u < 4)
-    v /= 1024, u++;
-  snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+  struct winsize ws;
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+    return ws.ws_col - 1;
+  return 79;
+}
+
+/* The progress line: the counts, bytes, speed and pool, then the running
+ * items by name with their percent.  At most once a second: rewritten in
+ * place on a terminal (cut to its width), appended to a file. */
+static void print_status(struct headless *h, const struct msg_snapshot *s)
+{
+  char line[1024], got[32], speed[32];
+  size_t len = 0, named = 0, running = 0;
+  fmt_bytes(got, sizeof got, (double)s->bytes);
+  fmt_bytes(speed, sizeof speed, (double)s->speed);
+  len += (size_t)snprintf(line, sizeof line,
+                          "%u running, %u queued, %u done, %u failed | %s, %s/s | pool %d open, "
+                          "%d in use",
+                          s->running, s->queued, s->done, s->failed + s->timed_out, got, speed,
+                          s->pool_open, s->pool_in_use);
+  for (uint32_t i = 0; i < s->nrows && i < MSG_SNAP_ROWS; i++) {
+    const struct msg_snap_row *row = &s->rows[i];
+    /* the events are newer than the snapshot: trust them for the state */
+    if (row->state != MSG_STATE_RUNNING || item_at(h, row->id)->state != MSG_STATE_RUNNING)
+      continue;
+    running++;
+    if (named == STATUS_NAMES || len >= sizeof line)
+      continue;
+    char pct[32];
+    if (row->retrying)
+      snprintf(pct, sizeof pct, "retry in %ds", (row->retry_in_ms + 999) / 1000);
+    else if (row->total > 0)
+      snprintf(pct, sizeof pct, "%d%%", (int)(row->bytes * 100 / row->total));
+    else
+      snprintf(pct, sizeof pct, "%s", "?%");
+    len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %s", named ? ", " : " | ",
+                            name_of(h, row->id), pct);
+    named++;
+  }
+  if (running > named && len < sizeof line)
+    snprintf(line + len, sizeof line - len, ", +%zu more", running - named);
+  if (h->tty) {
+    int w = status_width();
+    if ((int)strlen(line) > w) /* names are UTF-8: cut on a character boundary */
+      for (int k = w; k >= 0; k--)
+        if (((unsigned char)line[k] & 0xc0) != 0x80) {
+          line[k] = '\0';
+          break;
+        }
+    fprintf(stderr, "\r\033[K%s", line);
+  } else {
+    fprintf(stderr, "%s\n", line);
+  }
 }
 
 static void on_snapshot(struct headless *h, const struct msg_snapshot *s, uint64_t now)
@@ -209,15 +254,10 @@ static void on_snapshot(struct headless *h, const struct msg_snapshot *s, uint64
       json_progress(stdout, row);
     }
   }
-  if (now - h->last_status_ms < (h->tty ? 500u : 5000u) || s->running + s->queued == 0)
+  if (now - h->last_status_ms < STATUS_EVERY_MS || s->running + s->queued == 0)
     return;
   h->last_status_ms = now;
-  char got[32], speed[32];
-  fmt_bytes(got, sizeof got, (double)s->bytes);
-  fmt_bytes(speed, sizeof speed, (double)s->speed);
-  fprintf(stderr, "%s%u running, %u queued, %u done, %u failed | %s, %s/s | pool %d open, %d in use%s",
-          h->tty ? "\r\033[K" : "", s->running, s->queued, s->done, s->failed + s->timed_out,
-          got, speed, s->pool_open, s->pool_in_use, h->tty ? "" : "\n");
+  print_status(h, s);
 }
 
 static int exit_status(struct headless *h, unsigned *counts)
@@ -286,9 +326,11 @@ int headless_run(struct mbox *mb, int json)
     json_summary(stdout, counts[MSG_STATE_DONE], counts[MSG_STATE_FAILED],
                  counts[MSG_STATE_TIMED_OUT], counts[MSG_STATE_CANCELLED],
                  counts[MSG_STATE_SKIPPED], h.bytes, secs);
-  fprintf(stderr, "siphon: %u done, %u failed, %u timed out, %u cancelled, %u skipped; %lld bytes in %.1fs%s\n",
+  char got[32];
+  fmt_bytes(got, sizeof got, (double)h.bytes);
+  fprintf(stderr, "siphon: %u done, %u failed, %u timed out, %u cancelled, %u skipped; %s in %.1fs%s\n",
           counts[MSG_STATE_DONE], counts[MSG_STATE_FAILED], counts[MSG_STATE_TIMED_OUT],
-          counts[MSG_STATE_CANCELLED], counts[MSG_STATE_SKIPPED], (long long)h.bytes, secs,
+          counts[MSG_STATE_CANCELLED], counts[MSG_STATE_SKIPPED], got, secs,
           rc == 130 ? " (interrupted; partial files kept)" : "");
   for (size_t i = 0; i < h.nitems; i++)
     free(h.items[i].name);

@@ -6,9 +6,11 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "siphon/json.h"
+#include "siphon/secret.h"
 #include "siphon/msg.h"
 
 /* Length of the valid UTF-8 sequence at s, or 0 if s[0] does not start
@@ -113,6 +115,14 @@ static void json_reason(FILE *out, const struct msg_event *ev)
   json_string(out, msg_reason_key((enum msg_reason)ev->reason, ev->http, buf));
 }
 
+/* A URL without its password (SPEC.md "Network": events never hold one). */
+static void json_url(FILE *out, const char *url)
+{
+  char *shown = secret_url(url);
+  json_string(out, shown);
+  free(shown);
+}
+
 /* An absent message is replaced by the reason in words, never left out. */
 static void json_message(FILE *out, const struct msg_event *ev)
 {
@@ -122,31 +132,25 @@ static void json_message(FILE *out, const struct msg_event *ev)
 
 int json_event(FILE *out, const struct msg_event *ev)
 {
+  const char *name = msg_event_name(ev->kind);
+  if (!name)
+    return 0; /* DETAIL, IDLE, STOPPED: not part of SPEC's stream */
+  json_head(out, name, ev->id);
   switch (ev->kind) {
   case MSG_EV_QUEUED:
-    json_head(out, "queued", ev->id);
     fputs(",\"name\":", out);
     json_string(out, ev->name);
     fputs(",\"url\":", out);
-    json_string(out, ev->url);
+    json_url(out, ev->url);
     break;
   case MSG_EV_START:
-    json_head(out, "start", ev->id);
     fprintf(out, ",\"attempt\":%" PRId32, ev->attempt);
     break;
-  case MSG_EV_PAUSED:
-    json_head(out, "paused", ev->id);
-    break;
-  case MSG_EV_RESUMED:
-    json_head(out, "resumed", ev->id);
-    break;
   case MSG_EV_RETRY:
-    json_head(out, "retry", ev->id);
     fprintf(out, ",\"attempt\":%" PRId32 ",\"delay_ms\":%" PRId64, ev->attempt, ev->delay_ms);
     json_reason(out, ev);
     break;
   case MSG_EV_DONE:
-    json_head(out, "done", ev->id);
     fputs(",\"path\":", out);
     json_string(out, ev->path);
     fprintf(out, ",\"bytes\":%" PRId64 ",\"seconds\":", ev->bytes);
@@ -157,24 +161,15 @@ int json_event(FILE *out, const struct msg_event *ev)
       fputs(",\"http\":null", out);
     break;
   case MSG_EV_FAILED:
-    json_head(out, "failed", ev->id);
-    json_reason(out, ev);
-    json_message(out, ev);
-    break;
   case MSG_EV_TIMED_OUT:
-    json_head(out, "timed_out", ev->id);
     json_reason(out, ev);
     json_message(out, ev);
-    break;
-  case MSG_EV_CANCELLED:
-    json_head(out, "cancelled", ev->id);
     break;
   case MSG_EV_SKIPPED:
-    json_head(out, "skipped", ev->id);
     json_reason(out, ev);
     break;
-  default: /* DETAIL, IDLE, STOPPED: not part of SPEC's stream */
-    return 0;
+  default: /* paused, resumed, cancelled: the id says it all */
+    break;
   }
   json_end(out);
   return 1;

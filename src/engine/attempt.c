@@ -10,6 +10,7 @@
 
 #include "engine-int.h"
 #include "siphon/dlog.h"
+#include "siphon/secret.h"
 #include "siphon/xalloc.h"
 
 /* Each CURLcode that is not a plain network failure, and its reason. */
@@ -74,8 +75,8 @@ static void post_detail(struct leg *l)
   curl_easy_getinfo(l->easy, CURLINFO_PRIMARY_PORT, &port);
   curl_easy_getinfo(l->easy, CURLINFO_CONNECT_TIME_T, &tc);
   curl_easy_getinfo(l->easy, CURLINFO_STARTTRANSFER_TIME_T, &tfb);
-  ev->final_url = xstrdup(eff);
-  ev->url = xstrdup(x->spec->url);
+  ev->final_url = secret_url(eff);
+  ev->url = secret_url(x->spec->url);
   if (ip && *ip)
     ev->remote_addr = strchr(ip, ':') ? xasprintf("[%s]:%ld", ip, port)
                                       : xasprintf("%s:%ld", ip, port);
@@ -155,6 +156,7 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
     }
     return on_final_headers(l) == 0 ? len : 0;
   }
+  netopt_header(l, buf, len);
   if (dlog_enabled() && len > 2) {
     log_append(l, " | ", 3);
     log_append(l, buf, len - 2);
@@ -261,6 +263,7 @@ static void setup_easy(struct leg *l)
   curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, (long)(e->run.dns_ttl_ms / 1000));
   curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)e->maxage_s);
   curl_easy_setopt(c, CURLOPT_MAXLIFETIME_CONN, (long)e->maxlife_s);
+  netopt_apply(x, c);
   if (dlog_enabled()) {
     curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
@@ -281,6 +284,7 @@ int attempt_prepare(struct leg *l, int64_t start, int64_t end)
   headers_reset(&l->resp);
   l->connected = 0;
   l->write_paused = 0;
+  l->limit_paused = 0;
   l->abort = AB_NONE;
   l->errbuf[0] = '\0';
   l->easy = curl_easy_init();

@@ -72,6 +72,8 @@ struct leg {
   int headers_seen;
   enum abort_why abort;
   int write_paused;            /* we returned CURL_WRITEFUNC_PAUSE */
+  int limit_paused;            /* ... because a speed limit's budget was spent */
+  double limit_own;            /* this leg's share of the run's budget (limit.c) */
   int connected;
   uint64_t last_rx;            /* last body byte, or when connected (uv_now ms) */
   /* --log: this response's header lines, logged as one */
@@ -150,6 +152,7 @@ struct xfer {
   struct xfer *qnext, *qprev;  /* host queue */
   struct xfer *lnext, *lprev;  /* live list: admitted or paused */
   struct xrun *run;
+  struct limit_item *lim;      /* speed-limit state (limit.c), NULL until needed */
   int64_t qseq;
   int64_t bytes;               /* bytes of the file (on disk + buffered) */
   int64_t total;               /* -1 unknown */
@@ -215,6 +218,8 @@ struct engine {
   uv_idle_t disk_idle;         /* sends the flush jobs of one loop iteration */
   struct job *disk_pending, **disk_pending_tail;
   int64_t maxage_s, maxlife_s; /* CURLOPT_MAXAGE_CONN, CURLOPT_MAXLIFETIME_CONN */
+  struct limit *limit;         /* the run's speed limit (limit.c) */
+  int insecure;                /* some item does not verify certificates */
 };
 
 /* engine.c */
@@ -256,6 +261,25 @@ void xfer_free(struct xfer *x);
 int64_t xfer_speed(const struct xfer *x);
 int xfer_retry_in_ms(const struct xfer *x, uint64_t now);
 int xfer_connected(const struct xfer *x);
+
+/* limit.c: token buckets for --max-speed and max_speed */
+struct limit;
+struct limit_item;
+int limit_init(struct engine *e);
+void limit_free(struct engine *e);
+void limit_item_free(struct xfer *x);
+int limit_write(struct leg *l);
+void limit_took(struct leg *l, size_t len);
+void limit_tick(struct engine *e, uint64_t now);
+void limit_set(struct engine *e, struct xfer *x, int64_t rate);
+int64_t limit_rate(const struct engine *e, const struct xfer *x);
+
+/* netopt.c: proxy, TLS, netrc, HTTP/2 on a handle; the snapshot's part */
+void netopt_multi(struct engine *e);
+void netopt_apply(struct xfer *x, CURL *c);
+void netopt_header(struct leg *l, const char *line, size_t len);
+void netopt_release(struct xfer *x);
+void netopt_snapshot(struct engine *e, struct msg_snapshot *s);
 
 /* attempt.c - one attempt of one leg: its easy handle and its response */
 int attempt_prepare(struct leg *l, int64_t start, int64_t end);

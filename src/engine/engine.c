@@ -11,6 +11,8 @@
 #include "engine-int.h"
 #include "siphon/dlog.h"
 #include "siphon/engine.h"
+#include "siphon/fname.h"
+#include "siphon/secret.h"
 #include "siphon/xalloc.h"
 
 struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id)
@@ -95,8 +97,9 @@ static void announce(struct engine *e, struct xfer *x)
 {
   struct msg_event *ev = engine_event(MSG_EV_QUEUED, x->id);
   ev->name = xstrdup(x->spec->name);
-  ev->url = xstrdup(x->spec->url);
+  ev->url = secret_url(x->spec->url);
   ev->path = xstrdup(x->spec->dir);
+  ev->max_speed = limit_rate(e, x);
   engine_post(e, ev);
 }
 
@@ -110,7 +113,7 @@ static struct xfer *item_by_id(struct engine *e, uint32_t id)
 static void begin_shutdown(struct engine *e);
 static void announce_chunk(uv_idle_t *idle);
 
-static void add_url(struct engine *e, const char *url)
+static void add_url(struct engine *e, const char *url, const char *output)
 {
   struct cfg_item *it = xcalloc(1, sizeof *it);
   char err[CFG_ERR_MAX];
@@ -118,7 +121,7 @@ static void add_url(struct engine *e, const char *url)
     /* still an item, so the user sees what was wrong with it */
     cfg_item_free(it);
     memset(it, 0, sizeof *it);
-    it->name = xstrdup(url ? url : "");
+    it->name = url ? secret_url(url) : xstrdup("");
     it->url = xstrdup(url ? url : "");
     it->dir = ".";
     struct xfer *x = item_new(e, it, 1);
@@ -131,6 +134,11 @@ static void add_url(struct engine *e, const char *url)
     engine_post(e, ev);
     return;
   }
+  if (output && fname_relpath_ok(output)) { /* the screen chose the name */
+    free(it->name);
+    it->name = xstrdup(output);
+    it->output = xstrdup(output);
+  }
   struct xfer *x = item_new(e, it, 1);
   announce(e, x);
   e->idle_posted = 0;
@@ -142,7 +150,7 @@ static void apply(struct engine *e, const struct msg_cmd *c)
   struct xfer *x = item_by_id(e, c->id);
   switch (c->kind) {
   case MSG_CMD_ADD:
-    add_url(e, c->url);
+    add_url(e, c->url, c->output);
     break;
   case MSG_CMD_PAUSE:
     if (x)
@@ -174,6 +182,10 @@ static void apply(struct engine *e, const struct msg_cmd *c)
   case MSG_CMD_SET_CONCURRENCY:
     if (c->value >= 1)
       e->run.concurrency = c->value; /* lowering never stops a running transfer */
+    break;
+  case MSG_CMD_SET_LIMIT:
+    if (c->id == 0 || x)
+      limit_set(e, x, c->value);
     break;
   case MSG_CMD_QUIT:
     begin_shutdown(e);
@@ -272,6 +284,7 @@ static void snapshot(struct engine *e, uint64_t now)
     row->total = x->total;
     row->speed = xfer_speed(x);
   }
+  netopt_snapshot(e, s);
   mbox_snapshot_publish(e->mb);
 }
 
@@ -281,6 +294,8 @@ static void on_tick(uv_timer_t *t)
 {
   struct engine *e = t->data;
   uint64_t now = uv_now(&e->loop);
+  if (!e->stopping)
+    limit_tick(e, now);
   for (struct xfer *x = e->live_head, *next; x; x = next) {
     next = x->lnext;
     if (!e->stopping)
@@ -446,6 +461,8 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
     free(e);
     return -1;
   }
+  netopt_multi(e);
+  limit_init(e);
   for (size_t i = 0; i < plan->nitems; i++)
     item_new(e, &plan->items[i], 0);
   if (plan->run.log && *plan->run.log && dlog_open(plan->run.log) != 0) {
@@ -499,6 +516,7 @@ void engine_free(struct engine *e)
   for (size_t i = 0; i < e->bufpool_n; i++)
     free(e->bufpool[i]);
   free(e->bufpool);
+  limit_free(e);
   dlog_close();
   free(e);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine-int.h"
+#include "siphon/secret.h"
 #include "siphon/xalloc.h"
 
 static int write_all(int fd, const char *p, size_t n)
@@ -36,7 +37,7 @@ int resume_write_file(const char *path, const char *text)
 {
   char *tmp = xasprintf("%s.tmp", path);
   int err = 0;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     err = errno;
     goto out;
@@ -58,9 +59,13 @@ out:
 char *resume_meta_text(const struct xfer *x)
 {
   const struct xrun *r = x->run;
-  return xasprintf("siphon-part 1\nurl %s\netag %s\nlast_modified %s\ntotal %lld\n",
-                   x->spec->url, r->etag ? r->etag : "", r->last_modified ? r->last_modified : "",
-                   (long long)x->total);
+  /* the URL as stored is masked: the sidecar never holds a password */
+  char *url = secret_url(x->spec->url);
+  char *text = xasprintf("siphon-part 1\nurl %s\netag %s\nlast_modified %s\ntotal %lld\n",
+                         url, r->etag ? r->etag : "", r->last_modified ? r->last_modified : "",
+                         (long long)x->total);
+  free(url);
+  return text;
 }
 
 /* On pause, shutdown and failure: small and rare. */
@@ -87,9 +92,11 @@ static int meta_load(struct xfer *x, int64_t part_size)
     line[strcspn(line, "\n")] = '\0';
     if (strcmp(line, "siphon-part 1") == 0)
       ok = 1;
-    else if (strncmp(line, "url ", 4) == 0)
-      url_ok = strcmp(line + 4, x->spec->url) == 0;
-    else if (strncmp(line, "etag ", 5) == 0 && line[5]) {
+    else if (strncmp(line, "url ", 4) == 0) {
+      char *url = secret_url(x->spec->url);
+      url_ok = strcmp(line + 4, url) == 0;
+      free(url);
+    } else if (strncmp(line, "etag ", 5) == 0 && line[5]) {
       free(r->etag);
       r->etag = xstrdup(line + 5);
     } else if (strncmp(line, "last_modified ", 14) == 0 && line[14]) {

@@ -640,6 +640,8 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
     return 0;
   if (s->job)
     stream_reap(x);
+  if (limit_write(l))
+    return CURL_WRITEFUNC_PAUSE; /* over a speed limit: the tick resumes it */
   if (!s->fill && !(s->fill = stream_buf_take(x)))
     return pause_leg(l);
   char *next = NULL;
@@ -658,6 +660,7 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   }
   x->bytes += (int64_t)len;
   x->eng->bytes_total += (int64_t)len;
+  limit_took(l, len);
   l->last_rx = uv_now(&x->eng->loop);
   return len;
 }

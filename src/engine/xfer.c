@@ -11,6 +11,7 @@
 
 #include "engine-int.h"
 #include "siphon/dlog.h"
+#include "siphon/secret.h"
 #include "siphon/xalloc.h"
 
 enum { BACKOFF_FIRST_MS = 1000, BACKOFF_CAP_MS = 60000 };
@@ -511,7 +512,8 @@ void xfer_tick(struct xfer *x, uint64_t now)
     int64_t stall = x->spec->stall_timeout_ms;
     for (int i = 0; stall > 0 && i < r->nlegs; i++) {
       struct leg *l = &r->legs[i];
-      if (l->easy && l->connected && !l->write_paused && (int64_t)(now - l->last_rx) >= stall) {
+      if (l->easy && l->connected && !l->write_paused && !l->limit_paused &&
+          (int64_t)(now - l->last_rx) >= stall) {
         char msg[96];
         snprintf(msg, sizeof msg, "no data for %.3gs", (double)stall / 1000);
         xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL);
@@ -582,6 +584,7 @@ void xfer_pause(struct xfer *x)
   } else {
     /* the legs leave curl, which closes their connections: a paused item
        holds no socket */
+    netopt_release(x);
     clock_stop(x);
     xfer_move(x, PH_PAUSED, MSG_STATE_PAUSED, ev);
     if (x->bytes > 0 && (x->run->etag || x->run->last_modified))
@@ -620,7 +623,8 @@ void xfer_retry_cmd(struct xfer *x)
   x->http = 0;
   struct msg_event *ev = engine_event(MSG_EV_QUEUED, x->id);
   ev->name = xstrdup(x->spec->name);
-  ev->url = xstrdup(x->spec->url);
+  ev->url = secret_url(x->spec->url);
+  ev->max_speed = limit_rate(x->eng, x);
   engine_post(x->eng, ev);
   x->eng->idle_posted = 0;
   sched_enqueue(x->eng, x, 0);
@@ -632,6 +636,7 @@ void xfer_retry_cmd(struct xfer *x)
 void xfer_free(struct xfer *x)
 {
   run_free(x);
+  limit_item_free(x);
   if (x->owns_spec) {
     cfg_item_free(x->spec);
     free(x->spec);

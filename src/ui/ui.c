@@ -1,7 +1,10 @@
-/* ui.c - the interactive screen's loop: poll() on the keyboard, the
- * mailbox's wake fd and a self-pipe for signals; apply events and the
- * newest snapshot to the screen's own item table; paint at most once per
- * ~100 ms frame and block when nothing changes.  Owns the terminal: it is
+/* ui.c - the interactive screen's loop (the model is model.c, the views
+ * header/listview/detail/prompt/keys.c): poll() on the keyboard, the
+ * mailbox's wake fd and a self-pipe for signals; hand events and the
+ * newest snapshot to the model; paint at most once per ~100 ms frame (once
+ * a second for the clock while anything is unfinished) and block when
+ * nothing changes; ring the bell once when everything has finished; print
+ * the totals and what did not finish on the way out.  Owns the terminal: it is
  * restored on every way out (normal quit, SIGINT/SIGTERM/SIGHUP, exit(),
  * and a crash).  Runs on the main thread; never calls curl or libuv.
  */
@@ -72,58 +75,11 @@ static void restore_terminal(void)
   }
 }
 
-static int64_t now_ms(void)
+int64_t ui_now_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-const char *ui_state_word(enum msg_state s)
-{
-  return s == MSG_STATE_TIMED_OUT ? "timed out" : msg_state_word(s);
-}
-
-enum theme_role ui_state_role(enum msg_state s)
-{
-  static const enum theme_role roles[MSG_STATE_COUNT] = {
-      [MSG_STATE_QUEUED] = THEME_QUEUED,       [MSG_STATE_RUNNING] = THEME_RUNNING,
-      [MSG_STATE_PAUSED] = THEME_PAUSED,       [MSG_STATE_DONE] = THEME_DONE,
-      [MSG_STATE_FAILED] = THEME_FAILED,       [MSG_STATE_TIMED_OUT] = THEME_TIMED_OUT,
-      [MSG_STATE_CANCELLED] = THEME_CANCELLED, [MSG_STATE_SKIPPED] = THEME_SKIPPED};
-  return (unsigned)s < MSG_STATE_COUNT ? roles[s] : THEME_NORMAL;
-}
-
-void ui_counts(const struct ui *u, struct ui_counts *c)
-{
-  memset(c, 0, sizeof *c);
-  for (size_t i = 0; i < u->nitems; i++) {
-    const struct ui_item *it = &u->items[i];
-    if (!it->id)
-      continue;
-    c->n[it->state]++;
-    c->total++;
-    if (it->state == MSG_STATE_RUNNING && it->retrying)
-      c->retrying++;
-  }
-}
-
-int ui_unfinished(const struct ui *u)
-{
-  for (size_t i = 0; i < u->nitems; i++) {
-    enum msg_state s = u->items[i].state;
-    if (u->items[i].id &&
-        (s == MSG_STATE_QUEUED || s == MSG_STATE_RUNNING || s == MSG_STATE_PAUSED))
-      return 1;
-  }
-  return 0;
-}
-
-struct ui_item *ui_selected(struct ui *u)
-{
-  if (!u->sel_id || u->sel_id > u->nitems || !u->items[u->sel_id - 1].id)
-    return NULL;
-  return &u->items[u->sel_id - 1];
 }
 
 void ui_set_status(struct ui *u, const char *fmt, ...)
@@ -134,195 +90,47 @@ void ui_set_status(struct ui *u, const char *fmt, ...)
   va_end(ap);
 }
 
-static void set_str(char **dst, const char *src)
+/* Below the smallest usable size: say so, in whatever room there is. */
+static void paint_small(struct ui *u, int rows, int cols)
 {
-  if (!src)
-    return;
-  free(*dst);
-  *dst = xstrdup(src);
+  char a[96], b[96];
+  snprintf(a, sizeof a, "siphon needs at least %dx%d", UI_MIN_COLS, UI_MIN_ROWS);
+  snprintf(b, sizeof b, "(now %dx%d); q quits", cols, rows);
+  int y = rows / 2 - 1;
+  if (y < 0)
+    y = 0;
+  draw_put(y, 0, cols, THEME_NORMAL, a, u->utf8);
+  if (y + 1 < rows)
+    draw_put(y + 1, 0, cols, THEME_NORMAL, b, u->utf8);
+  if (prompt_active(u))
+    prompt_draw(u, rows - 1, cols);
 }
 
-/* The table slot of an id, growing the table as the queue grows. */
-static struct ui_item *item_slot(struct ui *u, uint32_t id)
+/* The right end of the bottom line: follow, sort, filter and which rows
+ * of how many are in view. */
+static void position_text(struct ui *u, char *buf, size_t n)
 {
-  if (id == 0 || id > 10000000)
-    return NULL;
-  if (id > u->cap) {
-    size_t ncap = u->cap ? u->cap : 64;
-    while (ncap < id)
-      ncap *= 2;
-    u->items = xrealloc(u->items, ncap * sizeof *u->items);
-    memset(u->items + u->cap, 0, (ncap - u->cap) * sizeof *u->items);
-    u->cap = ncap;
-  }
-  if (id > u->nitems)
-    u->nitems = id;
-  return &u->items[id - 1];
-}
-
-/* Fold one event into the table; events own every state change. */
-static void apply_event(struct ui *u, const struct msg_event *ev)
-{
-  if (ev->kind == MSG_EV_IDLE) {
-    u->idle = 1;
+  size_t rows = model_rows(u), len = 1;
+  snprintf(buf, n, " ");
+  if (u->follow)
+    len += (size_t)snprintf(buf + len, n - len, "follow  ");
+  if (len < n && u->sort != UI_SORT_QUEUE)
+    len += (size_t)snprintf(buf + len, n - len, "sort %s  ", model_sort_word(u->sort));
+  if (len < n && u->show != UI_SHOW_ALL)
+    len += (size_t)snprintf(buf + len, n - len, "show %s  ", model_show_word(u->show));
+  if (len < n && u->filter[0])
+    len += (size_t)snprintf(buf + len, n - len, "/%s  ", u->filter);
+  if (len >= n)
     return;
-  }
-  if (ev->kind == MSG_EV_STOPPED) {
-    u->stopped = 1;
-    return;
-  }
-  struct ui_item *it = item_slot(u, ev->id);
-  if (!it)
-    return;
-  if (!it->id && ev->kind != MSG_EV_QUEUED && ev->kind != MSG_EV_SKIPPED)
-    return; /* never announced: the protocol promises QUEUED first */
-  u->idle = 0;
-  switch (ev->kind) {
-  case MSG_EV_QUEUED:
-    if (!it->id) {
-      it->id = ev->id;
-      it->total = -1;
-      it->t_connect = it->t_first_byte = -1;
-    }
-    it->state = MSG_STATE_QUEUED;
-    set_str(&it->name, ev->name);
-    set_str(&it->url, ev->url);
-    set_str(&it->path, ev->path);
-    if (!it->name)
-      it->name = xstrdup(ev->url ? ev->url : "?");
-    if (!u->sel_id)
-      u->sel_id = it->id;
-    break;
-  case MSG_EV_START:
-    if (it->state != MSG_STATE_RUNNING) {
-      it->reason = MSG_REASON_NONE;
-      free(it->message);
-      it->message = NULL;
-    }
-    it->state = MSG_STATE_RUNNING;
-    it->attempt = ev->attempt;
-    it->retrying = 0;
-    break;
-  case MSG_EV_PAUSED:
-    it->state = MSG_STATE_PAUSED;
-    it->speed = 0;
-    it->retrying = 0;
-    if (ev->message)
-      ui_set_status(u, "%s: %s", it->name, ev->message);
-    break;
-  case MSG_EV_RESUMED:
-    /* Waiting for a slot until START says otherwise (SPEC: shows queued). */
-    it->state = MSG_STATE_QUEUED;
-    break;
-  case MSG_EV_RETRY:
-    it->retries++;
-    it->attempt = ev->attempt;
-    it->retrying = 1;
-    it->retry_in_ms = (int32_t)ev->delay_ms;
-    it->retry_reason = ev->reason;
-    it->http = ev->http ? ev->http : it->http;
-    it->speed = 0;
-    set_str(&it->message, ev->message);
-    break;
-  case MSG_EV_DONE:
-    it->state = MSG_STATE_DONE;
-    it->bytes = ev->bytes;
-    if (it->total < 0 || it->total < ev->bytes)
-      it->total = ev->bytes;
-    it->seconds = ev->seconds;
-    it->http = ev->http ? ev->http : it->http;
-    it->speed = 0;
-    it->retrying = 0;
-    set_str(&it->path, ev->path);
-    break;
-  case MSG_EV_FAILED:
-  case MSG_EV_TIMED_OUT:
-    it->state = ev->kind == MSG_EV_FAILED ? MSG_STATE_FAILED : MSG_STATE_TIMED_OUT;
-    it->reason = ev->reason;
-    it->http = ev->http ? ev->http : it->http;
-    it->speed = 0;
-    it->retrying = 0;
-    set_str(&it->message, ev->message);
-    break;
-  case MSG_EV_CANCELLED:
-    it->state = MSG_STATE_CANCELLED;
-    it->speed = 0;
-    it->retrying = 0;
-    break;
-  case MSG_EV_SKIPPED:
-    if (!it->id) {
-      it->id = ev->id;
-      it->total = -1;
-      it->t_connect = it->t_first_byte = -1;
-      if (!u->sel_id)
-        u->sel_id = it->id;
-    }
-    it->state = MSG_STATE_SKIPPED;
-    it->reason = ev->reason;
-    set_str(&it->name, ev->name);
-    set_str(&it->url, ev->url);
-    set_str(&it->path, ev->path);
-    if (!it->name)
-      it->name = xstrdup(ev->path ? ev->path : "?");
-    break;
-  case MSG_EV_DETAIL:
-    set_str(&it->final_url, ev->final_url);
-    set_str(&it->remote_addr, ev->remote_addr);
-    set_str(&it->path, ev->path);
-    if (ev->http)
-      it->http = ev->http;
-    if (ev->t_connect >= 0)
-      it->t_connect = ev->t_connect;
-    if (ev->t_first_byte >= 0)
-      it->t_first_byte = ev->t_first_byte;
-    break;
-  default:
-    break;
-  }
-}
-
-/* Bytes, totals and speeds come from the snapshot; states from events. */
-static int apply_snapshot(struct ui *u, const struct msg_snapshot *s)
-{
-  /* Ignore the counters that move while nothing else does. */
-  size_t cmp = offsetof(struct msg_snapshot, rows) +
-               (size_t)(s->nrows <= MSG_SNAP_ROWS ? s->nrows : MSG_SNAP_ROWS) *
-                   sizeof s->rows[0];
-  int changed = !u->have_snap || s->nrows != u->snap.nrows ||
-                memcmp((const char *)s + offsetof(struct msg_snapshot, bytes),
-                       (const char *)&u->snap + offsetof(struct msg_snapshot, bytes),
-                       cmp - offsetof(struct msg_snapshot, bytes)) != 0;
-  if (!changed)
-    return 0;
-  memcpy(&u->snap, s, cmp);
-  u->have_snap = 1;
-  for (uint32_t i = 0; i < s->nrows && i < MSG_SNAP_ROWS; i++) {
-    const struct msg_snap_row *r = &s->rows[i];
-    if (r->id == 0 || r->id > u->nitems || !u->items[r->id - 1].id)
-      continue;
-    struct ui_item *it = &u->items[r->id - 1];
-    if (it->state >= MSG_STATE_DONE)
-      continue; /* a stale row racing the final event */
-    it->bytes = r->bytes;
-    it->total = r->total;
-    it->speed = r->state == MSG_STATE_RUNNING ? r->speed : 0;
-    it->retrying = r->retrying;
-    it->retry_in_ms = r->retry_in_ms;
-    if (r->attempt > 0)
-      it->attempt = r->attempt;
-  }
-  return 1;
-}
-
-void ui_put(int y, int x, int width, enum theme_role role, const char *s, int utf8)
-{
-  char buf[2048];
-  if (width <= 0)
-    return;
-  fmt_fit(buf, sizeof buf, s, width, 1, utf8);
-  attrset(theme_attr(role));
-  mvaddstr(y, x, buf);
-  attrset(A_NORMAL);
+  size_t first = rows ? u->top + 1 : 0;
+  size_t last = u->top + (size_t)(u->list_rows > 0 ? u->list_rows : 0);
+  if (last > rows)
+    last = rows;
+  if (rows == u->nitems)
+    snprintf(buf + len, n - len, "rows %zu-%zu of %zu ", first, last, rows);
+  else
+    snprintf(buf + len, n - len, "rows %zu-%zu of %zu (%zu in all) ", first, last, rows,
+             u->nitems);
 }
 
 static void paint(struct ui *u)
@@ -330,15 +138,15 @@ static void paint(struct ui *u)
   int rows, cols;
   getmaxyx(stdscr, rows, cols);
   erase();
-  if (rows < 3 || cols < 10) {
-    mvaddnstr(0, 0, "siphon: terminal too small", cols);
+  if (rows < UI_MIN_ROWS || cols < UI_MIN_COLS) {
+    paint_small(u, rows, cols);
     refresh();
     return;
   }
   int y = header_draw(u, 0, cols);
   int dh = u->detail ? detail_height(u, rows) : 0;
   int list_h = rows - 1 - y - dh;
-  if (list_h < 1) {
+  if (list_h < 2) {
     dh = 0;
     list_h = rows - 1 - y;
   }
@@ -346,22 +154,28 @@ static void paint(struct ui *u)
   if (dh > 0)
     detail_draw(u, rows - 1 - dh, dh, cols);
   curs_set(0);
-  if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD) {
+  if (prompt_active(u)) {
     prompt_draw(u, rows - 1, cols);
   } else {
-    char line[512];
+    char line[512], pos[512];
+    position_text(u, pos, sizeof pos);
+    int pw = fmt_width(pos);
+    if (pw > cols / 2)
+      pw = cols / 2;
     if (u->quit)
       snprintf(line, sizeof line, " stopping... (waiting for transfers to close)");
     else if (u->status[0])
       snprintf(line, sizeof line, " %s", u->status);
     else
       snprintf(line, sizeof line, " %s", keys_hint());
-    ui_put(rows - 1, 0, cols, u->status[0] && !u->quit ? THEME_ERROR : THEME_STATUS, line,
-           u->utf8);
+    draw_put(rows - 1, 0, cols, THEME_STATUS, "", u->utf8);
+    draw_put(rows - 1, 0, cols - pw, u->status[0] && !u->quit ? THEME_ERROR : THEME_STATUS,
+           line, u->utf8);
+    draw_put(rows - 1, cols - pw, pw, THEME_STATUS, pos, u->utf8);
   }
   if (u->mode == UI_MODE_HELP)
     keys_help_draw(u, rows, cols);
-  if (u->mode == UI_MODE_ADD)
+  if (prompt_active(u) && u->mode != UI_MODE_CONFIRM)
     prompt_draw(u, rows - 1, cols); /* last, so the cursor ends up there */
   refresh();
 }
@@ -452,11 +266,10 @@ static int read_keys(struct ui *u)
     if (u->quit)
       continue; /* stopping: keys no longer mean anything */
     if (u->mode == UI_MODE_HELP) {
-      u->mode = UI_MODE_LIST;
-      mask |= UI_REDRAW;
+      mask |= keys_help_key(u, is_code, ch);
       continue;
     }
-    if (u->mode == UI_MODE_CONFIRM || u->mode == UI_MODE_ADD) {
+    if (prompt_active(u)) {
       mask |= prompt_key(u, is_code, ch);
       continue;
     }
@@ -465,35 +278,74 @@ static int read_keys(struct ui *u)
   return mask;
 }
 
-/* Print the status table after the screen is gone. */
+enum { EXIT_LIST_MAX = 20 };
+
+/* What an unfinished or failed item is called in the exit list. */
+static const char *exit_word(const struct ui_item *it)
+{
+  if (it->state == MSG_STATE_RUNNING)
+    return "interrupted"; /* running (or waiting to retry) when the user quit */
+  if (it->state == MSG_STATE_QUEUED)
+    return "not started";
+  return draw_state_word(it->state);
+}
+
+/* After the screen is gone: a totals line like headless prints, then only
+ * what did not finish, with its reason; at most EXIT_LIST_MAX lines of it. */
 static void print_table(const struct ui *u)
 {
+  size_t n[MSG_STATE_COUNT] = {0}, listed = 0, left = 0;
   int namew = 4;
   for (size_t i = 0; i < u->nitems; i++) {
-    if (u->items[i].id && u->items[i].name) {
-      int w = fmt_width(u->items[i].name);
-      if (w > namew)
-        namew = w;
-    }
+    const struct ui_item *it = &u->items[i];
+    if (!it->id)
+      continue;
+    n[it->state]++;
+    if (it->state == MSG_STATE_DONE || it->state == MSG_STATE_SKIPPED)
+      continue;
+    int w = fmt_width(it->name ? it->name : "?");
+    if (w > namew)
+      namew = w;
   }
   if (namew > 40)
     namew = 40;
+  int64_t end = u->end_ms ? u->end_ms : ui_now_ms();
+  printf("siphon: %zu done, %zu failed, %zu timed out, %zu cancelled, %zu skipped", n[MSG_STATE_DONE],
+         n[MSG_STATE_FAILED], n[MSG_STATE_TIMED_OUT], n[MSG_STATE_CANCELLED],
+         n[MSG_STATE_SKIPPED]);
+  if (n[MSG_STATE_RUNNING] || n[MSG_STATE_QUEUED] || n[MSG_STATE_PAUSED])
+    printf(", %zu unfinished", n[MSG_STATE_RUNNING] + n[MSG_STATE_QUEUED] + n[MSG_STATE_PAUSED]);
+  char got[32];
+  printf("; %s in %.1fs%s\n", fmt_size(got, sizeof got, u->run_bytes),
+         (double)(end - u->start_ms) / 1000.0,
+         u->status_130 ? " (interrupted; partial files kept)" : "");
   for (size_t i = 0; i < u->nitems; i++) {
     const struct ui_item *it = &u->items[i];
-    char name[256], size[32], rk[16];
-    if (!it->id)
+    char name[256], rk[16];
+    if (!it->id || it->state == MSG_STATE_DONE || it->state == MSG_STATE_SKIPPED)
       continue;
+    if (listed == EXIT_LIST_MAX) {
+      left++;
+      continue;
+    }
+    listed++;
     /* Full names (scripts read this); short ones padded to line up. */
     snprintf(name, sizeof name, "%s", it->name ? it->name : "?");
     for (int w = fmt_width(name); w < namew && strlen(name) + 1 < sizeof name; w++)
       strcat(name, " ");
     const char *reason = "";
-    if (it->state == MSG_STATE_FAILED || it->state == MSG_STATE_TIMED_OUT ||
-        it->state == MSG_STATE_SKIPPED)
+    if (it->state == MSG_STATE_FAILED || it->state == MSG_STATE_TIMED_OUT)
       reason = msg_reason_key((enum msg_reason)it->reason, it->http, rk);
-    printf("%s  %-9s  %10s  %s\n", name, msg_state_word(it->state),
-           fmt_size(size, sizeof size, it->bytes), reason);
+    else if (it->state == MSG_STATE_RUNNING && it->retrying)
+      reason = "waiting to retry";
+    else if (it->state == MSG_STATE_RUNNING || it->state == MSG_STATE_PAUSED)
+      reason = it->bytes > 0 ? "partial file kept" : "";
+    printf("%s  %-11s  %s%s%s\n", name, exit_word(it), reason,
+           it->message && msg_state_is_failure(it->state) ? ": " : "",
+           it->message && msg_state_is_failure(it->state) ? it->message : "");
   }
+  if (left)
+    printf("... and %zu more not finished\n", left);
   fflush(stdout);
 }
 
@@ -525,18 +377,21 @@ static void stop_engine_blind(struct mbox *mb)
   }
 }
 
-static void free_items(struct ui *u)
+/* When the last item reaches a final state: remember when (the header
+ * says so and the clock stops) and ring the bell once. */
+static void note_finish(struct ui *u)
 {
-  for (size_t i = 0; i < u->nitems; i++) {
-    struct ui_item *it = &u->items[i];
-    free(it->name);
-    free(it->url);
-    free(it->path);
-    free(it->final_url);
-    free(it->remote_addr);
-    free(it->message);
+  int finished = u->nitems > 0 && !model_unfinished(u);
+  if (!finished) {
+    u->end_ms = 0;
+    u->rang = 0;
+    return;
   }
-  free(u->items);
+  if (!u->end_ms)
+    u->end_ms = ui_now_ms();
+  if (u->ring_bell && !u->rang && !u->quit)
+    beep();
+  u->rang = 1;
 }
 
 /* Handle the bytes on the signal pipe: resizes and requests to stop. */
@@ -554,12 +409,34 @@ static int handle_signals(struct ui *u, int *force)
         *force = 1; /* a second signal while stopping: stop waiting */
       } else {
         u->quit = 1;
-        u->status_130 = ui_unfinished(u);
+        u->status_130 = model_unfinished(u);
         mask |= UI_REDRAW;
       }
     }
   }
   return mask;
+}
+
+int ui_term_usable(char *why, size_t whylen)
+{
+  const char *term = getenv("TERM");
+  int err = 0;
+  if (!term || !*term || !strcmp(term, "dumb")) {
+    snprintf(why, whylen, "the terminal (TERM=%s) cannot show the screen",
+             term && *term ? term : "unset");
+    return 0;
+  }
+  if (setupterm(NULL, STDOUT_FILENO, &err) != OK) {
+    snprintf(why, whylen, "no terminal description for TERM=%.64s", term);
+    return 0;
+  }
+  /* The screen moves the cursor and clears: without those it is a blank page. */
+  int ok = cursor_address && cursor_address != (char *)-1 && clear_screen &&
+           clear_screen != (char *)-1;
+  del_curterm(cur_term);
+  if (!ok)
+    snprintf(why, whylen, "the terminal (TERM=%.64s) cannot move the cursor", term);
+  return ok;
 }
 
 int ui_theme_check(const struct ui_options *opts, char *err, size_t errlen)
@@ -584,6 +461,12 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
   }
   struct ui *u = xcalloc(1, sizeof *u);
   u->mb = mb;
+  u->follow = 1;
+  u->order_dirty = 1;
+  u->start_ms = ui_now_ms();
+  u->dir = opts && opts->dir ? opts->dir : ".";
+  u->overwrite = opts ? opts->overwrite : 0;
+  u->ring_bell = opts ? opts->ring_bell : 0;
   if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0 || start_curses(u, &th) < 0) {
     stop_engine_blind(mb);
     fprintf(stderr, "siphon: cannot open the screen (TERM=%s)\n",
@@ -600,7 +483,11 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
     }
     int timeout = -1;
     if (dirty) {
-      int64_t wait = last_paint + FRAME_MS - now_ms();
+      int64_t wait = last_paint + FRAME_MS - ui_now_ms();
+      timeout = wait > 0 ? (int)wait : 0;
+    } else if (!u->end_ms && u->nitems > 0 && !u->quit) {
+      /* the elapsed clock moves on while anything is unfinished */
+      int64_t wait = last_paint + 1000 - ui_now_ms();
       timeout = wait > 0 ? (int)wait : 0;
     }
     struct pollfd p[3] = {{.fd = stdin_ok ? STDIN_FILENO : -1, .events = POLLIN},
@@ -616,21 +503,28 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
       stdin_ok = 0; /* the terminal went away: behave as on SIGHUP */
       if (!u->quit) {
         u->quit = 1;
-        u->status_130 = ui_unfinished(u);
+        u->status_130 = model_unfinished(u);
       }
     }
     dirty |= read_keys(u);
     mbox_drain_wake(mb);
+    int got_events = 0;
     for (struct msg_event *ev = mbox_take_events(mb), *n; ev; ev = n) {
       n = ev->next;
-      apply_event(u, ev);
+      model_apply_event(u, ev);
       msg_event_free(ev);
+      got_events = 1;
+    }
+    if (got_events) {
       dirty |= UI_REDRAW;
+      note_finish(u);
     }
     const struct msg_snapshot *s = mbox_take_snapshot(mb);
-    if (s && apply_snapshot(u, s))
+    if (s && model_apply_snapshot(u, s))
       dirty |= UI_REDRAW;
-    int64_t t = now_ms();
+    int64_t t = ui_now_ms();
+    if (!u->end_ms && u->nitems > 0 && t - last_paint >= 1000)
+      dirty |= UI_REDRAW;
     if (dirty && t - last_paint >= FRAME_MS) {
       if (dirty & UI_CLEAR)
         clearok(curscr, TRUE);
@@ -643,7 +537,7 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
   print_table(u);
   status = exit_status(u);
 out:
-  free_items(u);
+  model_free(u);
   free(u);
   return status;
 }

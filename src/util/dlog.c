@@ -3,22 +3,33 @@
  * lines whole when threads log at once; the stream is line-buffered so a
  * crash loses at most the line being written. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "siphon/dlog.h"
+#include "siphon/secret.h"
 
 static pthread_mutex_t dlog_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *dlog_file;
 
 int dlog_open(const char *path)
 {
-  FILE *f = fopen(path, "we"); /* e: close-on-exec */
-  if (!f)
+  /* appended to, never truncated, and readable by its owner only: it
+     holds URLs and headers */
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0)
     return -1;
+  FILE *f = fdopen(fd, "a");
+  if (!f) {
+    close(fd);
+    return -1;
+  }
   setvbuf(f, NULL, _IOLBF, 0);
   pthread_mutex_lock(&dlog_lock);
   FILE *old = dlog_file;
@@ -45,6 +56,44 @@ int dlog_enabled(void)
   int on = dlog_file != NULL;
   pthread_mutex_unlock(&dlog_lock);
   return on;
+}
+
+/* Whatever wrote the line, a credential header's value never reaches the
+ * file: in each " | "-separated part that starts with Authorization,
+ * Proxy-Authorization, Cookie or Set-Cookie (after "#N < " or "#N > "), the
+ * value becomes "***".  In place: the result is never longer. */
+static void dlog_mask(char *msg)
+{
+  char *w = msg;
+  const char *r = msg;
+  while (*r) {
+    int at_part = r == msg || (r - msg >= 2 && r[-1] == ' ' &&
+                               (r[-2] == '|' || r[-2] == '<' || r[-2] == '>'));
+    if (!at_part) {
+      *w++ = *r++;
+      continue;
+    }
+    const char *end = strstr(r, " | ");
+    size_t seg = end ? (size_t)(end - r) : strlen(r);
+    const char *colon = memchr(r, ':', seg);
+    if (colon && secret_header(r, (size_t)(colon - r) + 1)) {
+      size_t keep = (size_t)(colon - r) + 1;
+      size_t vlen = seg - keep;
+      memmove(w, r, keep);
+      w += keep;
+      if (vlen >= 4) {
+        memcpy(w, " ***", 4);
+        w += 4;
+      } else {
+        memset(w, '*', vlen);
+        w += vlen;
+      }
+      r += seg;
+      continue;
+    }
+    *w++ = *r++;
+  }
+  *w = '\0';
 }
 
 /* Format outside the lock; CR and LF inside the text become spaces so a
@@ -75,6 +124,8 @@ void dlog(const char *fmt, ...)
   for (int i = 0; i < n; i++)
     if (msg[i] == '\n' || msg[i] == '\r')
       msg[i] = ' ';
+
+  dlog_mask(msg);
 
   struct timespec ts;
   struct tm tm;

@@ -85,6 +85,9 @@ class Report:
         if wl == "small":
             n, kib, j = m["small"].split("\t")
             return f"{n} files x {kib} KiB, {j} at once", int(j)
+        if wl == "https":
+            n, kib, j = m["small"].split("\t")
+            return f"{n} files x {kib} KiB over HTTPS (HTTP/2 where the tool speaks it), {j} at once", int(j)
         if wl == "queue":
             n, kib, j = m["queue"].split("\t")
             return f"{n} URLs x {kib} KiB in one list, {j} at once", int(j)
@@ -204,7 +207,7 @@ class Report:
             self.w()
         self.w("## Results")
         self.w()
-        for wl in ("big", "screen", "small", "queue", "single"):
+        for wl in ("big", "screen", "small", "https", "queue", "single"):
             if wl in self.runs:
                 self.table(wl)
                 if wl == "queue" and "queue1" in self.runs:
@@ -214,10 +217,10 @@ class Report:
         self.ratio_target("big", 0, 0.85, "wall")
         self.ratio_target("big", 1, 1.0, "CPU")
         self.ratio_target("single", 0, 0.75, "wall")
-        for wl in ("small", "queue"):
+        for wl in ("small", "queue", "https"):
             self.ratio_target(wl, 0, 1.0, "wall")
             self.ratio_target(wl, 1, 1.0, "CPU")
-        for wl in ("big", "small", "queue", "single", "screen"):
+        for wl in ("big", "small", "https", "queue", "single", "screen"):
             if wl not in self.runs:
                 continue
             _, j = self.sizes(wl)

@@ -21,7 +21,7 @@ usage() {
   sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
 
-Workloads: big small queue single screen (default: all).
+Workloads: big small queue single screen https (default: all).
 Environment (defaults for a full run; --quick uses the second value):
   BENCH_RUNS=3|1          runs per tool and workload (median reported)
   BENCH_WARMUP=1          unrecorded rounds before them (first touches of
@@ -29,7 +29,7 @@ Environment (defaults for a full run; --quick uses the second value):
   BENCH_PREFAULT=1        before each run, write and delete as much as the
                           run will write (see README: free page reporting)
   BIG_N=8 BIG_MIB=512|32  BIG_J=8         big: N files of MIB, J at once
-  SMALL_N=5000|500 SMALL_KIB=16 SMALL_J=16
+  SMALL_N=5000|500 SMALL_KIB=16 SMALL_J=16   (https: the same over TLS + HTTP/2)
   QUEUE_N=20000|2000 QUEUE_KIB=1 QUEUE_J=32
   SINGLE_MIB=2048|256     single: one file, one connection
   SIPHON=build/siphon     the binary under test
@@ -75,10 +75,10 @@ PORT=${BENCH_PORT:-18089}
 RUN_TIMEOUT=${BENCH_TIMEOUT:-300}
 if [ "$QUICK" = 1 ]; then RESULTS=${BENCH_RESULTS:-$ROOT/build/bench/RESULTS-quick.md}
 else RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}; fi
-WORKLOADS=${ONLY:-big,screen,small,queue,single}
+WORKLOADS=${ONLY:-big,screen,small,queue,single,https}
 WORKLOADS=${WORKLOADS//,/ }
 for w in $WORKLOADS; do
-  case "$w" in big|small|queue|single|screen) ;; *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
+  case "$w" in big|small|queue|single|screen|https) ;; *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
 done
 want() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -210,8 +210,31 @@ start_nginx() {
     [ $m != client_body ] && "$NGINX" -V 2>&1 | grep -q -- "--without-http_${m}_module" && continue
     temps+="    ${m}_temp_path $WORK/nginx/tmp/$m;"$'\n'
   done
+  # the https workload: TLS + HTTP/2 with a certificate made here
+  local tls=""
+  CERT=""
+  if want https; then
+    for i in $(seq 1 20); do port_busy $((PORT + i)) || break; done
+    TLS_PORT=$((PORT + i))
+    if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/nginx/key.pem" \
+         -out "$WORK/nginx/cert.pem" -days 2 -subj /CN=siphon-bench \
+         -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1; then
+      CERT=$WORK/nginx/cert.pem
+      tls="    server {
+        listen 127.0.0.1:$TLS_PORT ssl http2 backlog=4096;
+        ssl_certificate $CERT;
+        ssl_certificate_key $WORK/nginx/key.pem;
+        http2_max_concurrent_streams 128;
+        root $WWW;
+        location / { }
+    }"
+    else
+      note "https workload skipped: openssl could not make a certificate"
+    fi
+  fi
   sed -e "s|@WORK@|$WORK|g" -e "s|@WWW@|$WWW|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$user|" \
-      "$HERE/nginx.conf.in" | awk -v t="$temps" '$0 == "@TEMPS@" { printf "%s", t; next } { print }' \
+      "$HERE/nginx.conf.in" | awk -v t="$temps" -v s="$tls" \
+        '$0 == "@TEMPS@" { printf "%s", t; next } $0 == "@TLS@" { print s; next } { print }' \
       >"$WORK/nginx/nginx.conf"
   echo ok >"$WWW/ping"
   "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" \
@@ -250,11 +273,11 @@ make_many() {
   mkdir -p "$dir"
   head -c $((n * kib * KIB)) /dev/urandom | split -a "$digits" -d -b $((kib * KIB)) - "$dir/$prefix"
 }
-# write_lists NAME DIRNAME: NAME.txt (one URL a line) and NAME.curl (url/output pairs).
+# write_lists NAME DIRNAME [BASE]: NAME.txt (one URL a line) and NAME.curl (url/output pairs).
 write_lists() {
-  local name=$1 sub=$2
-  (cd "$WWW/$sub" && ls) | awk -v b="$BASE/$sub/" '{print b $0}' >"$LISTS/$name.txt"
-  (cd "$WWW/$sub" && ls) | awk -v b="$BASE/$sub/" -v o="$OUT/" \
+  local name=$1 sub=$2 base=${3:-$BASE}
+  (cd "$WWW/$sub" && ls) | awk -v b="$base/$sub/" '{print b $0}' >"$LISTS/$name.txt"
+  (cd "$WWW/$sub" && ls) | awk -v b="$base/$sub/" -v o="$OUT/" \
     '{printf "url = \"%s%s\"\noutput = \"%s%s\"\n", b, $0, o, $0}' >"$LISTS/$name.curl"
 }
 
@@ -309,8 +332,23 @@ record() {
     "$(awk -v k="$7" 'BEGIN {print k / 1024}')" "$([ "$9" = 1 ] && echo ok || echo FAILED)"
 }
 
-# The command line of TOOL for a list NAME at concurrency J.
+# The command line of TOOL for a list NAME at concurrency J (the https list:
+# trusting the bench's own certificate; curl -Z and wget2 multiplex over
+# HTTP/2 by default, aria2c speaks HTTP/1.1 only).
 tool_cmd() {
+  local tool=$1 name=$2 j=$3
+  TLS_ARGS=()
+  case "$tool:$name" in
+    siphon:https) TLS_ARGS=(--cacert "$CERT") ;;
+    curl:https)   TLS_ARGS=(--cacert "$CERT") ;;
+    aria2c:https) TLS_ARGS=(--ca-certificate="$CERT") ;;
+    wget2:https)  TLS_ARGS=(--ca-certificate="$CERT") ;;
+  esac
+  tool_cmd_plain "$@"
+  [ ${#TLS_ARGS[@]} -gt 0 ] && CMD=("${CMD[0]}" "${TLS_ARGS[@]}" "${CMD[@]:1}")
+  true
+}
+tool_cmd_plain() {
   local tool=$1 name=$2 j=$3
   case "$tool" in
     siphon) CMD=("$SIPHON" --headless --no-config -j "$j" --per-host "$j" -d "$OUT")
@@ -432,6 +470,14 @@ if want small; then
   write_lists small small
   bench_list small small "$SMALL_J" "$SMALL_N" $((SMALL_N * SMALL_KIB * KIB))
   rm -rf "$WWW/small"; wipe_out
+fi
+
+if want https && [ -n "$CERT" ]; then
+  say "https: $SMALL_N x $SMALL_KIB KiB over TLS + HTTP/2, $SMALL_J at once"
+  make_many "$WWW/https" h "$SMALL_N" "$SMALL_KIB"
+  write_lists https https "https://127.0.0.1:$TLS_PORT"
+  bench_list https https "$SMALL_J" "$SMALL_N" $((SMALL_N * SMALL_KIB * KIB))
+  rm -rf "$WWW/https"; wipe_out
 fi
 
 if want queue; then

@@ -17,6 +17,7 @@ SIGINT.
 """
 
 import argparse
+import base64
 import email.utils
 import hashlib
 import json
@@ -346,6 +347,16 @@ class Handler(BaseHTTPRequestHandler):
         if faulty and "status" in q:
             return self.error_status(int(q["status"]), q)
 
+        if "auth" in q:
+            # the sha256 of "user:password", so the URL never holds the secret
+            got = self.headers.get("Authorization") or ""
+            try:
+                cred = base64.b64decode(got[6:], validate=True) if got.startswith("Basic ") else b""
+            except ValueError:
+                cred = b""
+            if not cred or hashlib.sha256(cred).hexdigest() != q["auth"].lower():
+                return self.unauthorized()
+
         # The validators of this response.
         if "etag" in q:
             etag = q["etag"]
@@ -369,6 +380,10 @@ class Handler(BaseHTTPRequestHandler):
         headers.append(("Accept-Ranges", "none" if no_range else "bytes"))
         if "cd" in q:
             headers.append(("Content-Disposition", q["cd"]))
+        if "set_cookie" in q:
+            # a value the URL does not hold: sha256 of the parameter
+            sid = hashlib.sha256(q["set_cookie"].encode()).hexdigest()[:24]
+            headers.append(("Set-Cookie", "sid=%s; Path=/" % sid))
 
         status, start, end = 200, 0, size - 1
         rng = self.headers.get("Range")
@@ -456,6 +471,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_head(code, [("Location", location),
                               ("Content-Length", str(len(body)))])
         self.connection.sendall(body)
+
+    def unauthorized(self):
+        body = b"authorization required\n"
+        self.send_head(401, [("WWW-Authenticate", 'Basic realm="siphon-test"'),
+                             ("Content-Type", "text/plain"),
+                             ("Content-Length", str(len(body)))])
+        if self.command != "HEAD":
+            self.connection.sendall(body)
 
     def error_status(self, code, q):
         body = ("status %d\n" % code).encode()

@@ -49,7 +49,10 @@ Test(args, every_setting_option)
                      "0",         "--conn-idle", "2s",           "--conn-lifetime", "1m",
                      "--dns-ttl", "30s",      "-d",              "out",    "--overwrite",
                      "--header",  "X-A: 1",   "--header",        "X-B: 2", "--theme",
-                     "mono",      "--log",    "req.log",         NULL};
+                     "mono",      "--log",    "req.log",         "--max-speed", "2M",
+                     "--proxy",   "socks5h://u:p@127.0.0.1:1080",   "--no-proxy", "a,b",
+                     "--user-agent", "ua/1",  "--cacert",        "ca.pem", "--insecure",
+                     "--netrc",   "--netrc-file", "n.rc",        "--http1.1", "--no-bell", NULL};
   parse_ok(v);
   struct cfg_opts *c = &a.cli;
   cr_assert_eq(c->concurrency, 8);
@@ -70,6 +73,14 @@ Test(args, every_setting_option)
   cr_assert_str_eq(c->headers.v[1], "X-B: 2");
   cr_assert_str_eq(c->theme, "mono");
   cr_assert_str_eq(c->log, "req.log");
+  cr_assert_eq(c->bell, 0, "--no-bell is bell = no");
+  cr_assert_eq(c->max_speed, 2 << 20);
+  cr_assert_str_eq(c->proxy, "socks5h://u:p@127.0.0.1:1080");
+  cr_assert_str_eq(c->no_proxy, "a,b");
+  cr_assert_str_eq(c->user_agent, "ua/1");
+  cr_assert_str_eq(c->cacert, "ca.pem");
+  cr_assert_str_eq(c->netrc_file, "n.rc");
+  cr_assert(c->insecure && c->netrc && c->http11);
   cr_assert_eq(c->set, (1u << CFG_KEY_COUNT) - 1, "every key was given");
   cr_assert_eq(a.ninputs, 0);
 }
@@ -183,6 +194,9 @@ Test(args, usage_lists_every_option_and_exit_codes)
                         "--overwrite",         "--header 'K: V'",    "--theme NAME",
                         "--log FILE",          "--config FILE",      "--no-config",
                         "--headless",          "--json",             "-h, --help",
+                        "--max-speed SIZE",    "--proxy URL",        "--no-proxy HOSTS",
+                        "--user-agent STR",    "--cacert FILE",      "--insecure",
+                        "--netrc ",            "--netrc-file FILE",  "--http1.1",
                         "-V, --version",       "default 4",          "(default 128K)",
                         "16K..8M",             "Exit status: 0",     "2 usage or list error",
                         "130 interrupted"};

@@ -279,3 +279,41 @@ Test(cfg_opts, url_ok)
     cr_assert_not(cfg_url_ok(bad[i]), "%s should be rejected", bad[i]);
   cr_assert_not(cfg_url_ok(NULL));
 }
+
+Test(cfg_opts, network_keys)
+{
+  set_ok(CFG_SCOPE_RUN, "max_speed", "2M");
+  cr_assert_eq(o.max_speed, 2 << 20);
+  set_ok(CFG_SCOPE_ITEM, "max_speed", "0");
+  cr_assert_eq(o.max_speed, 0);
+  set_ok(CFG_SCOPE_PROFILE, "max-speed", "500K");
+  cr_assert_eq(o.max_speed, 500 << 10);
+  set_bad(CFG_SCOPE_RUN, "max_speed", "1.5M", -2,
+          "bad value '1.5M' for max_speed: expected bytes per second like 500K or 2M, or 0 "
+          "for none");
+  const char *good[] = {"none", "http://127.0.0.1:3128", "https://p.example:443",
+                        "socks5://u:pw@h:1080", "SOCKS5H://h:1080/", "http://[::1]:8080"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    set_ok(CFG_SCOPE_ITEM, "proxy", good[i]);
+    cr_assert_str_eq(o.proxy, good[i]);
+  }
+  const char *bad[] = {"", "127.0.0.1:3128", "ftp://h:21", "socks4://h:1", "http://",
+                       "http://u:p@", "http://h :1", "http://:80"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    cr_assert_eq(cfg_opts_set(&o, CFG_SCOPE_RUN, "proxy", bad[i], err, sizeof err), -2,
+                 "proxy '%s' must be refused", bad[i]);
+  set_ok(CFG_SCOPE_PROFILE, "user_agent", "mirror-bot/2");
+  set_bad(CFG_SCOPE_ITEM, "user_agent", "a\r\nX-Evil: 1", -2,
+          "bad value 'a??X-Evil: 1' for user_agent: expected a value");
+  set_ok(CFG_SCOPE_ITEM, "cacert", "ca.pem");
+  set_ok(CFG_SCOPE_ITEM, "insecure", "yes");
+  cr_assert_eq(o.insecure, 1);
+  set_ok(CFG_SCOPE_RUN, "http11", "on");
+  set_ok(CFG_SCOPE_RUN, "netrc", "true");
+  set_ok(CFG_SCOPE_RUN, "netrc_file", "n.rc");
+  set_ok(CFG_SCOPE_RUN, "no_proxy", "localhost,.example.org");
+  /* run-wide ones stay run-wide */
+  cr_assert_eq(cfg_opts_set(&o, CFG_SCOPE_ITEM, "no_proxy", "x", err, sizeof err), -1);
+  cr_assert_eq(cfg_opts_set(&o, CFG_SCOPE_PROFILE, "http11", "1", err, sizeof err), -1);
+  cr_assert_eq(cfg_opts_set(&o, CFG_SCOPE_ITEM, "netrc_file", "f", err, sizeof err), -1);
+}

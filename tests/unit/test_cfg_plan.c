@@ -496,3 +496,55 @@ Test(cfg_plan, two_items_never_write_one_file)
   cr_assert_eq(plan.nitems, 3);
   cfg_plan_free(&plan);
 }
+
+/* max_speed in [settings] (or on the command line) limits the run; in a
+ * profile or an item it limits that item; the other network keys follow
+ * the usual precedence. */
+Test(cfg_plan, max_speed_and_network_keys)
+{
+  tcu_write("l.ini", "[settings]\nmax_speed = 4M\nproxy = http://127.0.0.1:3128\n"
+                     "no_proxy = localhost\nhttp11 = yes\n"
+                     "[profile.m]\nmax_speed = 1M\nproxy = none\ncacert = m.pem\n"
+                     "insecure = on\nuser_agent = m/1\n"
+                     "[plain]\nurl = http://h/1\n"
+                     "[mirror]\nurl = http://h/2\nprofile = m\n"
+                     "[own]\nurl = http://h/3\nprofile = m\nmax_speed = 256K\n");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"l.ini", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
+  cr_assert_eq(plan.run.max_speed, 4 << 20, "[settings] max_speed is the run's");
+  cr_assert_str_eq(plan.run.no_proxy, "localhost");
+  cr_assert_eq(plan.run.http11, 1);
+  cr_assert_null(plan.run.netrc_file);
+  const struct cfg_item *p = tcu_item(&plan, "plain"), *m = tcu_item(&plan, "mirror"),
+                        *o = tcu_item(&plan, "own");
+  cr_assert_eq(p->max_speed, 0, "an item without its own limit has none");
+  cr_assert_eq(m->max_speed, 1 << 20);
+  cr_assert_eq(o->max_speed, 256 << 10);
+  cr_assert_str_eq(p->proxy, "http://127.0.0.1:3128");
+  cr_assert_str_eq(m->proxy, "none");
+  cr_assert_str_eq(m->cacert, "m.pem");
+  cr_assert_str_eq(m->user_agent, "m/1");
+  cr_assert_null(p->cacert);
+  cr_assert_null(p->user_agent);
+  cr_assert(m->insecure && !p->insecure);
+  cr_assert_eq(cfg_plan_insecure(&plan), 1);
+  cfg_plan_free(&plan);
+
+  /* --netrc is ~/.netrc; --netrc-file wins over it */
+  struct cfg_opts cli = {0};
+  cli_set(&cli, "netrc", "true");
+  const char *in2[] = {"http://h/x", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, &cli, NULL, 0, err, in2), 0, "%s", err);
+  char want[600];
+  snprintf(want, sizeof want, "%s/.netrc", getenv("HOME"));
+  cr_assert_str_eq(plan.run.netrc_file, want);
+  cr_assert_eq(cfg_plan_insecure(&plan), 0);
+  cfg_plan_free(&plan);
+  cli_set(&cli, "netrc_file", "other.rc");
+  cr_assert_eq(tcu_load_cfg(&plan, &cli, NULL, 0, err, in2), 0, "%s", err);
+  cr_assert_str_eq(plan.run.netrc_file, "other.rc");
+  cfg_plan_free(&plan);
+  cfg_opts_free(&cli);
+}
