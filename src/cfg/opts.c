@@ -186,6 +186,7 @@ static int opts_distance(const char *a, const char *b)
   return d[la][lb];
 }
 
+/* The hint of a typo: the closest candidate, when it is close enough. */
 const char *cfg_nearest(const char *word, const char *const *cands, size_t n)
 {
   const char *best = NULL;

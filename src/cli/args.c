@@ -186,7 +186,7 @@ static void args_unknown_long(char *err, size_t errlen, const char *arg)
   for (char *p = shown; *p; p++)
     if ((unsigned char)*p < 0x20 || *p == 0x7f)
       *p = '?';
-  char list[160] = "";
+  char list[400] = "";
   for (size_t i = 0; i < NOPT; i++) {
     names[i] = args_long[i].name;
     if (len > 0 && strncmp(names[i], word, len) == 0) {

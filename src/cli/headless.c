@@ -200,8 +200,8 @@ static void on_snapshot(struct headless *h, const struct msg_snapshot *s, uint64
       const struct msg_snap_row *row = &s->rows[i];
       struct item *it = item_at(h, row->id);
       uint32_t t = (uint32_t)(now - h->started_ms);
-      /* it->state: a snapshot taken before an item's final event is older
-         than that event and must not show it running after it */
+      /* The snapshot may be older than the events just printed: an item
+         they ended (or paused) gets no progress after its final event. */
       if (row->state != MSG_STATE_RUNNING || it->state != MSG_STATE_RUNNING || row->retrying ||
           (it->last_progress_ms && t - it->last_progress_ms < PROGRESS_EVERY_MS))
         continue;

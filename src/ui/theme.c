@@ -18,9 +18,13 @@
 /* The Makefile passes both from its DATADIR and BINDIR (make install puts
  * the themes in $(DATADIR)/siphon/themes): SIPHON_DATADIR as installed,
  * SIPHON_DATADIR_REL as seen from BINDIR, so a tree staged with DESTDIR
- * or moved as a whole still finds its own themes. */
-#if !defined(SIPHON_DATADIR) || !defined(SIPHON_DATADIR_REL)
-#error "build with make: it defines SIPHON_DATADIR and SIPHON_DATADIR_REL"
+ * or moved as a whole still finds its own themes.  The fallbacks are the
+ * Makefile's defaults, for a build outside it (a fuzzer). */
+#ifndef SIPHON_DATADIR
+#define SIPHON_DATADIR "/usr/local/share"
+#endif
+#ifndef SIPHON_DATADIR_REL
+#define SIPHON_DATADIR_REL "../share"
 #endif
 #define SIPHON_SHARE_DIR SIPHON_DATADIR "/siphon"
 

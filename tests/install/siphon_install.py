@@ -36,11 +36,20 @@ def make(*args, timeout=600):
     """Run make in the source tree with a clean make environment (so a
     `make asan` or `make -j` around the tests does not leak its variables
     into this one)."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS")}
     return subprocess.run(["make", "--no-print-directory", "-C", str(REPO)] + list(args),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                          timeout=timeout)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=make_env(), timeout=timeout)
+
+
+# What a make around the tests passes down: its flags, and the variables of
+# its command line, which make exports (make asan: BUILD, SAN, OPT, ...).
+MAKE_VARS = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS", "BUILD", "SAN",
+             "OPT", "FUZZ_TIME", "PREFIX", "DESTDIR", "BINDIR", "DATADIR", "MANDIR", "CC",
+             "CFLAGS", "CPPFLAGS", "LDFLAGS", "LDLIBS", "PKGS", "PKG_CONFIG"}
+
+
+def make_env():
+    return {k: v for k, v in os.environ.items() if k not in MAKE_VARS}
 
 
 def files_under(root):

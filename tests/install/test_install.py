@@ -5,12 +5,13 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from siphon_install import (PREFIX, REPO, base_env, copy_tree, do_install, expected_files,
-                            files_under, make, run_on_tty, theme_names)
+                            files_under, make, make_env, run_on_tty, theme_names)
 
 
 def test_install_puts_exactly_the_expected_files(installed):
@@ -51,6 +52,8 @@ def test_installed_binary_finds_its_themes(installed, tmp_path, clean_home):
     res = run_on_tty([str(binary), "--no-config", "--theme", "nosuch"], env, tmp_path)
     assert res.code == 2, res
     assert "theme 'nosuch' not found" in res.output, res
+    # DATADIR (PREFIX/share) is compiled in: the message names where it looked.
+    assert PREFIX + "/share/siphon/themes" in res.output, res
 
     # It is the installed file that is read: break it, and the error names it.
     theme = tree / PREFIX.lstrip("/") / "share/siphon/themes/solarized.ini"
@@ -127,3 +130,41 @@ def test_man_finds_the_installed_page(installed, clean_home):
     assert res.returncode == 0, res.stderr
     assert "siphon - a terminal download manager" in res.stdout
     assert "--concurrency" in res.stdout
+
+
+def test_header_change_rebuilds_exactly_its_users(tmp_path):
+    """-MMD -MP: a second make compiles nothing; touching a header compiles
+    exactly the files that include it (in a copy of the tree)."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for d in ["src", "include", "themes", "doc", "completions"]:
+        shutil.copytree(REPO / d, tree / d)
+    shutil.copy2(REPO / "Makefile", tree / "Makefile")
+
+    def build():
+        res = subprocess.run(["make", "--no-print-directory", "-C", str(tree), "-j2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env=make_env(),
+                             timeout=600)
+        assert res.returncode == 0, res.stdout
+        return sorted(re.findall(r" -c -o build/(\S+)\.o ", res.stdout))
+
+    assert len(build()) > 10
+    assert build() == []
+    header = tree / "include/siphon/version.h"
+
+    def includes(f, seen):
+        """The project headers f reads, directly or through another."""
+        for name in re.findall(r'^#include "([^"]+)"', f.read_text(), re.M):
+            h = tree / "include" / name if name.startswith("siphon/") else f.parent / name
+            if h.exists() and h not in seen:
+                seen.add(h)
+                includes(h, seen)
+        return seen
+
+    users = sorted(str(p.relative_to(tree))[:-2] for p in (tree / "src").rglob("*.c")
+                   if header in includes(p, set()))
+    assert users, "nothing includes %s" % header
+    time.sleep(1.1)  # a newer mtime on any file system
+    header.touch()
+    assert build() == users
