@@ -6,6 +6,7 @@ netrc, and secrets that must never show up in clear."""
 import hashlib
 import os
 import random
+import socket
 import stat
 import sys
 from pathlib import Path
@@ -219,6 +220,10 @@ def test_https_through_connect(tinyproxy, tls, siphon, tmp_path):
 
 @pytest.mark.parametrize("scheme,where", [("socks5h", "localhost"), ("socks5", "127.0.0.1")])
 def test_socks5_resolves_where_it_should(microsocks, server, siphon, tmp_path, scheme, where):
+    first = socket.getaddrinfo("localhost", server.port, type=socket.SOCK_STREAM)[0][0]
+    if first != socket.AF_INET:
+        pytest.skip("localhost is ::1 first here: the first address is the one used "
+                    "(by microsocks, or by curl for socks5), and the server is on 127.0.0.1")
     px = microsocks()
     url = server.url("/f/sock.bin", host="localhost", size=7000)
     res = siphon(["--proxy", px.url(scheme), url], env=NOENV)
