@@ -50,7 +50,7 @@ void sched_enqueue(struct engine *e, struct xfer *x, int front)
 {
   struct host *h = x->host;
   x->phase = PH_QUEUED;
-  x->state = MSG_STATE_QUEUED;
+  engine_set_state(x, MSG_STATE_QUEUED);
   x->qnext = x->qprev = NULL;
   if (front) {
     x->qseq = --e->qseq_front;
