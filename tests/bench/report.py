@@ -228,7 +228,7 @@ class Report:
         for wl in ("small", "queue"):
             self.ratio_target(wl, 0, 1.0, "wall")
             self.ratio_target(wl, 1, 1.0, "CPU")
-        for wl in ("big", "small", "queue", "scale32", "single", "screen"):
+        for wl in ("big", "small", "queue", "single", "screen"):
             if wl not in self.runs:
                 continue
             _, j = self.sizes(wl)
