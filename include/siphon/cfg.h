@@ -123,6 +123,7 @@ struct cfg_item {
   char *sha256;  /* lower-case hex, NULL if none */
   int per_host;    /* this item's host limit (its profile's, else the run's) */
   int retries, overwrite;
+  int line;        /* of file; here, not last, so the struct has no padding */
   uint64_t buffer_size;
   int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
   struct cfg_headers headers;
@@ -133,7 +134,6 @@ struct cfg_item {
   const char *proxy, *user_agent, *cacert;
   const char *file; /* where the item was defined ("-" for stdin, "" for
                         argv); borrowed from the plan */
-  int line;
 };
 
 /* Run-wide settings, resolved. */

@@ -187,6 +187,7 @@ struct engine {
   struct host **hosts;
   size_t nhosts;
   struct xfer *live_head;
+  size_t nstate[MSG_STATE_COUNT]; /* items in each state: the snapshot's counts */
   int64_t qseq_back, qseq_front;
   int running;                 /* admitted items */
   int stopping;
@@ -227,6 +228,7 @@ void engine_post(struct engine *e, struct msg_event *ev);
 struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id);
 void engine_check_idle(struct engine *e);
 void engine_live_add(struct engine *e, struct xfer *x);
+void engine_set_state(struct xfer *x, int state);
 void engine_live_remove(struct engine *e, struct xfer *x);
 
 /* glue.c */

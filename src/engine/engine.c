@@ -90,6 +90,7 @@ static struct xfer *item_new(struct engine *e, struct cfg_item *spec, int owns)
   if (spec->per_host > x->host->limit)
     x->host->limit = spec->per_host;
   x->id = (uint32_t)e->nitems;
+  e->nstate[MSG_STATE_QUEUED]++; /* x->state is 0, queued */
   return x;
 }
 
@@ -101,6 +102,16 @@ static void announce(struct engine *e, struct xfer *x)
   ev->path = xstrdup(x->spec->dir);
   ev->max_speed = limit_rate(e, x);
   engine_post(e, ev);
+}
+
+/* Every change of what the user sees goes through here, so the snapshot
+ * reads the counts instead of walking every item. */
+void engine_set_state(struct xfer *x, int state)
+{
+  struct engine *e = x->eng;
+  e->nstate[x->state]--;
+  e->nstate[state]++;
+  x->state = (uint8_t)state;
 }
 
 static struct xfer *item_by_id(struct engine *e, uint32_t id)
@@ -127,7 +138,7 @@ static void add_url(struct engine *e, const char *url, const char *output)
     struct xfer *x = item_new(e, it, 1);
     announce(e, x);
     x->phase = PH_FINAL;
-    x->state = MSG_STATE_FAILED;
+    engine_set_state(x, MSG_STATE_FAILED);
     struct msg_event *ev = engine_event(MSG_EV_FAILED, x->id);
     ev->reason = MSG_REASON_BAD_URL;
     ev->message = xstrdup(err);
@@ -236,21 +247,15 @@ static void snapshot(struct engine *e, uint64_t now)
   s->history_len = (uint32_t)e->history_len;
   memcpy(s->history, e->history, sizeof s->history);
   s->items = (uint32_t)e->nitems;
-  s->queued = s->running = s->paused = s->done = s->failed = 0;
-  s->timed_out = s->cancelled = s->skipped = 0;
-  for (size_t i = 0; i < e->nitems; i++) {
-    switch (engine_item(e, i)->state) {
-    case MSG_STATE_QUEUED: s->queued++; break;
-    case MSG_STATE_RUNNING: s->running++; break;
-    case MSG_STATE_PAUSED: s->paused++; break;
-    case MSG_STATE_DONE: s->done++; break;
-    case MSG_STATE_FAILED: s->failed++; break;
-    case MSG_STATE_TIMED_OUT: s->timed_out++; break;
-    case MSG_STATE_CANCELLED: s->cancelled++; break;
-    case MSG_STATE_SKIPPED: s->skipped++; break;
-    default: break;
-    }
-  }
+  /* counted at each state change: no walk over every item per tick */
+  s->queued = (uint32_t)e->nstate[MSG_STATE_QUEUED];
+  s->running = (uint32_t)e->nstate[MSG_STATE_RUNNING];
+  s->paused = (uint32_t)e->nstate[MSG_STATE_PAUSED];
+  s->done = (uint32_t)e->nstate[MSG_STATE_DONE];
+  s->failed = (uint32_t)e->nstate[MSG_STATE_FAILED];
+  s->timed_out = (uint32_t)e->nstate[MSG_STATE_TIMED_OUT];
+  s->cancelled = (uint32_t)e->nstate[MSG_STATE_CANCELLED];
+  s->skipped = (uint32_t)e->nstate[MSG_STATE_SKIPPED];
   s->concurrency = e->run.concurrency;
   s->pool_max = e->run.max_connections;
   s->pool_open = e->pool_open;

@@ -1,7 +1,8 @@
 /* sched.c - the scheduler: hosts keyed by scheme://host:port, one queue of
  * waiting items per host, and admission.  An item is admitted only when a
  * global slot (concurrency) and a slot of its host (its per_host limit) are
- * free, so waiting items never sit inside curl.  Admission takes, among the
+ * free, and no more at once than the pool has connections (--max-connections),
+ * so waiting items never sit inside curl.  Admission takes, among the
  * hosts with a free slot, the head with the lowest queue number; resumed
  * items get numbers below every other so they go first.  The scheduler
  * only picks (sched_next); xfer_pump admits.  Engine thread. */
@@ -49,7 +50,7 @@ void sched_enqueue(struct engine *e, struct xfer *x, int front)
 {
   struct host *h = x->host;
   x->phase = PH_QUEUED;
-  x->state = MSG_STATE_QUEUED;
+  engine_set_state(x, MSG_STATE_QUEUED);
   x->qnext = x->qprev = NULL;
   if (front) {
     x->qseq = --e->qseq_front;
@@ -89,7 +90,12 @@ void sched_dequeue(struct xfer *x)
  * caller admits it (the scheduler never starts a transfer itself). */
 struct xfer *sched_next(struct engine *e)
 {
-  if (e->stopping || e->running >= e->run.concurrency)
+  /* an item needs a connection of its own (HTTP/1.1): admitting more than
+     the pool holds only parks them in curl's pending list, which curl 7.88
+     walks on every finished transfer (-j 1000 cost 2x per file) */
+  int cap = e->run.concurrency < e->run.max_connections ? e->run.concurrency
+                                                         : e->run.max_connections;
+  if (e->stopping || e->running >= cap)
     return NULL;
   struct xfer *best = NULL;
   for (size_t i = 0; i < e->nhosts; i++) {

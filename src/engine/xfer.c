@@ -64,7 +64,7 @@ static void xfer_move(struct xfer *x, enum phase to, int state, struct msg_event
     engine_live_add(e, x);
   x->phase = (uint8_t)to;
   if (state != KEEP_STATE)
-    x->state = (uint8_t)state;
+    engine_set_state(x, state);
   if (from != to && dlog_enabled())
     dlog("#%u %s -> %s", x->id, xfer_phase_name(from), xfer_phase_name(to));
   if (ev)

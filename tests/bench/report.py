@@ -3,7 +3,10 @@
 
 usage: report.py RUNS.tsv META.tsv RESULTS.md [NOTES.md]
 
-RUNS.tsv rows: workload tool run wall_s user_s sys_s maxrss_kib rc ok.
+RUNS.tsv rows: workload tool run wall_s user_s sys_s maxrss_kib rc ok
+[voluntary_cs involuntary_cs bytes].  Thread hand-offs per GiB are the
+context switches of the process and its threads (GNU time %w + %c) per GiB
+moved.
 Medians are taken per metric over the runs that succeeded.  The table goes to
 stdout and to RESULTS.md, followed by the targets of issue 6 and NOTES.md.
 """
@@ -19,14 +22,18 @@ def load_runs(path):
     with open(path) as f:
         for line in f:
             p = line.rstrip("\n").split("\t")
-            if len(p) != 9:
+            if len(p) == 9:
+                p += ["0", "0", "0"]
+            if len(p) != 12:
                 continue
-            wl, tool, run, wall, user, sys_, rss, rc, ok = p
+            wl, tool, run, wall, user, sys_, rss, rc, ok, vcs, ics, nbytes = p
             if run.startswith("w"):  # warm-up rounds are not reported
                 continue
             r = runs.setdefault(wl, {}).setdefault(tool, {"ok": [], "bad": 0})
             if ok == "1":
-                r["ok"].append((float(wall), float(user) + float(sys_), int(rss) / 1024.0))
+                gib = int(nbytes) / 2**30
+                hand = (int(vcs) + int(ics)) / gib if gib > 0 else None
+                r["ok"].append((float(wall), float(user) + float(sys_), int(rss) / 1024.0, hand))
             else:
                 r["bad"] += 1
     return runs
@@ -45,7 +52,7 @@ def load_meta(path):
 
 
 def med(tool_runs, i):
-    xs = [r[i] for r in tool_runs["ok"]]
+    xs = [r[i] for r in tool_runs["ok"] if r[i] is not None]
     return statistics.median(xs) if xs else None
 
 
@@ -66,14 +73,14 @@ class Report:
         t = self.runs.get(wl, {}).get(tool)
         if not t or not t["ok"]:
             return None
-        return (med(t, 0), med(t, 1), med(t, 2))
+        return (med(t, 0), med(t, 1), med(t, 2), med(t, 3))
 
     def best_peer(self, wl, i):
         """(value, tool) of the best peer on metric i, or (None, None)."""
         best = (None, None)
         for p in PEERS:
             s = self.stats(wl, p)
-            if s and (best[0] is None or s[i] < best[0]):
+            if s and s[i] is not None and (best[0] is None or s[i] < best[0]):
                 best = (s[i], p)
         return best
 
@@ -93,14 +100,18 @@ class Report:
             return f"{n} URLs x {kib} KiB in one list, {j} at once", int(j)
         if wl == "single":
             return f"one {m['single']} MiB file, one connection", 1
+        if wl in ("wide", "scale32") and "scale" in m:
+            n, jw, jq = m["scale"].split("\t")
+            j = jw if wl == "wide" else jq
+            return f"{n} URLs x 1 KiB in one list, {j} at once", int(j)
         return "", 1
 
     def table(self, wl):
         desc, _ = self.sizes(wl)
         self.w(f"### {wl}: {desc}")
         self.w()
-        self.w("| tool | wall s | CPU s | peak RSS MiB | runs ok | wall (CPU) of each run |")
-        self.w("|---|---:|---:|---:|---:|---|")
+        self.w("| tool | wall s | CPU s | peak RSS MiB | hand-offs / GiB | runs ok | wall (CPU) of each run |")
+        self.w("|---|---:|---:|---:|---:|---:|---|")
         tools = self.runs.get(wl, {})
         for tool in sorted(tools, key=lambda t: ORDER.index(t) if t in ORDER else 99):
             t = tools[tool]
@@ -110,22 +121,22 @@ class Report:
             label = tool + (" (raw limit, /dev/null)" if tool == "curl-null" else "")
             label += " (screen)" if tool == "siphon-screen" else ""
             if s:
-                self.w(f"| {label} | {fmt(s[0])} | {fmt(s[1])} | {fmt(s[2], 1)} | "
+                self.w(f"| {label} | {fmt(s[0])} | {fmt(s[1])} | {fmt(s[2], 1)} | {fmt(s[3], 0)} | "
                        f"{n_ok}/{n_ok + t['bad']} | {each} |")
             else:
-                self.w(f"| {label} | FAILED | | | 0/{t['bad']} | |")
+                self.w(f"| {label} | FAILED | | | | 0/{t['bad']} | |")
         sip = self.stats(wl, "siphon")
         if sip and wl != "screen":
             cells = []
-            for i in range(3):
+            for i in range(4):
                 v, p = self.best_peer(wl, i)
-                cells.append(f"{sip[i] / v:.2f} ({p})" if v else "—")
-            self.w(f"| **siphon / best peer** | {cells[0]} | {cells[1]} | {cells[2]} | | |")
+                cells.append(f"{sip[i] / v:.2f} ({p})" if v and sip[i] is not None else "—")
+            self.w(f"| **siphon / best peer** | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} | | |")
         if wl == "screen":
             scr = self.stats(wl, "siphon-screen")
             if sip and scr:
                 self.w(f"| **screen / headless** | {scr[0] / sip[0]:.2f} | {scr[1] / sip[1]:.3f} "
-                       f"| {scr[2] / sip[2]:.2f} | | |")
+                       f"| {scr[2] / sip[2]:.2f} | | | |")
         self.w()
 
     def queue_sizes(self):
@@ -179,7 +190,7 @@ class Report:
                f"Median of {m['runs']} run(s) per tool, after {m.get('warmup', 0)} unrecorded warm-up round(s), "
                "the tools interleaved round by round; nginx 1 worker on 127.0.0.1 serving a tmpfs, "
                "output into the same tmpfs, wiped between runs. Wall = elapsed time of the command; "
-               "CPU = user + sys of the process and its threads; peak RSS = max resident set (GNU time %M).")
+               "CPU = user + sys of the process and its threads; peak RSS = max resident set (GNU time %M); hand-offs / GiB = voluntary + involuntary context switches of the process and its threads (GNU time %w + %c) per GiB downloaded.")
         self.w()
         self.w("## Machine and versions")
         self.w()
@@ -207,7 +218,7 @@ class Report:
             self.w()
         self.w("## Results")
         self.w()
-        for wl in ("big", "screen", "small", "https", "queue", "single"):
+        for wl in ("big", "screen", "small", "https", "queue", "wide", "scale32", "single"):
             if wl in self.runs:
                 self.table(wl)
                 if wl == "queue" and "queue1" in self.runs:
@@ -243,6 +254,25 @@ class Report:
                 self.target(what, f"{b:.0f} bytes per item = {b - url:.0f} beyond the URL", b - url <= 256)
             else:
                 self.target(what, "siphon not measured", None)
+        # issue 9: -j 1000 no dearer per file than -j 32 (same list), and the
+        # peak RSS with 80,000 URLs queued at most curl's
+        if "wide" in self.runs and "scale32" in self.runs:
+            w, q = self.stats("wide", "siphon"), self.stats("scale32", "siphon")
+            jw = self.sizes("wide")[1]
+            for i, label in ((0, "wall"), (1, "CPU")):
+                what = f"wide: -j {jw} costs no more {label} per file than -j {self.sizes('scale32')[1]} (same list)"
+                if w and q:
+                    self.target(what, f"{w[i]:.2f} s vs {q[i]:.2f} s = {w[i] / q[i]:.2f}x", w[i] <= q[i])
+                else:
+                    self.target(what, "siphon not measured", None)
+        if "scale32" in self.runs:
+            sq, cq = self.stats("scale32", "siphon"), self.stats("scale32", "curl")
+            what = "scale32: peak RSS with the whole list queued at most curl's"
+            if sq and cq:
+                self.target(what, f"siphon {sq[2]:.1f} MiB vs curl {cq[2]:.1f} MiB = {sq[2] / cq[2]:.2f}x",
+                            sq[2] <= cq[2])
+            else:
+                self.target(what, "siphon or curl not measured", None)
         if "screen" in self.runs:
             h, s = self.stats("screen", "siphon"), self.stats("screen", "siphon-screen")
             what = "screen: CPU at most 1.05x headless on the same work"
@@ -251,7 +281,7 @@ class Report:
                             s[1] <= 1.05 * h[1])
             else:
                 self.target(what, "siphon not measured", None)
-        self.w("## Targets of issue 6")
+        self.w("## Targets of issues 6 and 9")
         self.w()
         self.w("| target | measured | holds |")
         self.w("|---|---|---|")

@@ -21,7 +21,10 @@ usage() {
   sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
 
-Workloads: big small queue single screen https (default: all).
+Workloads: big small queue single screen https scale (default: all).
+  scale = SCALE_N URLs of 1 KiB at -j SCALE_J (row "wide") and at -j QUEUE_J
+  (row "scale32", whose peak RSS is the 80,000-queued-URLs target); siphon and
+  curl only by default (SCALE_TOOLS), aria2c and wget2 take minutes there.
 Environment (defaults for a full run; --quick uses the second value):
   BENCH_RUNS=3|1          runs per tool and workload (median reported)
   BENCH_WARMUP=1          unrecorded rounds before them (first touches of
@@ -32,6 +35,7 @@ Environment (defaults for a full run; --quick uses the second value):
   SMALL_N=5000|500 SMALL_KIB=16 SMALL_J=16   (https: the same over TLS + HTTP/2)
   QUEUE_N=20000|2000 QUEUE_KIB=1 QUEUE_J=32
   SINGLE_MIB=2048|256     single: one file, one connection
+  SCALE_N=80000|4000 SCALE_J=1000 SCALE_TOOLS="siphon curl"
   SIPHON=build/siphon     the binary under test
   SIPHON_ARGS=            extra siphon options (e.g. --buffer-size 1M)
   SIPHON_BUF_KIB=128      siphon's buffer size for the RSS target (passed as
@@ -68,6 +72,7 @@ BIG_N=${BIG_N:-$(q 8 4)};         BIG_MIB=${BIG_MIB:-$(q 512 32)};  BIG_J=${BIG_
 SMALL_N=${SMALL_N:-$(q 5000 500)}; SMALL_KIB=${SMALL_KIB:-16};      SMALL_J=${SMALL_J:-16}
 QUEUE_N=${QUEUE_N:-$(q 20000 2000)}; QUEUE_KIB=${QUEUE_KIB:-1};     QUEUE_J=${QUEUE_J:-32}
 SINGLE_MIB=${SINGLE_MIB:-$(q 2048 256)}
+SCALE_N=${SCALE_N:-$(q 80000 4000)}; SCALE_J=${SCALE_J:-1000}; SCALE_TOOLS=${SCALE_TOOLS:-siphon curl}
 SIPHON_ARGS=${SIPHON_ARGS:-}
 BUF_KIB=${SIPHON_BUF_KIB:-128}
 [ -n "${SIPHON_BUF_KIB:-}" ] && SIPHON_ARGS="--buffer-size ${BUF_KIB}K $SIPHON_ARGS"
@@ -75,10 +80,10 @@ PORT=${BENCH_PORT:-18089}
 RUN_TIMEOUT=${BENCH_TIMEOUT:-300}
 if [ "$QUICK" = 1 ]; then RESULTS=${BENCH_RESULTS:-$ROOT/build/bench/RESULTS-quick.md}
 else RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}; fi
-WORKLOADS=${ONLY:-big,screen,small,queue,single,https}
+WORKLOADS=${ONLY:-big,screen,small,queue,scale,single,https}
 WORKLOADS=${WORKLOADS//,/ }
 for w in $WORKLOADS; do
-  case "$w" in big|small|queue|single|screen|https) ;; *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
+  case "$w" in big|small|queue|single|screen|scale|https) ;; *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
 done
 want() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -140,6 +145,7 @@ need_mib() {
   if want single; then x=$((2 * SINGLE_MIB)); [ $x -gt $m ] && m=$x; fi
   if want small; then x=$((2 * SMALL_N * (SMALL_KIB < 4 ? 4 : SMALL_KIB) / 1024)); [ $x -gt $m ] && m=$x; fi
   if want queue; then x=$((2 * QUEUE_N * (QUEUE_KIB < 4 ? 4 : QUEUE_KIB) / 1024)); [ $x -gt $m ] && m=$x; fi
+  if want scale; then x=$((2 * SCALE_N * 4 / 1024)); [ $x -gt $m ] && m=$x; fi
   echo $((m + m / 16 + 512))   # served + output (or the prefault, 1/8 more)
 }
 avail_mib=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
@@ -309,27 +315,29 @@ fsub() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.4f", a - b}'; }
 # checked against curl's size_download on stdout.
 run_one() {
   local wl=$1 tool=$2 run=$3 n=$4 bytes=$5; shift 5
-  local tf=$WORK/time.out log=$LOGS/$wl.$tool.$run.log t0 t1 rc ok=1 user sys rss
+  local tf=$WORK/time.out log=$LOGS/$wl.$tool.$run.log t0 t1 rc ok=1 user sys rss vcs ics
   wipe_out; rm -f "$tf"
   prefault "$bytes"
   t0=$EPOCHREALTIME
   set +e
-  timeout -k 5 "$RUN_TIMEOUT" /usr/bin/time -f '%U %S %M' -o "$tf" "$@" >"$log" 2>&1
+  timeout -k 5 "$RUN_TIMEOUT" /usr/bin/time -f '%U %S %M %w %c' -o "$tf" "$@" >"$log" 2>&1
   rc=$?
   set -e
   t1=$EPOCHREALTIME
   [ "$rc" = 0 ] || { ok=0; echo "   $tool exited $rc: $(tail -3 "$log" | tr '\n' ' ')"; }
   if [ "$n" -ge 0 ]; then check_out "$n" "$bytes" || ok=0
   elif [ "$(tail -1 "$log")" != "$bytes" ]; then echo "   $tool received '$(tail -1 "$log")' of $bytes"; ok=0; fi
-  read -r user sys rss < <(tail -1 "$tf" 2>/dev/null) || true
+  read -r user sys rss vcs ics < <(tail -1 "$tf" 2>/dev/null) || true
   user=${user:-0} sys=${sys:-0} rss=${rss:-0}
-  record "$wl" "$tool" "$run" "$(fsub "$t1" "$t0")" "$user" "$sys" "$rss" "$rc" "$ok"
+  record "$wl" "$tool" "$run" "$(fsub "$t1" "$t0")" "$user" "$sys" "$rss" "$rc" "$ok" \
+    "${vcs:-0}" "${ics:-0}" "$bytes"
 }
 record() {
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RAW"
-  printf '   %-7s %-14s run %s: wall %6.2f s  cpu %6.2f s  rss %7.1f MiB  %s\n' \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RAW"
+  printf '   %-7s %-14s run %s: wall %6.2f s  cpu %6.2f s  rss %7.1f MiB  cs %8s  %s\n' \
     "$1" "$2" "$3" "$4" "$(awk -v u="$5" -v s="$6" 'BEGIN {print u + s}')" \
-    "$(awk -v k="$7" 'BEGIN {print k / 1024}')" "$([ "$9" = 1 ] && echo ok || echo FAILED)"
+    "$(awk -v k="$7" 'BEGIN {print k / 1024}')" "$((${10} + ${11}))" \
+    "$([ "$9" = 1 ] && echo ok || echo FAILED)"
 }
 
 # The command line of TOOL for a list NAME at concurrency J (the https list:
@@ -369,7 +377,9 @@ PEERS="curl aria2c wget2"
 # The tools to run: siphon (unless --peers-only) and the peers, or BENCH_TOOLS.
 tools() {
   local t out=""
-  for t in ${BENCH_TOOLS:-siphon $PEERS curl-null}; do
+  local all=${BENCH_TOOLS:-siphon $PEERS curl-null}
+  [ "${1:-}" = scale ] && all=${BENCH_TOOLS:-$SCALE_TOOLS}
+  for t in $all; do
     [ "$t" = siphon ] && [ "$PEERS_ONLY" = 1 ] && continue
     [ "$t" = curl-null ] && [ "${1:-}" != single ] && continue
     out+="$t "
@@ -381,11 +391,11 @@ rotate() { local a=($1) k=$2 i out=(); for ((i = 0; i < ${#a[@]}; i++)); do out+
 
 # The labels of the rounds: warm-ups w1.. (not reported), then 1..RUNS.
 rounds() { local r; for ((r = 1; r <= WARMUP; r++)); do echo "w$r"; done; seq "$RUNS"; }
-# bench_list WORKLOAD LISTNAME J N BYTES: every tool RUNS times, interleaved.
+# bench_list WORKLOAD LISTNAME J N BYTES [TOOLSET]: every tool RUNS times, interleaved.
 bench_list() {
-  local wl=$1 name=$2 j=$3 n=$4 bytes=$5 r t
+  local wl=$1 name=$2 j=$3 n=$4 bytes=$5 set=${6:-} r t
   for r in $(rounds); do
-    for t in $(rotate "$(tools)" "${r#w}"); do
+    for t in $(rotate "$(tools $set)" "${r#w}"); do
       tool_cmd "$t" "$name" "$j"
       run_one "$wl" "$t" "$r" "$n" "$bytes" "${CMD[@]}"
     done
@@ -396,13 +406,13 @@ bench_list() {
 # run_screen RUN: the big list on siphon's screen in a 120x40 tmux pane; q is
 # sent once every file is complete (the screen stays open when all is done).
 run_screen() {
-  local run=$1 n=$BIG_N bytes=$((BIG_N * BIG_MIB * MIB)) i t0 t1 rc ok=1 user sys rss
+  local run=$1 n=$BIG_N bytes=$((BIG_N * BIG_MIB * MIB)) i t0 t1 rc ok=1 user sys rss vcs ics
   local tf=$WORK/screen.time rcf=$WORK/screen.rc log=$LOGS/screen.siphon-screen.$run.log
   local extra=""
   [ -n "$SIPHON_ARGS" ] && extra=" $SIPHON_ARGS"
   wipe_out; rm -f "$tf" "$rcf"
   prefault "$bytes"
-  local cmd="/usr/bin/time -f '%U %S %M' -o '$tf' '$SIPHON' --no-config -j $BIG_J --per-host $BIG_J -d '$OUT'$extra '$LISTS/big.txt' 2>'$log.stderr'; echo \$? >'$rcf'"
+  local cmd="/usr/bin/time -f '%U %S %M %w %c' -o '$tf' '$SIPHON' --no-config -j $BIG_J --per-host $BIG_J -d '$OUT'$extra '$LISTS/big.txt' 2>'$log.stderr'; echo \$? >'$rcf'"
   t0=$EPOCHREALTIME
   tmux -L "$TSOCK" -f /dev/null new-session -d -s bench -x 120 -y 40 "$cmd"
   shopt -s nullglob
@@ -430,9 +440,10 @@ run_screen() {
   tmux -L "$TSOCK" kill-server 2>/dev/null || true
   [ "$rc" = 0 ] || { ok=0; echo "   siphon (screen) exited $rc; screen:"; sed 's/^/     | /' "$log" | head -20; }
   check_out "$n" "$bytes" || ok=0
-  read -r user sys rss < <(tail -1 "$tf" 2>/dev/null) || true
+  read -r user sys rss vcs ics < <(tail -1 "$tf" 2>/dev/null) || true
   user=${user:-0} sys=${sys:-0} rss=${rss:-0}
-  record screen siphon-screen "$run" "$(fsub "$t1" "$t0")" "$user" "$sys" "$rss" "$rc" "$ok"
+  record screen siphon-screen "$run" "$(fsub "$t1" "$t0")" "$user" "$sys" "$rss" "$rc" "$ok" \
+    "${vcs:-0}" "${ics:-0}" "$bytes"
 }
 
 # --- the workloads ---------------------------------------------------------------
@@ -496,6 +507,17 @@ if want queue; then
   rm -rf "$WWW/queue"; wipe_out
 fi
 
+if want scale; then
+  # issue 9: 80,000 x 1 KiB at -j 1000 must cost no more per file than at
+  # -j 32, and the -j 32 run's peak RSS (80,000 URLs queued) at most curl's.
+  say "scale: $SCALE_N x 1 KiB at -j $SCALE_J (wide) and at -j $QUEUE_J (scale32); tools: $(tools scale)"
+  make_many "$WWW/scale" z "$SCALE_N" 1
+  write_lists scale scale
+  bench_list wide scale "$SCALE_J" "$SCALE_N" $((SCALE_N * KIB)) scale
+  bench_list scale32 scale "$QUEUE_J" "$SCALE_N" $((SCALE_N * KIB)) scale
+  rm -rf "$WWW/scale"; wipe_out
+fi
+
 if want single; then
   say "single: one $SINGLE_MIB MiB file, one connection"
   mkdir -p "$WWW/single"
@@ -542,6 +564,7 @@ META=$WORK/meta.tsv
   printf 'small\t%s\t%s\t%s\n' "$SMALL_N" "$SMALL_KIB" "$SMALL_J"
   printf 'queue\t%s\t%s\t%s\n' "$QUEUE_N" "$QUEUE_KIB" "$QUEUE_J"
   printf 'single\t%s\n' "$SINGLE_MIB"
+  printf 'scale\t%s\t%s\t%s\n' "$SCALE_N" "$SCALE_J" "$QUEUE_J"
   printf 'buf_kib\t%s\n' "$BUF_KIB"
   printf 'queue_url_bytes\t%s\n' "${QUEUE_URL_BYTES:-0}"
   printf 'workloads\t%s\n' "$WORKLOADS"
