@@ -125,6 +125,7 @@ struct msg_snap_row {
   uint8_t state;      /* enum msg_state */
   uint8_t retrying;   /* waiting retry_in_ms before the next attempt */
   uint8_t connected;  /* has a connection (false: connecting or paused) */
+  uint8_t connections; /* its connections receiving now (progress.connections) */
   int32_t attempt;
   int32_t retry_in_ms;
   int64_t bytes;      /* on disk or in buffers, including resumed bytes */

@@ -266,6 +266,7 @@ static void snapshot(struct engine *e, uint64_t now)
     row->state = (uint8_t)x->state;
     row->retrying = x->phase == PH_RETRY_WAIT && x->run && x->run->retry_at > now;
     row->connected = x->phase == PH_ATTACHED && x->run && x->run->connected;
+    row->connections = row->connected; /* one connection per item in this engine */
     row->attempt = x->attempt;
     row->retry_in_ms = xfer_retry_in_ms(x, now);
     row->bytes = x->bytes;
