@@ -3,8 +3,9 @@
  * sidecar of resume.c) and whole-file hashing run as libuv work items on
  * its worker threads (in batches, see below); the engine thread only
  * submits them and gets the results in the after-work callback.  At most
- * one job per transfer is in flight, so writes and hash updates happen in
- * file order. */
+ * one job per stream is in flight, so writes and hash updates happen in
+ * file order; a segmented item has a stream per leg, each writing its own
+ * range, and at most one sidecar job at a time. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <fcntl.h>
@@ -21,6 +22,9 @@
 struct job {
   struct job *next;
   struct xfer *x;
+  struct stream *s;    /* whose buffer this is (the item's or a leg's) */
+  struct leg *leg;     /* a segment leg's write: seg.c hears of it */
+  int meta_only;       /* only the sidecar (seg.c) */
   atomic_int finished; /* set by the worker when the job is done */
   int reaped;          /* the engine took the result before after_cb */
   int fd;
@@ -122,9 +126,26 @@ static void job_done(struct job *j, int status)
     free(j);
     return;
   }
-  struct stream *s = &x->run->st;
+  if (j->meta_only) {
+    free(j->meta_text);
+    free(j->meta_path);
+    free(j);
+    seg_meta_done(x);
+    return;
+  }
+  struct stream *s = j->s;
   s->cur_job = NULL;
   s->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
+  if (j->leg) {
+    struct leg *l = j->leg;
+    int64_t off = j->off;
+    size_t len = j->len;
+    int err = s->job_err;
+    s->job_err = 0;
+    free(j);
+    seg_write_done(l, off, len, err);
+    return;
+  }
   if (j->hash_path) {
     memcpy(s->job_digest, j->digest, sizeof s->job_digest);
     s->job_hash_file = 1;
@@ -209,6 +230,7 @@ void disk_submit_write(struct xfer *x)
   struct stream *s = &r->st;
   struct job *j = xcalloc(1, sizeof *j);
   j->x = x;
+  j->s = s;
   j->fd = r->fd;
   j->buf = s->buf[s->fill];
   j->len = s->fill_len;
@@ -249,8 +271,45 @@ void disk_submit_hash(struct xfer *x)
   struct xrun *r = x->run;
   struct job *j = xcalloc(1, sizeof *j);
   j->x = x;
+  j->s = &r->st;
   j->hash_path = xstrdup(r->part_path);
   r->st.inflight = 1;
   r->st.cur_job = j;
+  enqueue(x->eng, j, 0);
+}
+
+/* A segment leg's fill buffer goes to a worker, written at the leg's
+ * offset (ls.submitted); the leg switches to its other buffer. */
+void disk_submit_leg(struct leg *l)
+{
+  struct xfer *x = l->x;
+  struct stream *s = &l->ls;
+  struct job *j = xcalloc(1, sizeof *j);
+  j->x = x;
+  j->s = s;
+  j->leg = l;
+  j->fd = x->run->fd;
+  j->buf = s->buf[s->fill];
+  j->len = s->fill_len;
+  j->off = s->submitted;
+  s->submitted += (int64_t)s->fill_len;
+  int streaming = s->fill_len == s->cap && x->phase == PH_ATTACHED;
+  s->fill ^= 1;
+  s->fill_len = 0;
+  s->inflight = 1;
+  s->cur_job = j;
+  enqueue(x->eng, j, streaming);
+}
+
+/* The sidecar of a segmented item, written by a worker (text is taken). */
+void disk_submit_meta(struct xfer *x, char *text)
+{
+  struct job *j = xcalloc(1, sizeof *j);
+  j->x = x;
+  j->meta_only = 1;
+  j->fd = -1;
+  j->meta_text = text;
+  j->meta_path = xstrdup(x->run->meta_path);
+  x->run->meta_inflight = 1;
   enqueue(x->eng, j, 0);
 }

@@ -3,7 +3,8 @@
  * driven by libuv), sched.c (hosts, queue, admission), xfer.c (the item's
  * state machine), attempt.c (one leg's easy handle and response),
  * headers.c (pure header parsers), stream.c (the bytes to NAME.part),
- * resume.c (the sidecar, resume decisions), name.c (the file's name and
+ * resume.c (the sidecar, resume decisions), seg.c (segmented downloads:
+ * extra legs, their ranges and writes), name.c (the file's name and
  * directory), disk.c (writes and hashing on libuv's worker threads).  Engine thread only, except
  * the work functions in disk.c, which run on a worker and touch nothing
  * but their job. */
@@ -16,6 +17,7 @@
 #include <uv.h>
 
 #include "headers.h"
+#include "ranges.h"
 #include "siphon/cfg.h"
 #include "siphon/mbox.h"
 #include "siphon/msg.h"
@@ -28,6 +30,7 @@ struct host {
   char key[MSG_HOST_KEY];
   struct xfer *qhead, *qtail; /* waiting items, ordered by qseq */
   int running;                /* admitted: attached, connecting or retry-waiting */
+  int extra;                  /* extra legs of segmented items (seg.c) */
   int attached;               /* easy handles in curl now */
   int open;                   /* sockets open */
   int limit;                  /* per-host limit shown (the largest seen) */
@@ -54,8 +57,27 @@ enum phase {
 /* What to do once the write in flight completes. */
 enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_END, AF_STOP };
 
-/* Why the current attempt was aborted from inside a curl callback. */
-enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_SKIP };
+/* Why the current attempt was aborted from inside a curl callback.
+ * AB_ENOUGH: a segment leg has all of its (maybe shortened) range;
+ * AB_REFUSED: an extra leg's answer was not a 206 for exactly its range. */
+enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_SKIP, AB_ENOUGH, AB_REFUSED };
+
+/* A leg of a segmented item (seg.c). */
+enum leg_state { LEG_IDLE, LEG_RUN, LEG_WAIT };
+
+/* The write-behind of one item (stream.c; the worker side is disk.c). */
+struct stream {
+  /* two buffers: the engine fills buf[fill] while a worker writes the other */
+  char *buf[2];
+  size_t cap, fill_len;
+  int fill;
+  int inflight;                /* a disk job is running */
+  struct job *cur_job;         /* that job (disk.c) */
+  int64_t submitted;           /* file offset of the next disk job */
+  int job_err;                 /* errno from the last job */
+  unsigned char job_digest[32];
+  int job_hash_file;           /* job hashes the whole file instead of writing */
+};
 
 /* One connection of an item: an easy handle with its byte range and what
  * its current response said.  An item has nlegs of them (one today; the
@@ -79,21 +101,18 @@ struct leg {
   /* --log: this response's header lines, logged as one */
   char logline[1024];
   size_t loglen;
+  /* segmented downloads (seg.c) */
+  int64_t pos, stop;           /* next byte it receives; end of its range (exclusive) */
+  int64_t next_start, next_stop; /* a range waiting for the last write of the previous */
+  struct stream ls;            /* its own write-behind while the item is segmented */
+  uint8_t lstate;              /* enum leg_state */
+  uint8_t extra;               /* holds an extra connection of its host */
+  int tries;                   /* failures of its current range */
+  uint64_t retry_at;
+  int64_t got, sample_got;     /* bytes it received; at the last speed sample */
+  int64_t speed;
 };
 
-/* The write-behind of one item (stream.c; the worker side is disk.c). */
-struct stream {
-  /* two buffers: the engine fills buf[fill] while a worker writes the other */
-  char *buf[2];
-  size_t cap, fill_len;
-  int fill;
-  int inflight;                /* a disk job is running */
-  struct job *cur_job;         /* that job (disk.c) */
-  int64_t submitted;           /* file offset of the next disk job */
-  int job_err;                 /* errno from the last job */
-  unsigned char job_digest[32];
-  int job_hash_file;           /* job hashes the whole file instead of writing */
-};
 
 /* The heavy state of an item that has been admitted at least once; queued
  * items carry none of it (a queue of 20,000 URLs stays small). */
@@ -118,6 +137,15 @@ struct xrun {
   int64_t samples[SPEED_SAMPLES];
   uint64_t sample_t[SPEED_SAMPLES];
   int nsamples, sample_pos;
+  /* segmented downloads (seg.c) */
+  int seg;                     /* legs write at their own offsets */
+  int seg_refused;             /* an extra leg got a wrong answer: no more extra legs */
+  int meta_inflight;           /* a sidecar job is running */
+  int meta_dirty;              /* missing changed since the last sidecar */
+  uint64_t meta_at;            /* when the last sidecar was sent */
+  int64_t piece;               /* the size of a leg's share */
+  struct ranges missing;       /* bytes not yet on disk (the sidecar's record) */
+  struct ranges todo;          /* bytes no leg is fetching */
   /* pending end */
   enum msg_state end_state;
   enum msg_reason end_reason;
@@ -168,6 +196,7 @@ struct engine {
   struct xfer *live_head;
   int64_t qseq_back, qseq_front;
   int running;                 /* admitted items */
+  int extra;                   /* extra legs of segmented items, all hosts */
   int stopping;
   int thread_started;
   int pumping;
@@ -266,6 +295,27 @@ int resume_write_file(const char *path, const char *text);
 int resume_meta_save(const struct xfer *x);
 void resume_tidy_end(struct xfer *x, enum msg_state st);
 
+/* seg.c - segmented downloads: several legs, each with its byte range */
+void seg_setup(struct xfer *x);
+void seg_free(struct xfer *x);
+void seg_consider(struct xfer *x, struct leg *l, int64_t start);
+int seg_on_headers(struct leg *l);
+size_t seg_write(struct leg *l, const char *ptr, size_t len);
+void seg_leg_done(struct leg *l, CURLcode rc);
+void seg_write_done(struct leg *l, int64_t off, size_t len, int err);
+void seg_meta_done(struct xfer *x);
+int seg_begin(struct xfer *x);
+void seg_tick(struct xfer *x, uint64_t now);
+void seg_stop_legs(struct xfer *x);
+int seg_flush(struct xfer *x);
+void seg_discard(struct xfer *x);
+void seg_reset(struct xfer *x);
+int seg_busy(const struct xfer *x);
+int seg_yield(struct engine *e);
+int seg_load(struct xfer *x, const char *text, int64_t total);
+void seg_meta_line(const struct xfer *x, char *buf, size_t len);
+void seg_snapshot(const struct xfer *x, struct msg_snap_row *row, struct msg_snapshot *s);
+
 /* name.c - where the item's file goes */
 void name_init(struct xfer *x);
 void name_set(struct xfer *x, const char *name);
@@ -277,6 +327,13 @@ struct job;
 void disk_init(struct engine *e);
 void disk_submit_write(struct xfer *x);
 void disk_submit_hash(struct xfer *x);
+void disk_submit_leg(struct leg *l);
+void disk_submit_meta(struct xfer *x, char *text);
+void xfer_flush_continue(struct xfer *x);
+void xfer_leg_failed_item(struct xfer *x, enum msg_reason why, const char *message);
+void xfer_restart(struct xfer *x);
+void xfer_complete(struct xfer *x);
+int64_t xfer_backoff_ms(int retry_no);
 int disk_reap(struct xfer *x);
 
 #endif

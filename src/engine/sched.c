@@ -3,7 +3,10 @@
  * global slot (concurrency) and a slot of its host (its per_host limit) are
  * free, so waiting items never sit inside curl.  Admission takes, among the
  * hosts with a free slot, the head with the lowest queue number; resumed
- * items get numbers below every other so they go first.  Engine thread. */
+ * items get numbers below every other so they go first.  Extra legs of
+ * segmented items count against their host's limit, and one of them gives
+ * its slot back when a queued item could start but for it (seg_yield).
+ * Engine thread. */
 #include <string.h>
 
 #include "engine-int.h"
@@ -93,12 +96,15 @@ void sched_pump(struct engine *e)
     struct xfer *best = NULL;
     for (size_t i = 0; i < e->nhosts; i++) {
       struct xfer *head = e->hosts[i]->qhead;
-      if (head && e->hosts[i]->running < head->spec->per_host &&
+      if (head && e->hosts[i]->running + e->hosts[i]->extra < head->spec->per_host &&
           (!best || head->qseq < best->qseq))
         best = head;
     }
-    if (!best)
+    if (!best) {
+      if (seg_yield(e))
+        continue; /* an extra leg made room for a queued item */
       break;
+    }
     sched_dequeue(best);
     best->host->running++;
     e->running++;

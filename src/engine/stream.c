@@ -69,6 +69,9 @@ int stream_open(struct xfer *x)
       return -errno;
   }
   if (r->truncate) {
+    /* the sidecar goes first: one listing a segmented file's missing
+       ranges must never describe a .part that no longer holds the rest */
+    unlink(r->meta_path);
     if (ftruncate(r->fd, 0) != 0)
       return -errno;
     r->truncate = 0;
@@ -124,6 +127,8 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   size_t len = size * n;
   if (!l->body_ok)
     return len; /* an error page: drain it so the connection can be reused */
+  if (x->run->seg)
+    return seg_write(l, ptr, len);
   if (len > s->cap)
     return 0; /* libcurl hands at most CURL_MAX_WRITE_SIZE (16K) <= cap */
   if (s->fill_len + len >= s->cap && s->inflight && !disk_reap(x)) {

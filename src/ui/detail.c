@@ -1,7 +1,10 @@
 /* detail.c - the detail pane (Enter): URL, final URL after redirects, HTTP
  * status, remote address, time to connect and to first byte, retries, the
- * reason in words, and where the file goes, for the selected item.  The
- * strings come from MSG_EV_DETAIL and the final events.  Main thread. */
+ * reason in words, and where the file goes, for the selected item; for a
+ * segmented download also the file as a one-line map (received parts
+ * filled) and each connection: range, bytes, speed, state.  The strings
+ * come from MSG_EV_DETAIL and the final events, the map and the legs from
+ * the snapshot.  Main thread. */
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
 #include <stdio.h>
@@ -12,11 +15,24 @@
 
 enum { DETAIL_LINES = 9 };
 
+/* The selected item's legs in the snapshot. */
+static int legs_of(const struct ui *u, uint32_t id)
+{
+  int n = 0;
+  for (uint32_t i = 0; u->have_snap && i < u->snap.nlegs && i < MSG_SNAP_LEGS; i++)
+    n += u->snap.legs[i].id == id;
+  return n;
+}
+
 int detail_height(const struct ui *u, int screen_rows)
 {
-  (void)u;
+  const struct ui_item *it = u->sel_id && u->sel_id <= u->nitems && u->items[u->sel_id - 1].id
+                                 ? &u->items[u->sel_id - 1]
+                                 : NULL;
   /* Keep at least a few list rows visible above it. */
   int h = DETAIL_LINES;
+  if (it && it->segmented && it->state == MSG_STATE_RUNNING)
+    h += 1 + legs_of(u, it->id);
   if (h > screen_rows - 9)
     h = screen_rows - 9;
   return h < 3 ? 0 : h;
@@ -101,6 +117,26 @@ void detail_draw(struct ui *u, int y, int height, int width)
   }
   if (row < end)
     field(u, row++, width, "file", it->path);
+  if (it->segmented && it->state == MSG_STATE_RUNNING) {
+    if (row < end) {
+      int bw = width - 15 - 1;
+      fmt_segbar(buf, sizeof buf, bw > 0 ? bw : 0, it->segmap, MSG_SEGMAP_CELLS, u->utf8);
+      field(u, row++, width, "segments", buf);
+    }
+    static const char *const words[] = {"connecting", "receiving", "retry wait"};
+    for (uint32_t i = 0; i < u->snap.nlegs && i < MSG_SNAP_LEGS && row < end; i++) {
+      const struct msg_snap_leg *l = &u->snap.legs[i];
+      char label[16], c[32], d[32], sp[32];
+      if (l->id != it->id)
+        continue;
+      snprintf(label, sizeof label, "leg %d", l->index + 1);
+      snprintf(buf, sizeof buf, "%s-%s   %s of %s   %s   %s", fmt_size(a, sizeof a, l->start),
+               fmt_size(b, sizeof b, l->stop), fmt_size(c, sizeof c, l->pos - l->start),
+               fmt_size(d, sizeof d, l->stop - l->start), fmt_speed(sp, sizeof sp, l->speed),
+               l->state < 3 ? words[l->state] : "?");
+      field(u, row++, width, label, buf);
+    }
+  }
   while (row < end)
     ui_put(row++, 0, width, THEME_DETAIL, "", u->utf8);
 }

@@ -23,6 +23,9 @@ struct ui_item {
   int32_t retry_in_ms;
   int64_t bytes, total, speed;
   double seconds, t_connect, t_first_byte;
+  int connections;  /* receiving now (from the snapshot) */
+  int segmented;    /* segmap holds its map (from the snapshot) */
+  unsigned char segmap[MSG_SEGMAP_CELLS / 8];
 };
 
 /* What a key handler asks the loop to do next. */

@@ -206,6 +206,7 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
   case MSG_EV_PAUSED:
     it->state = MSG_STATE_PAUSED;
     it->speed = 0;
+    it->connections = 0;
     it->retrying = 0;
     if (ev->message)
       ui_set_status(u, "%s: %s", it->name, ev->message);
@@ -222,6 +223,7 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
     it->retry_reason = ev->reason;
     it->http = ev->http ? ev->http : it->http;
     it->speed = 0;
+    it->connections = 0;
     set_str(&it->message, ev->message);
     break;
   case MSG_EV_DONE:
@@ -232,6 +234,7 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
     it->seconds = ev->seconds;
     it->http = ev->http ? ev->http : it->http;
     it->speed = 0;
+    it->connections = 0;
     it->retrying = 0;
     set_str(&it->path, ev->path);
     break;
@@ -241,12 +244,14 @@ static void apply_event(struct ui *u, const struct msg_event *ev)
     it->reason = ev->reason;
     it->http = ev->http ? ev->http : it->http;
     it->speed = 0;
+    it->connections = 0;
     it->retrying = 0;
     set_str(&it->message, ev->message);
     break;
   case MSG_EV_CANCELLED:
     it->state = MSG_STATE_CANCELLED;
     it->speed = 0;
+    it->connections = 0;
     it->retrying = 0;
     break;
   case MSG_EV_SKIPPED:
@@ -308,6 +313,9 @@ static int apply_snapshot(struct ui *u, const struct msg_snapshot *s)
     it->speed = r->state == MSG_STATE_RUNNING ? r->speed : 0;
     it->retrying = r->retrying;
     it->retry_in_ms = r->retry_in_ms;
+    it->connections = r->state == MSG_STATE_RUNNING ? r->connections : 0;
+    it->segmented = r->segmented;
+    memcpy(it->segmap, r->segmap, sizeof it->segmap);
     if (r->attempt > 0)
       it->attempt = r->attempt;
   }
