@@ -4,10 +4,9 @@
  * state machine), attempt.c (one leg's easy handle and response),
  * headers.c (pure header parsers), stream.c (the bytes to NAME.part),
  * resume.c (the sidecar, resume decisions), seg.c (segmented downloads:
- * extra legs, their ranges and writes), name.c (the file's name and
- * directory), disk.c (writes and hashing on libuv's worker threads).  Engine thread only, except
- * the work functions in disk.c, which run on a worker and touch nothing
- * but their job. */
+ * extra legs and their ranges), name.c (the file's name and
+ * directory).  Engine thread only, except the work functions in stream.c,
+ * which run on libuv's workers and touch nothing but their job. */
 #ifndef SIPHON_ENGINE_INT_H
 #define SIPHON_ENGINE_INT_H
 
@@ -65,23 +64,9 @@ enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_SKIP, AB_ENOUGH, AB_REFUSED };
 /* A leg of a segmented item (seg.c). */
 enum leg_state { LEG_IDLE, LEG_RUN, LEG_WAIT };
 
-/* The write-behind of one item (stream.c; the worker side is disk.c). */
-struct stream {
-  /* two buffers: the engine fills buf[fill] while a worker writes the other */
-  char *buf[2];
-  size_t cap, fill_len;
-  int fill;
-  int inflight;                /* a disk job is running */
-  struct job *cur_job;         /* that job (disk.c) */
-  int64_t submitted;           /* file offset of the next disk job */
-  int job_err;                 /* errno from the last job */
-  unsigned char job_digest[32];
-  int job_hash_file;           /* job hashes the whole file instead of writing */
-};
-
 /* One connection of an item: an easy handle with its byte range and what
- * its current response said.  An item has nlegs of them (one today; the
- * segmented downloads add more).  curl's PRIVATE and callback data point
+ * its current response said.  An item has nlegs of them (one, or up to
+ * `segments` for a segmented download, seg.c).  curl's PRIVATE and callback data point
  * here; leg->x is the item. */
 struct leg {
   struct xfer *x;
@@ -103,8 +88,9 @@ struct leg {
   size_t loglen;
   /* segmented downloads (seg.c) */
   int64_t pos, stop;           /* next byte it receives; end of its range (exclusive) */
-  int64_t next_start, next_stop; /* a range waiting for the last write of the previous */
-  struct stream ls;            /* its own write-behind while the item is segmented */
+  char *fill;                  /* its buffer in the item's write-behind, or NULL */
+  size_t fill_len;
+  int64_t fill_off;            /* where fill's first byte goes */
   uint8_t lstate;              /* enum leg_state */
   uint8_t extra;               /* holds an extra connection of its host */
   int tries;                   /* failures of its current range */
@@ -113,6 +99,30 @@ struct leg {
   int64_t speed;
 };
 
+/* A buffer of the write-behind and how many bytes it holds. */
+struct piece {
+  char *buf;
+  size_t len;
+  int64_t off;                 /* where it goes in the file */
+};
+
+/* The write-behind of one item (stream.c).  Engine thread only; the job in
+ * flight is shared with a worker through its atomics. */
+struct stream {
+  size_t cap;                  /* buffer_size */
+  char *fill;                  /* the buffer being filled, or NULL */
+  size_t fill_len;
+  struct piece *queued;        /* full buffers waiting for a job, each with its offset */
+  int nqueued, qcap;
+  size_t queued_bytes;
+  int64_t queued_off;          /* file offset of fill's first byte (legs have their own) */
+  int nbufs;                   /* buffers held: fill + queued + the job's not taken back */
+  struct job *job;             /* the one job in flight, or NULL */
+  int reclaimed;               /* pieces of that job taken back */
+  int job_err;                 /* errno from the last job */
+  unsigned char job_digest[32];
+  int job_hash_file;           /* the last job hashed the whole file */
+};
 
 /* The heavy state of an item that has been admitted at least once; queued
  * items carry none of it (a queue of 20,000 URLs stays small). */
@@ -140,9 +150,8 @@ struct xrun {
   /* segmented downloads (seg.c) */
   int seg;                     /* legs write at their own offsets */
   int seg_refused;             /* an extra leg got a wrong answer: no more extra legs */
-  int meta_inflight;           /* a sidecar job is running */
   int meta_dirty;              /* missing changed since the last sidecar */
-  uint64_t meta_at;            /* when the last sidecar was sent */
+  uint64_t meta_at;            /* when the last sidecar went with a write */
   int64_t piece;               /* the size of a leg's share */
   struct ranges missing;       /* bytes not yet on disk (the sidecar's record) */
   struct ranges todo;          /* bytes no leg is fetching */
@@ -222,9 +231,9 @@ struct engine {
   char *last_dir;              /* the directory xfer.c made last */
   char **bufpool;              /* free transfer buffers of bufpool_size */
   size_t bufpool_n, bufpool_cap, bufpool_size;
-  uv_idle_t disk_idle;         /* sends the disk jobs of one loop iteration */
+  size_t wb_shared;            /* bytes of buffers held beyond each stream's own */
+  uv_idle_t disk_idle;         /* sends the flush jobs of one loop iteration */
   struct job *disk_pending, **disk_pending_tail;
-  int disk_batches;            /* batches in the pool */
   int64_t maxage_s, maxlife_s; /* CURLOPT_MAXAGE_CONN, CURLOPT_MAXLIFETIME_CONN */
 };
 
@@ -275,16 +284,23 @@ int attempt_prepare(struct leg *l, int64_t start, int64_t end);
 void attempt_detach(struct leg *l);
 enum msg_reason attempt_reason(CURLcode rc);
 
-/* stream.c - the item's bytes on their way to NAME.part */
+/* stream.c - the item's bytes on their way to NAME.part (write-behind and
+ * its disk workers) */
 void stream_init(struct xfer *x);
 void stream_free(struct xfer *x);
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp);
 int stream_open(struct xfer *x);
+int stream_close(struct xfer *x);
+int stream_busy(const struct xfer *x);
 int stream_has_pending(const struct xfer *x);
 void stream_discard(struct xfer *x);
 void stream_rewind(struct xfer *x, int64_t off);
-void stream_submit(struct xfer *x);
-int stream_close(struct xfer *x);
+void stream_flush(struct xfer *x);
+void stream_tick(struct xfer *x);
+void stream_submit_hash(struct xfer *x);
+size_t stream_write_at(struct leg *l, const char *ptr, size_t len);
+void stream_leg_tail(struct leg *l);
+void stream_loop_init(struct engine *e);
 
 /* resume.c - the sidecar and every decision about where a file resumes */
 void resume_decide(struct xfer *x);
@@ -302,15 +318,10 @@ void seg_consider(struct xfer *x, struct leg *l, int64_t start);
 int seg_on_headers(struct leg *l);
 size_t seg_write(struct leg *l, const char *ptr, size_t len);
 void seg_leg_done(struct leg *l, CURLcode rc);
-void seg_write_done(struct leg *l, int64_t off, size_t len, int err);
-void seg_meta_done(struct xfer *x);
 int seg_begin(struct xfer *x);
 void seg_tick(struct xfer *x, uint64_t now);
 void seg_stop_legs(struct xfer *x);
-int seg_flush(struct xfer *x);
-void seg_discard(struct xfer *x);
 void seg_reset(struct xfer *x);
-int seg_busy(const struct xfer *x);
 int seg_yield(struct engine *e);
 int seg_load(struct xfer *x, const char *text, int64_t total);
 void seg_meta_line(const struct xfer *x, char *buf, size_t len);
@@ -322,18 +333,10 @@ void name_set(struct xfer *x, const char *name);
 int name_make_parents(struct engine *e, const char *path);
 int name_from_disposition(struct xfer *x, const char *disposition);
 
-/* disk.c - the worker side of the stream */
-struct job;
-void disk_init(struct engine *e);
-void disk_submit_write(struct xfer *x);
-void disk_submit_hash(struct xfer *x);
-void disk_submit_leg(struct leg *l);
-void disk_submit_meta(struct xfer *x, char *text);
-void xfer_flush_continue(struct xfer *x);
+/* xfer.c - seg.c's ways back into the state machine */
 void xfer_leg_failed_item(struct xfer *x, enum msg_reason why, const char *message);
 void xfer_restart(struct xfer *x);
 void xfer_complete(struct xfer *x);
 int64_t xfer_backoff_ms(int retry_no);
-int disk_reap(struct xfer *x);
 
 #endif

@@ -185,10 +185,21 @@ int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length
 }
 
 /* Should this write job also store the sidecar?  Once per response, and
- * only for files big enough to be worth resuming. */
+ * only for files big enough to be worth resuming; for a segmented file
+ * whenever its missing ranges changed, at most once a second. */
 int resume_meta_wanted(struct xfer *x)
 {
   struct xrun *r = x->run;
+  if (r->seg) {
+    /* the missing ranges changed: at most once a second, so a kill -9
+       loses about a second of a segmented download */
+    uint64_t now = xfer_now(x);
+    if (!r->meta_dirty || now - r->meta_at < 1000)
+      return 0;
+    r->meta_at = now;
+    r->meta_dirty = 0;
+    return 1;
+  }
   if (r->meta_written || !(r->etag || r->last_modified))
     return 0;
   /* a file done within two buffers is cheaper to fetch again than to guard */

@@ -1,11 +1,11 @@
 /* seg.c - segmented downloads: one file over several legs at once, each
  * fetching its own byte range (Range + If-Range) into the same NAME.part
- * through its own write-behind (a struct stream per leg, written at the
- * leg's offsets by disk.c).  It owns the item's two range sets (what is
+ * through the item's write-behind (each leg fills its own buffer, written
+ * at the leg's offsets: stream_write_at).  It owns the item's two range sets (what is
  * missing on disk, for the sidecar; what no leg is fetching), the split of
  * the first response, extra legs within the host's and the pool's slots
  * (never ahead of a queued item), work stealing, the retries of one
- * range, and the sidecar every second.  Engine thread only; the item's
+ * range, and when the sidecar is due (with a write, at most once a second).  Engine thread only; the item's
  * phases stay xfer.c's (xfer_move), this file only calls back into it.
  *
  * A leg is LEG_RUN (its handle in curl), LEG_WAIT (its range waits for a
@@ -21,8 +21,6 @@
 #include "engine-int.h"
 #include "siphon/dlog.h"
 #include "siphon/xalloc.h"
-
-enum { META_EVERY_MS = 1000 };
 
 static uint64_t now_ms(const struct xfer *x)
 {
@@ -41,26 +39,8 @@ void seg_setup(struct xfer *x)
 void seg_free(struct xfer *x)
 {
   struct xrun *r = x->run;
-  for (int i = 0; i < r->nlegs; i++) {
-    free(r->legs[i].ls.buf[0]);
-    free(r->legs[i].ls.buf[1]);
-    r->legs[i].ls.buf[0] = r->legs[i].ls.buf[1] = NULL;
-  }
   ranges_free(&r->missing);
   ranges_free(&r->todo);
-}
-
-/* The leg's own two buffers, made the first time it carries a range. */
-static void leg_stream(struct leg *l)
-{
-  struct stream *s = &l->ls;
-  if (s->buf[0])
-    return;
-  s->cap = l->x->run->st.cap;
-  s->buf[0] = xmalloc(s->cap);
-  s->buf[1] = xmalloc(s->cap);
-  s->fill = 0;
-  s->fill_len = 0;
 }
 
 /* Legs with a range (running or waiting for a retry). */
@@ -70,19 +50,6 @@ static int seg_active(const struct xfer *x)
   for (int i = 0; i < x->run->nlegs; i++)
     n += x->run->legs[i].lstate != LEG_IDLE;
   return n;
-}
-
-int seg_busy(const struct xfer *x)
-{
-  const struct xrun *r = x->run;
-  if (!r)
-    return 0;
-  if (r->meta_inflight)
-    return 1;
-  for (int i = 0; i < r->nlegs; i++)
-    if (r->legs[i].ls.inflight)
-      return 1;
-  return 0;
 }
 
 /* Some host has an item waiting while a -j slot is free: extra legs must
@@ -143,8 +110,7 @@ static void leg_give_back(struct leg *l)
   leg_release_slot(l);
   l->lstate = LEG_IDLE;
   l->stop = l->pos;
-  if (l->ls.fill_len > 0 && !l->ls.inflight && r->fd >= 0)
-    disk_submit_leg(l);
+  stream_leg_tail(l);
 }
 
 /* Work for a leg: the next piece nobody fetches, else half of the largest
@@ -177,9 +143,6 @@ static int leg_start(struct leg *l, int64_t start, int64_t stop)
 {
   struct xfer *x = l->x;
   struct xrun *r = x->run;
-  leg_stream(l);
-  if (l->ls.fill_len == 0)
-    l->ls.submitted = start;
   l->pos = start;
   l->stop = stop;
   l->lstate = LEG_RUN;
@@ -290,9 +253,6 @@ void seg_consider(struct xfer *x, struct leg *l, int64_t start)
   r->seg_refused = 0;
   r->sha_from_zero = 0; /* sha256 over the whole file once complete */
   r->hashed = 0;
-  leg_stream(l);
-  l->ls.submitted = start;
-  l->ls.fill_len = 0;
   l->pos = start;
   l->stop = s.end;
   l->lstate = LEG_RUN;
@@ -351,47 +311,20 @@ int seg_on_headers(struct leg *l)
   return -1;
 }
 
-/* Body bytes of a leg: into its own buffer, never past its range (which
- * stealing may have shortened: then the leg stops here). */
+/* Body bytes of a leg: into its own buffer at its offset, never past its
+ * range (which stealing may have shortened: then the leg stops here). */
 size_t seg_write(struct leg *l, const char *ptr, size_t len)
 {
   struct xfer *x = l->x;
-  struct stream *s = &l->ls;
   int64_t room = l->stop - l->pos;
   if (room <= 0) {
     l->abort = AB_ENOUGH;
     return 0;
   }
   size_t n = (int64_t)len > room ? (size_t)room : len;
-  if (n > s->cap)
-    return 0; /* libcurl hands at most CURL_MAX_WRITE_SIZE (16K) <= cap */
-  if (s->submitted + (int64_t)s->fill_len != l->pos) {
-    /* the buffer still holds the tail of the leg's previous range */
-    if (s->fill_len > 0) {
-      if (s->inflight) {
-        l->write_paused = 1;
-        return CURL_WRITEFUNC_PAUSE;
-      }
-      disk_submit_leg(l);
-    }
-    s->submitted = l->pos;
-  }
-  if (s->fill_len + n >= s->cap && s->inflight) {
-    l->write_paused = 1;
-    return CURL_WRITEFUNC_PAUSE;
-  }
-  size_t part = n;
-  if (part > s->cap - s->fill_len)
-    part = s->cap - s->fill_len;
-  memcpy(s->buf[s->fill] + s->fill_len, ptr, part);
-  s->fill_len += part;
-  if (s->fill_len == s->cap) {
-    disk_submit_leg(l);
-    if (n > part) {
-      memcpy(s->buf[s->fill], ptr + part, n - part);
-      s->fill_len = n - part;
-    }
-  }
+  size_t got = stream_write_at(l, ptr, n);
+  if (got != n)
+    return got; /* a pause (no buffer free), or 0 */
   l->pos += (int64_t)n;
   l->got += (int64_t)n;
   x->bytes += (int64_t)n;
@@ -455,46 +388,6 @@ void seg_leg_done(struct leg *l, CURLcode rc)
   }
 }
 
-/* A leg's buffer is on disk: those bytes are no longer missing. */
-void seg_write_done(struct leg *l, int64_t off, size_t len, int err)
-{
-  struct xfer *x = l->x;
-  struct xrun *r = x->run;
-  struct stream *s = &l->ls;
-  s->inflight = 0;
-  if (err) {
-    if (x->phase != PH_ENDING && x->phase != PH_FINAL) {
-      char msg[256];
-      snprintf(msg, sizeof msg, "%s: %s", r->part_path, strerror(err));
-      seg_discard(x);
-      xfer_leg_failed_item(x, MSG_REASON_DISK, msg);
-    } else {
-      xfer_flush_continue(x);
-    }
-    return;
-  }
-  ranges_remove(&r->missing, off, off + (int64_t)len);
-  r->meta_dirty = 1;
-  if (s->fill_len > 0 && r->fd >= 0 &&
-      (l->lstate != LEG_RUN || s->submitted + (int64_t)s->fill_len != l->pos))
-    disk_submit_leg(l); /* the tail of a range that ended */
-  if (r->after != AF_NONE) {
-    xfer_flush_continue(x);
-    return;
-  }
-  if (l->write_paused && l->easy) {
-    l->write_paused = 0;
-    l->last_rx = now_ms(x);
-    curl_easy_pause(l->easy, CURLPAUSE_CONT); /* may call the write callback at once */
-  }
-}
-
-void seg_meta_done(struct xfer *x)
-{
-  x->run->meta_inflight = 0;
-  xfer_flush_continue(x);
-}
-
 /* ---- the item's phases ------------------------------------------------ */
 
 /* An attempt of a segmented file (a resume, a later run): what is missing
@@ -514,9 +407,6 @@ int seg_begin(struct xfer *x)
   struct ranges_span s;
   ranges_take(&r->todo, r->piece, &s);
   struct leg *l = &r->legs[0];
-  leg_stream(l);
-  if (l->ls.fill_len == 0)
-    l->ls.submitted = s.start;
   l->pos = s.start;
   l->stop = s.end;
   l->lstate = LEG_RUN;
@@ -539,29 +429,6 @@ void seg_stop_legs(struct xfer *x)
     leg_give_back(&r->legs[i]);
 }
 
-/* Write what the legs buffered.  1 while a leg's write or the sidecar is
- * in flight (seg_write_done / seg_meta_done continue the flush). */
-int seg_flush(struct xfer *x)
-{
-  struct xrun *r = x->run;
-  int busy = r->meta_inflight;
-  for (int i = 0; i < r->nlegs; i++) {
-    struct stream *s = &r->legs[i].ls;
-    if (s->fill_len > 0 && !s->inflight && r->fd >= 0)
-      disk_submit_leg(&r->legs[i]);
-    if (s->inflight)
-      busy = 1;
-  }
-  return busy;
-}
-
-void seg_discard(struct xfer *x)
-{
-  struct xrun *r = x->run;
-  for (int i = 0; i < r->nlegs; i++)
-    r->legs[i].ls.fill_len = 0;
-}
-
 /* Back to one connection from zero (the file changed, or a checksum retry). */
 void seg_reset(struct xfer *x)
 {
@@ -571,7 +438,6 @@ void seg_reset(struct xfer *x)
     attempt_detach(l);
     leg_release_slot(l);
     l->lstate = LEG_IDLE;
-    l->ls.fill_len = 0;
     l->pos = l->stop = 0;
     l->tries = 0;
   }
@@ -610,18 +476,13 @@ void seg_tick(struct xfer *x, uint64_t now)
   for (int i = 1; i < r->nlegs && may_open(x); i++) {
     struct leg *l = &r->legs[i];
     struct ranges_span s;
-    if (l->lstate != LEG_IDLE || l->ls.inflight || find_work(x, &s) != 0)
+    if (l->lstate != LEG_IDLE || find_work(x, &s) != 0)
       continue;
     l->extra = 1;
     x->host->extra++;
     x->eng->extra++;
     if (leg_start(l, s.start, s.end) != 0)
       break;
-  }
-  if (r->meta_dirty && !r->meta_inflight && r->fd >= 0 && now - r->meta_at >= META_EVERY_MS) {
-    r->meta_at = now;
-    r->meta_dirty = 0;
-    disk_submit_meta(x, resume_meta_text(x));
   }
 }
 

@@ -201,7 +201,6 @@ static void xfer_end(struct xfer *x, enum msg_state st, enum msg_reason why,
   if (st == MSG_STATE_CANCELLED ||
       (st != MSG_STATE_DONE && st != MSG_STATE_SKIPPED && !msg_reason_keeps_part(why))) {
     stream_discard(x);
-    seg_discard(x);
   }
   flush_then(x, AF_END);
 }
@@ -252,12 +251,10 @@ static void flush_then(struct xfer *x, enum after_flush what)
 {
   struct xrun *r = x->run;
   r->after = what;
-  if (r->st.inflight)
+  if (stream_busy(x))
     return; /* xfer_write_done continues */
-  if (seg_flush(x))
-    return; /* a leg's write or the sidecar is in flight: seg.c continues */
   if (stream_has_pending(x)) {
-    stream_submit(x);
+    stream_flush(x);
     return;
   }
   stream_discard(x);
@@ -268,7 +265,6 @@ static void flush_then(struct xfer *x, enum after_flush what)
 void xfer_write_done(struct xfer *x)
 {
   struct xrun *r = x->run;
-  r->st.inflight = 0;
   if (r->st.job_hash_file) {
     r->st.job_hash_file = 0;
     r->hashed = 1;
@@ -282,9 +278,13 @@ void xfer_write_done(struct xfer *x)
     return;
   }
   if (r->after != AF_NONE) {
-    flush_then(x, r->after);
+    if (stream_has_pending(x))
+      stream_flush(x);
+    else
+      run_after(x);
     return;
   }
+  stream_tick(x); /* the network side is idle or paused: what is queued goes */
   for (int i = 0; i < r->nlegs; i++) {
     struct leg *l = &r->legs[i];
     if (l->write_paused && l->easy) {
@@ -315,7 +315,7 @@ static void finalize(struct xfer *x)
       EVP_DigestFinal_ex(r->sha, md, &len);
     } else if (!r->hashed) {
       r->after = AF_FINALIZE;
-      disk_submit_hash(x); /* bytes from an earlier run: hash the file once */
+      stream_submit_hash(x); /* bytes from an earlier run: hash the file once */
       return;
     } else {
       memcpy(md, r->st.job_digest, sizeof md);
@@ -409,7 +409,7 @@ static void attempt_failed(struct xfer *x, enum msg_reason why, long http, const
 static void attempt_begin(struct xfer *x)
 {
   struct xrun *r = x->run;
-  if (r->st.inflight || seg_busy(x)) {
+  if (stream_busy(x)) {
     r->after = AF_RETRY; /* write_done starts us */
     return;
   }
@@ -556,8 +556,9 @@ void xfer_tick(struct xfer *x, uint64_t now)
         return;
       }
     }
-  } else if (x->phase == PH_RETRY_WAIT && !r->st.inflight && !seg_busy(x) &&
-             r->after == AF_NONE && now >= r->retry_at) {
+    stream_tick(x);
+  } else if (x->phase == PH_RETRY_WAIT && !stream_busy(x) && r->after == AF_NONE &&
+             now >= r->retry_at) {
     attempt_begin(x);
     return;
   }
@@ -701,14 +702,6 @@ void xfer_stop(struct xfer *x)
 }
 
 /* ---- seg.c's ways back into the state machine ----------------------- */
-
-/* A leg's write or the sidecar finished while the item waits to flush. */
-void xfer_flush_continue(struct xfer *x)
-{
-  struct xrun *r = x->run;
-  if (r && r->after != AF_NONE && !r->st.inflight)
-    flush_then(x, r->after);
-}
 
 /* Every range of a segmented file is in: write what is buffered, then
  * check and rename it. */

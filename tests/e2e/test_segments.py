@@ -215,3 +215,48 @@ def test_extra_legs_never_delay_queued_items(server, siphon_proc, tmp_path):
     # and the running items did use extra legs
     conns = [e["connections"] for e in p.events if e["event"] == "progress"]
     assert max(conns) >= 2, conns
+
+
+def test_sha256_is_checked_over_the_whole_segmented_file(server, siphon, tmp_path):
+    size = 16 * MiB
+    good = server.url("/f/shaok.bin", size=size, seed=46, rate=4 * MiB)
+    bad = server.url("/f/shabad.bin", size=size, seed=47, rate=4 * MiB)
+    (tmp_path / "l.ini").write_text(
+        "[settings]\nsegments = 4\n"
+        "[ok]\nurl = %s\nsha256 = %s\n"
+        "[bad]\nurl = %s\nsha256 = %s\n" % (good, server.sha256(size, seed=46),
+                                            bad, server.sha256(size, seed=46)))
+    res = siphon(["l.ini"], timeout=60)
+    assert res.code == 1, res
+    assert res.final(1)["event"] == "done"
+    server.verify(tmp_path / "shaok.bin", size, seed=46)
+    assert res.final(2)["event"] == "failed"
+    assert res.final(2)["reason"] == "checksum_mismatch"
+    assert not (tmp_path / "shabad.bin").exists()
+    assert not (tmp_path / "shabad.bin.part").exists()
+    # both came over several connections
+    for name in ("shaok.bin", "shabad.bin"):
+        assert len(server.requests("/f/" + name)) >= 2
+
+
+def test_sigterm_keeps_missing_ranges_then_rerun_completes(server, siphon, siphon_proc,
+                                                           tmp_path):
+    import signal
+    size = 16 * MiB
+    url = server.url("/f/term.bin", size=size, seed=48, rate=MiB)
+    p = siphon_proc(["-s", "4", url], cwd=tmp_path)
+    p.wait_event(lambda e: e["event"] == "progress" and e["bytes"] >= 4 * MiB, timeout=30)
+    p.signal(signal.SIGTERM)
+    assert p.wait(timeout=10) == 130
+    missing = read_missing(tmp_path / "term.bin.part.meta")
+    assert missing, "the sidecar lists what is missing"
+    # written on the way out: what the server sent is on disk, but for what
+    # was still in flight on the sockets
+    sent = sum(r["body_bytes"] for r in server.requests("/f/term.bin"))
+    assert sum(b - a for a, b in missing) <= size - sent + 4 * 256 * 1024, missing
+    server.reset()
+    res = siphon(["-s", "4", url], timeout=40)
+    assert res.code == 0, res
+    server.verify(tmp_path / "term.bin", size, seed=48)
+    got = sum(span(r)[1] - span(r)[0] for r in server.requests("/f/term.bin"))
+    assert got == sum(b - a for a, b in missing)
