@@ -1,11 +1,11 @@
 /* seg.c - segmented downloads: one file over several legs at once, each
  * fetching its own byte range (Range + If-Range) into the same NAME.part
  * through the item's write-behind (each leg fills its own buffer, written
- * at the leg's offsets: stream_write_at).  It owns the item's two range sets (what is
- * missing on disk, for the sidecar; what no leg is fetching), the split of
- * the first response, extra legs within the host's and the pool's slots
- * (never ahead of a queued item), work stealing, the retries of one
- * range, and when the sidecar is due (with a write, at most once a second).  Engine thread only; the item's
+ * at the leg's offsets: stream_write_at).  It owns the item's two range
+ * sets (what is missing on disk, for the sidecar; what no leg is
+ * fetching), the split of the first response, extra legs within the
+ * host's and the pool's slots (never ahead of a queued item), work
+ * stealing and the retries of one range.  Engine thread only; the item's
  * phases stay xfer.c's (xfer_move), this file only calls back into it.
  *
  * A leg is LEG_RUN (its handle in curl), LEG_WAIT (its range waits for a
@@ -193,8 +193,10 @@ static void leg_next(struct leg *l)
       find_work(x, &s) == 0) {
     if (leg_start(l, s.start, s.end) == 0)
       return;
+    stream_leg_tail(l); /* leg_start gave its range and slot back */
+  } else {
+    leg_give_back(l);
   }
-  leg_give_back(l);
   sched_pump(e); /* a slot may be free for a queued item */
   after_leg(x);
 }
@@ -242,6 +244,7 @@ void seg_consider(struct xfer *x, struct leg *l, int64_t start)
   int validator = r->etag ? strncmp(r->etag, "W/", 2) != 0 : r->last_modified != NULL;
   if (!ranges_ok || !validator || x->total - start < 2 * minseg)
     return;
+  int sha_from_zero = r->sha_from_zero, hashed = r->hashed;
   ranges_reset(&r->missing, x->total);
   ranges_remove(&r->missing, 0, start);
   ranges_clear(&r->todo);
@@ -258,9 +261,20 @@ void seg_consider(struct xfer *x, struct leg *l, int64_t start)
   l->lstate = LEG_RUN;
   l->extra = 0;
   l->tries = 0;
+  /* From here on the .part is no prefix: a sidecar without the missing
+     ranges must never describe it, so no sidecar, no split. */
   char *text = resume_meta_text(x);
-  resume_write_file(r->meta_path, text);
+  int err = resume_write_file(r->meta_path, text);
   free(text);
+  if (err) {
+    r->seg = 0;
+    r->sha_from_zero = sha_from_zero;
+    r->hashed = hashed;
+    l->lstate = LEG_IDLE;
+    ranges_clear(&r->missing);
+    ranges_clear(&r->todo);
+    return;
+  }
   r->meta_at = now_ms(x);
   r->meta_dirty = 0;
   /* a full disk shows now, not at 90 %; file systems without fallocate

@@ -588,6 +588,18 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   return len;
 }
 
+/* No buffer for a leg: every leg's partial buffer goes to a worker with
+ * the queue (unless a job is in flight already), so a job surely runs and
+ * its end (xfer_write_done) wakes the leg; legs holding half-filled
+ * buffers can never all wait for each other. */
+static size_t pause_legs(struct leg *l)
+{
+  if (!l->x->run->st.job)
+    submit(l->x, 1, 1);
+  l->write_paused = 1;
+  return CURL_WRITEFUNC_PAUSE;
+}
+
 /* A segmented item's leg: bytes at l->pos into the leg's own buffer, which
  * joins the item's queue (at its offset) when full, or when the leg's next
  * bytes belong elsewhere (a new range).  len bytes taken, or
@@ -598,7 +610,11 @@ size_t stream_write_at(struct leg *l, const char *ptr, size_t len)
   struct stream *s = &x->run->st;
   if (len > s->cap)
     return 0;
-  if (s->job)
+  int paused = 0;
+  for (int i = 0; i < x->run->nlegs; i++)
+    paused |= x->run->legs[i].write_paused;
+  /* taking a finished job back skips xfer_write_done, which wakes paused legs */
+  if (s->job && !paused)
     stream_reap(x);
   if (l->fill && l->fill_off + (int64_t)l->fill_len != l->pos) {
     /* the tail of the leg's previous range */
@@ -608,13 +624,13 @@ size_t stream_write_at(struct leg *l, const char *ptr, size_t len)
   }
   if (!l->fill) {
     if (!(l->fill = stream_buf_take(x)))
-      return pause_leg(l);
+      return pause_legs(l);
     l->fill_len = 0;
     l->fill_off = l->pos;
   }
   char *next = NULL;
   if (l->fill_len + len > s->cap && !(next = stream_buf_take(x)))
-    return pause_leg(l);
+    return pause_legs(l);
   size_t part = len < s->cap - l->fill_len ? len : s->cap - l->fill_len;
   memcpy(l->fill + l->fill_len, ptr, part);
   l->fill_len += part;

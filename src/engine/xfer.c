@@ -541,9 +541,10 @@ void xfer_tick(struct xfer *x, uint64_t now)
     }
   }
   if (x->phase == PH_ATTACHED && r->seg) {
-    seg_tick(x, now); /* stalls per leg, retries of ranges, extra legs, the sidecar */
+    seg_tick(x, now); /* stalls per leg, retries of ranges, extra legs */
     if (x->phase != PH_ATTACHED || !x->run)
       return;
+    stream_tick(x); /* what waits for a batch goes, with the sidecar when due */
   } else if (x->phase == PH_ATTACHED) {
     int64_t stall = x->spec->stall_timeout_ms;
     for (int i = 0; stall > 0 && i < r->nlegs; i++) {

@@ -260,3 +260,17 @@ def test_sigterm_keeps_missing_ranges_then_rerun_completes(server, siphon, sipho
     server.verify(tmp_path / "term.bin", size, seed=48)
     got = sum(span(r)[1] - span(r)[0] for r in server.requests("/f/term.bin"))
     assert got == sum(b - a for a, b in missing)
+
+
+def test_many_segmented_items_share_the_write_behind(server, siphon, tmp_path):
+    """Eight files over eight legs each with 1 MiB buffers want more buffers
+    than the write-behind lends: legs wait for the disk and go on, none is
+    left waiting for another, every file is right."""
+    size = 24 * MiB
+    urls = [server.url("/f/wb%d.bin" % i, size=size, seed=80 + i) for i in range(8)]
+    res = siphon(["-j", "8", "--per-host", "64", "-s", "8", "--min-segment", "1M",
+                  "--buffer-size", "1M"] + urls, timeout=90)
+    assert res.code == 0, res
+    for i in range(8):
+        server.verify(tmp_path / ("wb%d.bin" % i), size, seed=80 + i)
+    assert len(server.requests("/f/wb")) > 16, "the items were split"
