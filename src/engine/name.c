@@ -76,7 +76,7 @@ int name_make_parents(struct engine *e, const char *path)
 int name_from_disposition(struct xfer *x, const char *disposition)
 {
   struct xrun *r = x->run;
-  if (x->spec->output || r->fd >= 0 || !disposition)
+  if (x->spec->output || r->st.opened || !disposition)
     return 0;
   char *cd = fname_from_disposition(disposition);
   int rc = 0;

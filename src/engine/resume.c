@@ -138,7 +138,7 @@ static int meta_load(struct xfer *x, int64_t part_size)
 void resume_decide(struct xfer *x)
 {
   struct xrun *r = x->run;
-  if (r->fd < 0 && !r->truncate) {
+  if (!r->st.opened && !r->truncate) {
     struct stat sb;
     if (lstat(r->part_path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
         meta_load(x, sb.st_size) == 0)

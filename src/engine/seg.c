@@ -197,7 +197,7 @@ static void leg_next(struct leg *l)
   } else {
     leg_give_back(l);
   }
-  sched_pump(e); /* a slot may be free for a queued item */
+  xfer_pump(e); /* a slot may be free for a queued item */
   after_leg(x);
 }
 
@@ -228,12 +228,10 @@ static void leg_failed(struct leg *l, enum msg_reason why, long http, const char
 
 /* ---- the first response, and each leg's ------------------------------ */
 
-/* A 2xx for the item's first leg is in (the file opened, the validator
- * stored): split the file when SPEC allows it.  Known size, ranges
- * accepted, a strong ETag or (without any ETag) a Last-Modified date, and
- * at least 2 x min_segment left.  The sidecar listing the missing ranges
- * is written before the .part is preallocated.  -1 aborts the response
- * (l->abort says why). */
+/* A 2xx for the item's first leg is in (the file to be opened, the
+ * validator stored): split the file when SPEC allows it.  Known size,
+ * ranges accepted, a strong ETag or (without any ETag) a Last-Modified
+ * date, and at least 2 x min_segment left. */
 void seg_consider(struct xfer *x, struct leg *l, int64_t start)
 {
   struct xrun *r = x->run;
@@ -244,7 +242,6 @@ void seg_consider(struct xfer *x, struct leg *l, int64_t start)
   int validator = r->etag ? strncmp(r->etag, "W/", 2) != 0 : r->last_modified != NULL;
   if (!ranges_ok || !validator || x->total - start < 2 * minseg)
     return;
-  int sha_from_zero = r->sha_from_zero, hashed = r->hashed;
   ranges_reset(&r->missing, x->total);
   ranges_remove(&r->missing, 0, start);
   ranges_clear(&r->todo);
@@ -261,28 +258,12 @@ void seg_consider(struct xfer *x, struct leg *l, int64_t start)
   l->lstate = LEG_RUN;
   l->extra = 0;
   l->tries = 0;
-  /* From here on the .part is no prefix: a sidecar without the missing
-     ranges must never describe it, so no sidecar, no split. */
-  char *text = resume_meta_text(x);
-  int err = resume_write_file(r->meta_path, text);
-  free(text);
-  if (err) {
-    r->seg = 0;
-    r->sha_from_zero = sha_from_zero;
-    r->hashed = hashed;
-    l->lstate = LEG_IDLE;
-    ranges_clear(&r->missing);
-    ranges_clear(&r->todo);
-    return;
-  }
+  /* From here on the .part is no prefix: the next job stores the sidecar
+     listing the missing ranges before it writes anything, then
+     preallocates the file (a full disk shows now, not at 90 %) */
+  stream_split(x);
   r->meta_at = now_ms(x);
   r->meta_dirty = 0;
-  /* a full disk shows now, not at 90 %; file systems without fallocate
-     get the blocks as the writes come */
-  if (fallocate(r->fd, 0, 0, (off_t)x->total) != 0 && errno == ENOSPC) {
-    l->abort = AB_DISK;
-    l->abort_errno = ENOSPC;
-  }
   if (dlog_enabled())
     dlog("#%u split: %lld bytes from %lld, pieces of %lld", x->id, (long long)x->total,
          (long long)start, (long long)r->piece);
@@ -308,12 +289,7 @@ int seg_on_headers(struct leg *l)
   const struct headers *h = &l->resp;
   if (h->status == 206 && h->range_start == l->start && h->range_end == l->end &&
       h->range_total == x->total) {
-    int rc = stream_open(x);
-    if (rc < 0) {
-      l->abort = AB_DISK;
-      l->abort_errno = -rc;
-      return -1;
-    }
+    stream_open(x); /* on the worker, before the first write */
     l->body_ok = 1;
     return 0;
   }
@@ -366,17 +342,13 @@ void seg_leg_done(struct leg *l, CURLcode rc)
   case AB_RESTART:
     xfer_restart(x);
     return;
-  case AB_DISK:
-    snprintf(msg, sizeof msg, "%s: %s", r->part_path, strerror(l->abort_errno));
-    xfer_leg_failed_item(x, MSG_REASON_DISK, msg);
-    return;
   case AB_REFUSED:
     r->seg_refused = 1; /* the item goes on with the legs it has */
     if (seg_active(x) > 1) {
       int had_extra = l->extra;
       leg_give_back(l);
       if (had_extra)
-        sched_pump(x->eng);
+        xfer_pump(x->eng);
       return;
     }
     leg_failed(l, MSG_REASON_NETWORK, 0, "the server did not answer with the range asked for");
@@ -500,7 +472,7 @@ void seg_tick(struct xfer *x, uint64_t now)
   }
 }
 
-/* sched_pump found a queued item that could start but for a host slot an
+/* xfer_pump found a queued item that could start but for a host slot an
  * extra leg holds: that leg closes, its range goes back to its item.  1 if
  * one did. */
 int seg_yield(struct engine *e)

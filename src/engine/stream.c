@@ -12,15 +12,20 @@
  * buffers, and beyond that borrows from WB_SHARED_MAX bytes shared by all;
  * a stream that gets no buffer pauses its leg (CURL_WRITEFUNC_PAUSE) until
  * its job is done.  One job per stream is in flight, so writes and hash
- * updates happen in file order.  Each buffer carries its file offset: a
- * segmented item's legs each fill their own buffer at their own range
- * (stream_write_at) into the same queue, and a buffer counts as on disk
- * (seg.c's missing ranges) only once the worker has written it.
+ * updates happen in file order.
+ *
+ * Each buffer carries its file offset: a segmented item's legs each fill
+ * their own buffer at their own range (stream_write_at) into the same
+ * queue, and a buffer counts as on disk (seg.c's missing ranges) only once
+ * the worker has written it.  The split of a file (stream_split) makes the
+ * next job store the sidecar listing the missing ranges and preallocate
+ * the file before it writes anything at another offset.
  *
  * Engine thread, except batch_work/run_job (a worker), which touch only
  * their job, and the job's atomics, which both sides read. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -34,12 +39,11 @@
 enum {
   WB_OWN = 4,                      /* buffers a stream may always hold */
   WB_SHARED_MAX = 16 << 20,        /* bytes all streams may hold beyond that */
-  WB_BATCH = 2 << 20,              /* bytes queued before a mid-stream job goes */
+  WB_BATCH = 2 << 20,              /* most bytes queued before a mid-stream job goes */
   WB_IOV = 64                      /* buffers per pwritev */
 };
 
-/* One hand-off to a worker: buffers to write, each at its offset (or a
- * file to hash). */
+/* One hand-off to a worker: buffers to write at off (or a file to hash). */
 struct job {
   struct job *next;                /* in a batch */
   struct xfer *x;
@@ -47,7 +51,17 @@ struct job {
   atomic_int finished;             /* the worker is through with the job */
   int reaped;                      /* the engine took it back before after_cb */
   int fd;
-  struct piece *pieces;
+  char *open_path;                 /* first open (and maybe truncate) the file */
+  int trunc;
+  char *stale_meta;                /* remove this sidecar before truncating */
+  int meta_first;                  /* store the sidecar before the writes (a split) */
+  int64_t prealloc;                /* then preallocate this many bytes (a split) */
+  int close;                       /* close fd after the writes */
+  char *rename_from;               /* then rename the file */
+  const char *rename_to;
+  char *unlink_path;               /* then remove this */
+  const char *err_path;            /* the path of the step that failed */
+  struct piece *pieces;            /* each with its file offset */
   int n;
   EVP_MD_CTX *sha;                 /* update with the written bytes, or NULL */
   char *meta_text, *meta_path;     /* also store the sidecar, or NULL */
@@ -178,6 +192,56 @@ static int write_pieces(int fd, const struct piece *p, int n, int64_t off)
   return 0;
 }
 
+/* The file operations around a job's writes; the err_path says which
+ * path a failure names. */
+static int job_open(struct job *j)
+{
+  if (j->open_path) {
+    j->fd = open(j->open_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (j->fd < 0)
+      return errno;
+  }
+  if (j->trunc) {
+    /* a sidecar listing a segmented file's missing ranges must never
+       describe a .part that no longer holds the rest */
+    if (j->stale_meta)
+      unlink(j->stale_meta);
+    if (ftruncate(j->fd, 0) != 0)
+      return errno;
+  }
+  if (j->meta_first) {
+    /* from here on the .part is no prefix: its sidecar must say so first */
+    int err = resume_write_file(j->meta_path, j->meta_text);
+    if (err) {
+      j->err_path = j->meta_path;
+      return err;
+    }
+  }
+  /* a full disk shows now, not at 90 %; file systems without fallocate
+     get their blocks as the writes come */
+  if (j->prealloc > 0 && fallocate(j->fd, 0, 0, (off_t)j->prealloc) != 0 && errno == ENOSPC)
+    return ENOSPC;
+  return 0;
+}
+
+static void job_close(struct job *j)
+{
+  if (j->close && j->fd >= 0) {
+    if (close(j->fd) != 0 && !j->err)
+      j->err = errno;
+    j->fd = -1;
+  }
+  if (j->err)
+    return;
+  if (j->rename_from && rename(j->rename_from, j->rename_to) != 0) {
+    j->err = errno;
+    j->err_path = j->rename_to;
+    return;
+  }
+  if (j->unlink_path)
+    unlink(j->unlink_path);
+}
+
 /* The pieces go out WB_IOV at a time, each group hashed and then published
  * as done, so the engine takes buffers back while the rest is written. */
 static void run_job(struct job *j)
@@ -186,21 +250,27 @@ static void run_job(struct job *j)
     hash_file(j);
     return;
   }
+  j->err = job_open(j);
+  if (j->err)
+    return;
   for (int i = 0, k; i < j->n; i += k) {
     /* one pwritev per run of buffers that follow each other in the file */
     int64_t end = j->pieces[i].off + (int64_t)j->pieces[i].len;
     for (k = 1; i + k < j->n && k < WB_IOV && j->pieces[i + k].off == end; k++)
       end += (int64_t)j->pieces[i + k].len;
     j->err = write_pieces(j->fd, j->pieces + i, k, j->pieces[i].off);
-    if (j->err)
+    if (j->err) {
+      job_close(j);
       return;
+    }
     for (int m = 0; m < k; m++)
       if (j->sha)
         EVP_DigestUpdate(j->sha, j->pieces[i + m].buf, j->pieces[i + m].len);
     atomic_store_explicit(&j->done, i + k, memory_order_release);
   }
-  if (j->meta_text)
+  if (j->meta_text && !j->meta_first)
     resume_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
+  job_close(j);
 }
 
 /* Jobs go to the pool in batches: a mid-stream job alone, at once; the
@@ -223,11 +293,23 @@ static void batch_work(uv_work_t *req)
 
 static void job_free(struct job *j)
 {
+  free(j->open_path);
+  free(j->stale_meta);
+  free(j->rename_from);
+  free(j->unlink_path);
   free(j->pieces);
   free(j->meta_text);
   free(j->meta_path);
   free(j->hash_path);
   free(j);
+}
+
+/* The descriptor the job opened (or closed) is the stream's from now on. */
+static void adopt_fd(struct xfer *x, const struct job *j)
+{
+  if (j->hash_path)
+    return;
+  x->run->fd = j->fd;
 }
 
 /* A buffer is on disk: for a segmented file, its bytes are missing no more. */
@@ -257,6 +339,7 @@ static void stream_reap(struct xfer *x)
   }
   if (s->reclaimed == j->n && atomic_load_explicit(&j->finished, memory_order_acquire) &&
       !j->err) {
+    adopt_fd(x, j);
     j->reaped = 1;
     s->job = NULL;
   }
@@ -279,13 +362,15 @@ static void job_done(struct job *j, int status)
     stream_buf_give(x, j->pieces[s->reclaimed].buf);
   }
   s->job = NULL;
+  adopt_fd(x, j);
   s->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
+  s->job_err_path = j->err_path;
   if (j->hash_path) {
     memcpy(s->job_digest, j->digest, sizeof s->job_digest);
     s->job_hash_file = 1;
   }
   job_free(j);
-  xfer_write_done(x);
+  s->written(x);
 }
 
 static void batch_done(uv_work_t *req, int status)
@@ -380,18 +465,46 @@ static void submit(struct xfer *x, int flush, int now)
       l->fill_len = 0;
     }
   }
-  if (s->nqueued == 0 || s->job)
+  int ops = s->open_pending || s->trunc_pending || s->meta_pending || s->split_pending ||
+            (flush && s->close_pending);
+  if ((s->nqueued == 0 && !ops) || s->job)
     return;
   struct job *j = xcalloc(1, sizeof *j);
   j->x = x;
   j->fd = r->fd;
+  j->err_path = r->part_path;
+  if (s->open_pending)
+    j->open_path = xstrdup(r->part_path);
+  j->trunc = s->trunc_pending;
+  if (j->trunc)
+    j->stale_meta = xstrdup(r->meta_path);
+  s->open_pending = s->trunc_pending = 0;
   j->n = s->nqueued;
-  j->pieces = xmalloc((size_t)j->n * sizeof *j->pieces);
+  j->pieces = xmalloc((size_t)(j->n ? j->n : 1) * sizeof *j->pieces);
   memcpy(j->pieces, s->queued, (size_t)j->n * sizeof *j->pieces);
   j->sha = x->spec->sha256 && r->sha_from_zero ? r->sha : NULL;
-  if (resume_meta_wanted(x)) {
+  int finishing = flush && s->close_pending && s->rename_to;
+  if (s->split_pending || s->meta_pending || (!finishing && resume_meta_wanted(x))) {
     j->meta_text = resume_meta_text(x);
     j->meta_path = xstrdup(r->meta_path);
+  }
+  if (s->split_pending) {
+    j->meta_first = 1;
+    j->prealloc = x->total;
+    s->split_pending = 0;
+  }
+  s->meta_pending = 0;
+  if (flush && s->close_pending) {
+    j->close = 1;
+    if (s->rename_to) {
+      j->rename_from = xstrdup(r->part_path);
+      j->rename_to = s->rename_to;
+    }
+    /* a complete file needs no sidecar (if one was ever written or read) */
+    if (finishing && (r->meta_written || r->resumed_ever || r->seg))
+      j->unlink_path = xstrdup(r->meta_path);
+    s->close_pending = 0;
+    s->rename_to = NULL;
   }
   s->nqueued = 0;
   s->queued_bytes = 0;
@@ -400,9 +513,12 @@ static void submit(struct xfer *x, int flush, int now)
   enqueue(x->eng, j, now);
 }
 
-void stream_init(struct xfer *x)
+/* written: called once a job's outcome is in and the engine did not take
+ * it back early (errors, flushes, a paused leg). */
+void stream_init(struct xfer *x, void (*written)(struct xfer *x))
 {
   x->run->st.cap = x->spec->buffer_size;
+  x->run->st.written = written;
 }
 
 /* Give back every buffer not in a worker's hands. */
@@ -436,25 +552,39 @@ void stream_free(struct xfer *x)
   r->st.qcap = 0;
 }
 
-/* The first 2xx body of a file: open NAME.part (truncating it for a fresh
- * start).  0 or -errno. */
-int stream_open(struct xfer *x)
+/* The first 2xx body of a file: NAME.part is opened (and truncated for a
+ * fresh start) by the worker, ahead of the first write; a failure comes
+ * back as the job's error. */
+void stream_open(struct xfer *x)
 {
   struct xrun *r = x->run;
-  if (r->fd < 0) {
-    r->fd = open(r->part_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (r->fd < 0)
-      return -errno;
-  }
+  struct stream *s = &r->st;
+  if (!s->opened)
+    s->opened = s->open_pending = 1;
   if (r->truncate) {
-    /* the sidecar goes first: one listing a segmented file's missing
-       ranges must never describe a .part that no longer holds the rest */
-    unlink(r->meta_path);
-    if (ftruncate(r->fd, 0) != 0)
-      return -errno;
+    s->trunc_pending = 1;
     r->truncate = 0;
   }
-  return 0;
+}
+
+/* After the buffered bytes, on the worker: store the sidecar (pause) and
+ * close the file (shutdown). */
+void stream_later(struct xfer *x, int close_file, int save_meta)
+{
+  struct stream *s = &x->run->st;
+  if (close_file && s->opened)
+    s->close_pending = 1;
+  if (save_meta)
+    s->meta_pending = 1;
+}
+
+/* A complete file: after its last write the worker closes it, renames it
+ * to its final name and removes its sidecar. */
+void stream_finish_later(struct xfer *x, const char *rename_to)
+{
+  struct stream *s = &x->run->st;
+  s->close_pending = 1;
+  s->rename_to = rename_to;
 }
 
 /* Close NAME.part.  0 or -errno. */
@@ -468,20 +598,22 @@ int stream_close(struct xfer *x)
   return rc == 0 ? 0 : -errno;
 }
 
-/* A job is in flight (its after-work callback will call xfer_write_done). */
+/* A job is in flight (its outcome will come through the written callback). */
 int stream_busy(const struct xfer *x)
 {
   return x->run && x->run->st.job != NULL;
 }
 
-/* Bytes buffered that a write could take. */
+/* Bytes buffered, or file operations, that a job could take. */
 int stream_has_pending(const struct xfer *x)
 {
   const struct stream *s = &x->run->st;
   int legs = 0;
   for (int i = 0; i < x->run->nlegs; i++)
     legs |= x->run->legs[i].fill_len > 0;
-  return (s->fill_len > 0 || s->nqueued > 0 || legs) && x->run->fd >= 0;
+  return (s->opened && (s->fill_len > 0 || s->nqueued > 0 || legs || s->open_pending ||
+                        s->trunc_pending || s->split_pending || s->close_pending)) ||
+         s->meta_pending;
 }
 
 /* Drop the buffered bytes (they are not wanted any more). */
@@ -505,11 +637,13 @@ void stream_flush(struct xfer *x)
 }
 
 /* Once a tick: bytes that wait for a batch that is not filling up (a slow
- * connection) go now. */
+ * connection) go now, and so does the open of a file whose first buffer
+ * is not full yet (NAME.part appears within a tick of the response; a
+ * small file that ends sooner is opened with its only write). */
 void stream_tick(struct xfer *x)
 {
   struct stream *s = &x->run->st;
-  if (s->nqueued > 0 && !s->job && x->phase == PH_ATTACHED)
+  if ((s->nqueued > 0 || s->open_pending) && !s->job && x->phase == PH_ATTACHED)
     submit(x, 0, 1);
 }
 
@@ -524,6 +658,17 @@ void stream_submit_hash(struct xfer *x)
   enqueue(x->eng, j, 0);
 }
 
+/* How many queued bytes make a batch: WB_BATCH, less when many streams
+ * share the memory (each gets to half its share, so the others still
+ * find buffers while a batch fills), never less than one buffer. */
+static size_t batch_bytes(const struct xfer *x)
+{
+  const struct engine *e = x->eng;
+  size_t share = WB_SHARED_MAX / (2 * (size_t)(e->running > 1 ? e->running : 1));
+  size_t b = share < WB_BATCH ? share : WB_BATCH;
+  return b > x->run->st.cap ? b : x->run->st.cap;
+}
+
 /* A full fill buffer joins the queue; a batch goes when big enough. */
 static void queue_fill(struct xfer *x)
 {
@@ -532,12 +677,12 @@ static void queue_fill(struct xfer *x)
   s->queued_off += (int64_t)s->fill_len;
   s->fill = NULL;
   s->fill_len = 0;
-  if (!s->job && s->queued_bytes >= WB_BATCH)
+  if (!s->job && s->queued_bytes >= batch_bytes(x))
     submit(x, 0, 1);
 }
 
 /* The leg waits for the disk: what is queued goes now if nothing is in
- * flight, and the leg resumes when the job is done (xfer_write_done). */
+ * flight, and the leg resumes when the job is done (the written callback). */
 static size_t pause_leg(struct leg *l)
 {
   if (!l->x->run->st.job)
@@ -584,13 +729,21 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   }
   x->bytes += (int64_t)len;
   x->eng->bytes_total += (int64_t)len;
-  l->last_rx = xfer_now(x);
+  l->last_rx = uv_now(&x->eng->loop);
   return len;
+}
+
+/* A file is split over several legs (seg.c): before the next job writes
+ * anything, it stores the sidecar listing the missing ranges and
+ * preallocates the whole file. */
+void stream_split(struct xfer *x)
+{
+  x->run->st.split_pending = 1;
 }
 
 /* No buffer for a leg: every leg's partial buffer goes to a worker with
  * the queue (unless a job is in flight already), so a job surely runs and
- * its end (xfer_write_done) wakes the leg; legs holding half-filled
+ * its end (the written callback) wakes the leg; legs holding half-filled
  * buffers can never all wait for each other. */
 static size_t pause_legs(struct leg *l)
 {
@@ -613,7 +766,8 @@ size_t stream_write_at(struct leg *l, const char *ptr, size_t len)
   int paused = 0;
   for (int i = 0; i < x->run->nlegs; i++)
     paused |= x->run->legs[i].write_paused;
-  /* taking a finished job back skips xfer_write_done, which wakes paused legs */
+  /* taking a finished job back skips the written callback, which wakes
+     paused legs */
   if (s->job && !paused)
     stream_reap(x);
   if (l->fill && l->fill_off + (int64_t)l->fill_len != l->pos) {
@@ -643,7 +797,7 @@ size_t stream_write_at(struct leg *l, const char *ptr, size_t len)
       memcpy(next, ptr + part, len - part);
       l->fill_len = len - part;
     }
-    if (!s->job && s->queued_bytes >= WB_BATCH)
+    if (!s->job && s->queued_bytes >= batch_bytes(x))
       submit(x, 0, 1);
   }
   return len;
@@ -658,7 +812,7 @@ void stream_leg_tail(struct leg *l)
     return;
   if (l->fill_len > 0) {
     queue_piece(x, l->fill, l->fill_len, l->fill_off);
-    if (!s->job && s->queued_bytes >= WB_BATCH)
+    if (!s->job && s->queued_bytes >= batch_bytes(x))
       submit(x, 0, 1);
   } else {
     stream_buf_give(x, l->fill);
