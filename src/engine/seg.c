@@ -320,8 +320,9 @@ size_t seg_write(struct leg *l, const char *ptr, size_t len)
   x->bytes += (int64_t)n;
   x->eng->bytes_total += (int64_t)n;
   l->last_rx = now_ms(x);
-  if (n < len) {
-    l->abort = AB_ENOUGH; /* the rest belongs to another leg */
+  if (n < len || (l->pos >= l->stop && (l->end < 0 || l->end + 1 > l->stop))) {
+    /* the rest belongs to another leg: stop here, not at the next bytes */
+    l->abort = AB_ENOUGH;
     return 0;
   }
   return len;
@@ -445,10 +446,19 @@ void seg_tick(struct xfer *x, uint64_t now)
     int64_t inst = (l->got - l->sample_got) * (1000 / TICK_MS);
     l->sample_got = l->got;
     l->speed = (l->speed * 3 + inst) / 4;
-    if (l->lstate == LEG_RUN && l->easy && l->connected && !l->write_paused && stall > 0 &&
-        (int64_t)(now - l->last_rx) >= stall) {
+    if (l->lstate == LEG_RUN && l->easy && l->body_ok && l->pos >= l->stop &&
+        now - l->last_rx >= 2 * TICK_MS) {
+      /* it has its whole range, but curl has not said so (its abort can
+         wait in curl's queue): the leg is done all the same */
+      attempt_detach(l);
+      leg_next(l);
+    } else if (l->lstate == LEG_RUN && l->easy && l->connected && !l->write_paused &&
+               stall > 0 && (int64_t)(now - l->last_rx) >= stall) {
       char msg[96];
       snprintf(msg, sizeof msg, "no data for %.3gs", (double)stall / 1000);
+      if (dlog_enabled())
+        dlog("#%u leg %d stalled at %lld of %lld-%lld", x->id, i, (long long)l->pos,
+             (long long)l->start, (long long)l->stop);
       leg_failed(l, MSG_REASON_STALL, 0, msg);
     } else if (l->lstate == LEG_WAIT && now >= l->retry_at) {
       if (l->pos >= l->stop)
