@@ -119,9 +119,9 @@ static void run_free(struct xfer *x)
     curl_slist_free_all(l->req_headers);
     headers_reset(&l->resp);
   }
+  stream_free(x); /* gives back the legs' buffers too */
   seg_free(x);
   free(r->legs);
-  stream_free(x);
   EVP_MD_CTX_free(r->sha);
   free(r->name);
   free(r->final_path);
