@@ -17,6 +17,8 @@ _siphon_options=(
     "--conn-idle         DUR"
     "--conn-lifetime     DUR"
     "--dns-ttl           DUR"
+    "-s --segments       N"
+    "--min-segment       SIZE"
     "-d --dir            dir"
     "--overwrite         -"
     "--no-bell           -"

@@ -38,6 +38,8 @@ enum { CFG_ERR_MAX = 512 };
   X(conn_idle)                                                                    \
   X(conn_lifetime)                                                                \
   X(dns_ttl)                                                                      \
+  X(segments)                                                                     \
+  X(min_segment)                                                                  \
   X(dir)                                                                          \
   X(overwrite)                                                                    \
   X(header)                                                                       \
@@ -78,7 +80,9 @@ struct cfg_opts {
   uint32_t set;
   int concurrency, per_host, max_connections, retries, overwrite;
   int bell; /* the screen rings once when the run is all finished */
+  int segments;          /* connections one file may use at once, 1..32 */
   uint64_t buffer_size;
+  uint64_t min_segment;  /* no segment smaller; split only from 2 x this */
   int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
   int64_t conn_idle_ms, conn_lifetime_ms, dns_ttl_ms;
   char *dir;   /* RUN: base dir; PROFILE/ITEM: sub-dir */
@@ -124,7 +128,9 @@ struct cfg_item {
   int per_host;    /* this item's host limit (its profile's, else the run's) */
   int retries, overwrite;
   int line;        /* of file; here, not last, so the struct has no padding */
+  int segments;          /* connections this file may use at once, 1..32 */
   uint64_t buffer_size;
+  uint64_t min_segment;  /* smallest segment; split only from 2 x this */
   int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
   struct cfg_headers headers;
   uint64_t max_speed;     /* this item's own limit (profile or item), 0 = none */

@@ -149,6 +149,8 @@ enum {
   MSG_SNAP_ROWS = 512,   /* active (running / paused / retry-waiting) items */
   MSG_SNAP_HOSTS = 16,   /* hosts shown in the pool figures */
   MSG_SNAP_HISTORY = 60, /* seconds of throughput history */
+  MSG_SNAP_LEGS = 64,    /* connections of segmented items, listed */
+  MSG_SEGMAP_CELLS = 128, /* a segmented file's map: cells of 1/128 */
   MSG_HOST_KEY = 96
 };
 
@@ -157,6 +159,9 @@ struct msg_snap_row {
   uint8_t state;      /* enum msg_state */
   uint8_t retrying;   /* waiting retry_in_ms before the next attempt */
   uint8_t connected;  /* has a connection (false: connecting or paused) */
+  uint8_t connections; /* its connections receiving now (progress.connections) */
+  uint8_t segmented;  /* its legs write ranges: segmap and legs[] describe it */
+  uint8_t segmap[MSG_SEGMAP_CELLS / 8]; /* bit i: cell i of the file is on disk */
   int32_t attempt;
   int32_t retry_in_ms;
   int64_t bytes;      /* on disk or in buffers, including resumed bytes */
@@ -170,6 +175,18 @@ struct msg_snap_host {
   int32_t open, in_use, limit;
   uint32_t reused, fresh; /* transfers that reused a connection / opened one */
   int32_t streams;        /* running transfers that are HTTP/2 streams */
+};
+
+/* One connection of a segmented item. */
+enum msg_leg_state { MSG_LEG_CONNECTING, MSG_LEG_RECEIVING, MSG_LEG_RETRY };
+
+struct msg_snap_leg {
+  uint32_t id;        /* the item */
+  uint8_t index;      /* the leg's number in the item */
+  uint8_t state;      /* enum msg_leg_state */
+  int64_t start, pos, stop; /* its range [start, stop) and the next byte */
+  int64_t got;        /* bytes it received in this run */
+  int64_t speed;      /* bytes/s */
 };
 
 struct msg_snapshot {
@@ -186,6 +203,8 @@ struct msg_snapshot {
   int32_t pool_open, pool_in_use, pool_idle, pool_max;
   uint32_t nhosts;
   struct msg_snap_host hosts[MSG_SNAP_HOSTS];
+  uint32_t nlegs;
+  struct msg_snap_leg legs[MSG_SNAP_LEGS];
   uint32_t nrows;
   struct msg_snap_row rows[MSG_SNAP_ROWS];
 };

@@ -23,7 +23,9 @@
 #include "cfg-int.h"
 
 enum opts_kind {
-  K_COUNT1, K_COUNT0, K_SIZE, K_DUR, K_BOOL, K_DIR, K_HEADER, K_STR, K_SPEED, K_PROXY
+  K_COUNT1, K_COUNT0, K_SIZE, K_DUR, K_BOOL, K_DIR, K_HEADER, K_STR, K_SPEED, K_PROXY,
+  K_SEGMENTS, /* a whole number from 1 to OPTS_SEG_MAX */
+  K_SEGSIZE   /* a size of at least OPTS_SEGSIZE_MIN */
 };
 
 /* Where a key may be set: run-wide keys only at RUN scope; per-item keys
@@ -50,6 +52,8 @@ static const struct opts_key opts_keys[CFG_KEY_COUNT] = {
     [CFG_KEY_conn_idle] = {"conn_idle", K_DUR, R_RUN, F(conn_idle_ms)},
     [CFG_KEY_conn_lifetime] = {"conn_lifetime", K_DUR, R_RUN, F(conn_lifetime_ms)},
     [CFG_KEY_dns_ttl] = {"dns_ttl", K_DUR, R_RUN, F(dns_ttl_ms)},
+    [CFG_KEY_segments] = {"segments", K_SEGMENTS, R_ITEM, F(segments)},
+    [CFG_KEY_min_segment] = {"min_segment", K_SEGSIZE, R_ITEM, F(min_segment)},
     [CFG_KEY_dir] = {"dir", K_DIR, R_ITEM, F(dir)},
     [CFG_KEY_overwrite] = {"overwrite", K_BOOL, R_ITEM, F(overwrite)},
     [CFG_KEY_header] = {"header", K_HEADER, R_ITEM, F(headers)},
@@ -73,6 +77,9 @@ static const struct opts_key opts_keys[CFG_KEY_COUNT] = {
 static const char *const opts_item_only[] = {"url", "output", "profile", "sha256"};
 
 enum { OPTS_NUM_MAX = 1000000, OPTS_BUF_MIN = 16 * 1024, OPTS_BUF_MAX = 8 * 1024 * 1024 };
+/* A file over more than 32 connections only annoys the server; a segment
+ * under 16K costs more in requests than it gains. */
+enum { OPTS_SEG_MAX = 32, OPTS_SEGSIZE_MIN = 16 * 1024 };
 
 void cfg_opts_defaults(struct cfg_opts *o)
 {
@@ -89,6 +96,8 @@ void cfg_opts_defaults(struct cfg_opts *o)
   o->conn_idle_ms = 60000;
   o->conn_lifetime_ms = 600000;
   o->dns_ttl_ms = 60000;
+  o->segments = 4;
+  o->min_segment = 4 * 1024 * 1024;
   o->dir = xstrdup(".");
   o->overwrite = 0;
   o->theme = xstrdup("default");
@@ -393,6 +402,10 @@ static const char *opts_expected(const struct opts_key *k, enum cfg_scope scope)
     return "expected bytes per second like 500K or 2M, or 0 for none";
   case K_PROXY:
     return "expected http://, https://, socks5:// or socks5h:// with a host, or none";
+  case K_SEGMENTS:
+    return "expected a whole number from 1 to 32";
+  case K_SEGSIZE:
+    return "expected a size of at least 16K, like 4M";
   case K_STR:
     break;
   }
@@ -436,6 +449,22 @@ int cfg_opts_set(struct cfg_opts *o, enum cfg_scope scope, const char *key, cons
   case K_SIZE: {
     uint64_t v;
     if (size_parse(value, &v) == 0 && v >= OPTS_BUF_MIN && v <= OPTS_BUF_MAX) {
+      *(uint64_t *)field = v;
+      ok = 0;
+    }
+    break;
+  }
+  case K_SEGMENTS: {
+    int v;
+    if (opts_parse_count(value, 1, &v) == 0 && v <= OPTS_SEG_MAX) {
+      *(int *)field = v;
+      ok = 0;
+    }
+    break;
+  }
+  case K_SEGSIZE: {
+    uint64_t v;
+    if (size_parse(value, &v) == 0 && v >= OPTS_SEGSIZE_MIN) {
       *(uint64_t *)field = v;
       ok = 0;
     }
@@ -510,10 +539,12 @@ void cfg_opts_overlay(struct cfg_opts *dst, const struct cfg_opts *src)
     case K_COUNT1:
     case K_COUNT0:
     case K_BOOL:
+    case K_SEGMENTS:
       *(int *)df = *(const int *)sf;
       break;
     case K_SIZE:
     case K_SPEED:
+    case K_SEGSIZE:
       *(uint64_t *)df = *(const uint64_t *)sf;
       break;
     case K_DUR:

@@ -227,6 +227,8 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
   out->retries = eff.retries;
   out->overwrite = eff.overwrite;
   out->buffer_size = eff.buffer_size;
+  out->segments = eff.segments;
+  out->min_segment = eff.min_segment;
   out->timeout_ms = eff.timeout_ms;
   out->connect_timeout_ms = eff.connect_timeout_ms;
   out->stall_timeout_ms = eff.stall_timeout_ms;
@@ -370,6 +372,8 @@ int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_i
   out->retries = d->retries;
   out->overwrite = d->overwrite;
   out->buffer_size = d->buffer_size;
+  out->segments = d->segments;
+  out->min_segment = d->min_segment;
   out->timeout_ms = d->timeout_ms;
   out->connect_timeout_ms = d->connect_timeout_ms;
   out->stall_timeout_ms = d->stall_timeout_ms;

@@ -24,6 +24,7 @@ enum {
   ARGS_CONN_IDLE,
   ARGS_CONN_LIFETIME,
   ARGS_DNS_TTL,
+  ARGS_MIN_SEGMENT,
   ARGS_OVERWRITE,
   ARGS_HEADER,
   ARGS_THEME,
@@ -56,6 +57,8 @@ static const struct option args_long[] = {
     {"conn-idle", required_argument, NULL, ARGS_CONN_IDLE},
     {"conn-lifetime", required_argument, NULL, ARGS_CONN_LIFETIME},
     {"dns-ttl", required_argument, NULL, ARGS_DNS_TTL},
+    {"segments", required_argument, NULL, 's'},
+    {"min-segment", required_argument, NULL, ARGS_MIN_SEGMENT},
     {"dir", required_argument, NULL, 'd'},
     {"overwrite", no_argument, NULL, ARGS_OVERWRITE},
     {"header", required_argument, NULL, ARGS_HEADER},
@@ -100,6 +103,8 @@ static const char args_help[] =
     "      --conn-idle DUR      close a connection idle this long (default 60s)\n"
     "      --conn-lifetime DUR  reuse no connection this old; 0 = none (10m)\n"
     "      --dns-ttl DUR        how long a resolved address is cached (default 60s)\n"
+    "  -s, --segments N         connections per file at once, 1..32 (default 4)\n"
+    "      --min-segment SIZE   no segment smaller; split from 2 x this (default 4M)\n"
     "  -d, --dir DIR            where files go (default .)\n"
     "      --overwrite          replace an existing complete file (default: skip it)\n"
     "      --header 'K: V'      extra request header; repeatable\n"
@@ -236,7 +241,7 @@ int args_parse(struct args *a, int argc, char **argv, char *err, size_t errlen)
   optind = 0; /* GNU: start over, even after an earlier parse */
   opterr = 0; /* our messages, not getopt's */
   int c;
-  while ((c = getopt_long(argc, argv, ":j:d:hV", args_long, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":j:d:s:hV", args_long, NULL)) != -1) {
     const struct option *o = args_find(c);
     switch (c) {
     case 'h':

@@ -184,6 +184,7 @@ void json_progress(FILE *out, const struct msg_snap_row *row)
   else
     fputs(",\"total\":null", out);
   fprintf(out, ",\"speed\":%" PRId64, row->speed);
+  fprintf(out, ",\"connections\":%u", (unsigned)row->connections);
   json_end(out);
 }
 

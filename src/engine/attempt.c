@@ -102,6 +102,8 @@ static int on_final_headers(struct leg *l)
     post_detail(l);
     return 0;
   }
+  if (r->seg)
+    return seg_on_headers(l); /* a range of a segmented file */
   curl_off_t cl = -1;
   curl_easy_getinfo(l->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
   int64_t start = resume_on_response(x, l, cl);
@@ -119,6 +121,7 @@ static int on_final_headers(struct leg *l)
     r->sha_from_zero = 1;
   }
   l->body_ok = 1;
+  seg_consider(x, l, start); /* split the file over several legs? */
   post_detail(l);
   return 0;
 }

@@ -3,7 +3,8 @@
  * driven by libuv), sched.c (hosts, queue, admission), xfer.c (the item's
  * state machine), attempt.c (one leg's easy handle and response),
  * headers.c (pure header parsers), stream.c (the bytes to NAME.part),
- * resume.c (the sidecar, resume decisions), name.c (the file's name and
+ * resume.c (the sidecar, resume decisions), seg.c (segmented downloads:
+ * extra legs and their ranges), name.c (the file's name and
  * directory).  Engine thread only, except the work functions in stream.c,
  * which run on libuv's workers and touch nothing but their job. */
 #ifndef SIPHON_ENGINE_INT_H
@@ -15,6 +16,7 @@
 #include <uv.h>
 
 #include "headers.h"
+#include "ranges.h"
 #include "siphon/cfg.h"
 #include "siphon/mbox.h"
 #include "siphon/msg.h"
@@ -27,6 +29,7 @@ struct host {
   char key[MSG_HOST_KEY];
   struct xfer *qhead, *qtail; /* waiting items, ordered by qseq */
   int running;                /* admitted: attached, connecting or retry-waiting */
+  int extra;                  /* extra legs of segmented items (seg.c) */
   int attached;               /* easy handles in curl now */
   int open;                   /* sockets open */
   int limit;                  /* per-host limit shown (the largest seen) */
@@ -53,12 +56,17 @@ enum phase {
 /* What to do once the write in flight completes. */
 enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_RENAMED, AF_END, AF_STOP };
 
-/* Why the current attempt was aborted from inside a curl callback. */
-enum abort_why { AB_NONE, AB_RESTART, AB_SKIP };
+/* Why the current attempt was aborted from inside a curl callback.
+ * AB_ENOUGH: a segment leg has all of its (maybe shortened) range;
+ * AB_REFUSED: an extra leg's answer was not a 206 for exactly its range. */
+enum abort_why { AB_NONE, AB_RESTART, AB_SKIP, AB_ENOUGH, AB_REFUSED };
+
+/* A leg of a segmented item (seg.c). */
+enum leg_state { LEG_IDLE, LEG_RUN, LEG_WAIT };
 
 /* One connection of an item: an easy handle with its byte range and what
- * its current response said.  An item has nlegs of them (one today; the
- * segmented downloads add more).  curl's PRIVATE and callback data point
+ * its current response said.  An item has nlegs of them (one, or up to
+ * `segments` for a segmented download, seg.c).  curl's PRIVATE and callback data point
  * here; leg->x is the item. */
 struct leg {
   struct xfer *x;
@@ -79,12 +87,24 @@ struct leg {
   /* --log: this response's header lines, logged as one */
   char logline[1024];
   size_t loglen;
+  /* segmented downloads (seg.c) */
+  int64_t pos, stop;           /* next byte it receives; end of its range (exclusive) */
+  char *fill;                  /* its buffer in the item's write-behind, or NULL */
+  size_t fill_len;
+  int64_t fill_off;            /* where fill's first byte goes */
+  uint8_t lstate;              /* enum leg_state */
+  uint8_t extra;               /* holds an extra connection of its host */
+  int tries;                   /* failures of its current range */
+  uint64_t retry_at;
+  int64_t got, sample_got;     /* bytes it received; at the last speed sample */
+  int64_t speed;
 };
 
 /* A buffer of the write-behind and how many bytes it holds. */
 struct piece {
   char *buf;
   size_t len;
+  int64_t off;                 /* where it goes in the file */
 };
 
 /* The write-behind of one item (stream.c).  Engine thread only; the job in
@@ -93,10 +113,10 @@ struct stream {
   size_t cap;                  /* buffer_size */
   char *fill;                  /* the buffer being filled, or NULL */
   size_t fill_len;
-  struct piece *queued;        /* full buffers waiting for a job, file order */
+  struct piece *queued;        /* full buffers waiting for a job, each with its offset */
   int nqueued, qcap;
   size_t queued_bytes;
-  int64_t queued_off;          /* file offset of the first queued (or fill) byte */
+  int64_t queued_off;          /* file offset of fill's first byte (legs have their own) */
   int nbufs;                   /* buffers held: fill + queued + the job's not taken back */
   struct job *job;             /* the one job in flight, or NULL */
   int reclaimed;               /* pieces of that job taken back */
@@ -112,6 +132,7 @@ struct stream {
   int meta_pending;            /* store the sidecar */
   int close_pending;           /* close it once everything is written */
   const char *rename_to;       /* then rename it here (and drop the sidecar) */
+  int split_pending;           /* a split: store the sidecar first, preallocate (seg.c) */
 };
 
 /* The heavy state of an item that has been admitted at least once; queued
@@ -137,6 +158,14 @@ struct xrun {
   int64_t samples[SPEED_SAMPLES];
   uint64_t sample_t[SPEED_SAMPLES];
   int nsamples, sample_pos;
+  /* segmented downloads (seg.c) */
+  int seg;                     /* legs write at their own offsets */
+  int seg_refused;             /* an extra leg got a wrong answer: no more extra legs */
+  int meta_dirty;              /* missing changed since the last sidecar */
+  uint64_t meta_at;            /* when the last sidecar went with a write */
+  int64_t piece;               /* the size of a leg's share */
+  struct ranges missing;       /* bytes not yet on disk (the sidecar's record) */
+  struct ranges todo;          /* bytes no leg is fetching */
   /* pending end */
   enum msg_state end_state;
   enum msg_reason end_reason;
@@ -190,6 +219,7 @@ struct engine {
   size_t nstate[MSG_STATE_COUNT]; /* items in each state: the snapshot's counts */
   int64_t qseq_back, qseq_front;
   int running;                 /* admitted items */
+  int extra;                   /* extra legs of segmented items, all hosts */
   int stopping;
   int thread_started;
   int pumping;
@@ -263,6 +293,7 @@ void xfer_free(struct xfer *x);
 int64_t xfer_speed(const struct xfer *x);
 int xfer_retry_in_ms(const struct xfer *x, uint64_t now);
 int xfer_connected(const struct xfer *x);
+int xfer_connections(const struct xfer *x);
 
 /* limit.c: token buckets for --max-speed and max_speed */
 struct limit;
@@ -304,6 +335,9 @@ void stream_rewind(struct xfer *x, int64_t off);
 void stream_flush(struct xfer *x);
 void stream_tick(struct xfer *x);
 void stream_submit_hash(struct xfer *x);
+size_t stream_write_at(struct leg *l, const char *ptr, size_t len);
+void stream_leg_tail(struct leg *l);
+void stream_split(struct xfer *x);
 void stream_loop_init(struct engine *e);
 
 /* resume.c - the sidecar and every decision about where a file resumes */
@@ -315,10 +349,32 @@ int resume_write_file(const char *path, const char *text);
 int resume_meta_save(const struct xfer *x);
 void resume_tidy_end(struct xfer *x, enum msg_state st);
 
+/* seg.c - segmented downloads: several legs, each with its byte range */
+void seg_setup(struct xfer *x);
+void seg_free(struct xfer *x);
+void seg_consider(struct xfer *x, struct leg *l, int64_t start);
+int seg_on_headers(struct leg *l);
+size_t seg_write(struct leg *l, const char *ptr, size_t len);
+void seg_leg_done(struct leg *l, CURLcode rc);
+int seg_begin(struct xfer *x);
+void seg_tick(struct xfer *x, uint64_t now);
+void seg_stop_legs(struct xfer *x);
+void seg_reset(struct xfer *x);
+int seg_yield(struct engine *e);
+int seg_load(struct xfer *x, const char *text, int64_t total);
+void seg_meta_line(const struct xfer *x, char *buf, size_t len);
+void seg_snapshot(const struct xfer *x, struct msg_snap_row *row, struct msg_snapshot *s);
+
 /* name.c - where the item's file goes */
 void name_init(struct xfer *x);
 void name_set(struct xfer *x, const char *name);
 int name_make_parents(struct engine *e, const char *path);
 int name_from_disposition(struct xfer *x, const char *disposition);
+
+/* xfer.c - seg.c's ways back into the state machine */
+void xfer_leg_failed_item(struct xfer *x, enum msg_reason why, const char *message);
+void xfer_restart(struct xfer *x);
+void xfer_complete(struct xfer *x);
+int64_t xfer_backoff_ms(int retry_no);
 
 #endif

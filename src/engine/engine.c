@@ -263,7 +263,8 @@ static void snapshot(struct engine *e, uint64_t now)
   s->nhosts = 0;
   for (size_t i = 0; i < e->nhosts; i++) {
     struct host *h = e->hosts[i];
-    int in_use = h->attached < h->open ? h->attached : h->open;
+    int used = h->attached + h->extra; /* items' connections plus extra legs */
+    int in_use = used < h->open ? used : h->open;
     s->pool_in_use += in_use;
     if (s->nhosts < MSG_SNAP_HOSTS && (h->open || h->running || h->qhead)) {
       struct msg_snap_host *sh = &s->hosts[s->nhosts++];
@@ -277,12 +278,15 @@ static void snapshot(struct engine *e, uint64_t now)
   }
   s->pool_idle = s->pool_open - s->pool_in_use;
   s->nrows = 0;
+  s->nlegs = 0;
   for (struct xfer *x = e->live_head; x && s->nrows < MSG_SNAP_ROWS; x = x->lnext) {
     struct msg_snap_row *row = &s->rows[s->nrows++];
     row->id = x->id;
     row->state = (uint8_t)x->state;
     row->retrying = x->phase == PH_RETRY_WAIT && x->run && x->run->retry_at > now;
     row->connected = xfer_connected(x);
+    row->connections = (uint8_t)xfer_connections(x);
+    seg_snapshot(x, row, s);
     row->attempt = x->attempt;
     row->retry_in_ms = xfer_retry_in_ms(x, now);
     row->bytes = x->bytes;

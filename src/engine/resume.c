@@ -1,5 +1,6 @@
 /* resume.c - every decision about where a file resumes, and the sidecar
- * (NAME.part.meta: the URL, the validator and the expected size) that
+ * (NAME.part.meta: the URL, the validator, the expected size and, for a
+ * segmented download, the ranges still missing) that
  * lets a later run resume it safely.  The sidecar is written atomically
  * (temp file, fsync, rename).  Engine thread, except resume_write_file,
  * which the disk workers also run (once per response, with a write job). */
@@ -59,12 +60,20 @@ out:
 char *resume_meta_text(const struct xfer *x)
 {
   const struct xrun *r = x->run;
+  char *missing = NULL;
+  if (r->seg) {
+    /* every range not yet on disk; a .part of a segmented file is no prefix */
+    size_t cap = r->missing.n * 42 + 16;
+    missing = xmalloc(cap);
+    seg_meta_line(x, missing, cap);
+  }
   /* the URL as stored is masked: the sidecar never holds a password */
   char *url = secret_url(x->spec->url);
-  char *text = xasprintf("siphon-part 1\nurl %s\netag %s\nlast_modified %s\ntotal %lld\n",
+  char *text = xasprintf("siphon-part 1\nurl %s\netag %s\nlast_modified %s\ntotal %lld\n%s",
                          url, r->etag ? r->etag : "", r->last_modified ? r->last_modified : "",
-                         (long long)x->total);
+                         (long long)x->total, missing ? missing : "");
   free(url);
+  free(missing);
   return text;
 }
 
@@ -86,11 +95,18 @@ static int meta_load(struct xfer *x, int64_t part_size)
   if (!f)
     return -1;
   char line[8192];
-  int ok = 0, url_ok = 0;
+  int ok = 0, url_ok = 0, cut = 0;
   long long total = -1;
+  char *missing = NULL;
   while (fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\n")] = '\0';
-    if (strcmp(line, "siphon-part 1") == 0)
+    size_t n = strcspn(line, "\n");
+    if (line[n] != '\n' && !feof(f))
+      cut = 1; /* a line longer than the buffer: never act on half of it */
+    line[n] = '\0';
+    if (strncmp(line, "missing ", 8) == 0) {
+      free(missing);
+      missing = xstrdup(line + 8);
+    } else if (strcmp(line, "siphon-part 1") == 0)
       ok = 1;
     else if (strncmp(line, "url ", 4) == 0) {
       char *url = secret_url(x->spec->url);
@@ -106,8 +122,18 @@ static int meta_load(struct xfer *x, int64_t part_size)
       total = strtoll(line + 6, NULL, 10);
   }
   fclose(f);
-  if (!ok || !url_ok || !(r->etag || r->last_modified) || (total >= 0 && part_size > total))
+  if (cut || !ok || !url_ok || !(r->etag || r->last_modified) ||
+      (total >= 0 && part_size > total)) {
+    free(missing);
     return -1;
+  }
+  if (missing) {
+    /* a segmented .part: only the listed ranges are fetched again */
+    int rc = total > 0 ? seg_load(x, missing, total) : -1;
+    free(missing);
+    if (rc != 0)
+      return -1;
+  }
   x->total = total;
   return 0;
 }
@@ -121,7 +147,7 @@ void resume_decide(struct xfer *x)
     struct stat sb;
     if (lstat(r->part_path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
         meta_load(x, sb.st_size) == 0)
-      x->bytes = sb.st_size;
+      x->bytes = r->seg ? x->total - ranges_bytes(&r->missing) : sb.st_size;
     else
       x->bytes = 0, r->truncate = 1;
   }
@@ -164,10 +190,21 @@ int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length
 }
 
 /* Should this write job also store the sidecar?  Once per response, and
- * only for files big enough to be worth resuming. */
+ * only for files big enough to be worth resuming; for a segmented file
+ * whenever its missing ranges changed, at most once a second. */
 int resume_meta_wanted(struct xfer *x)
 {
   struct xrun *r = x->run;
+  if (r->seg) {
+    /* the missing ranges changed: at most once a second, so a kill -9
+       loses about a second of a segmented download */
+    uint64_t now = xfer_now(x);
+    if (!r->meta_dirty || now - r->meta_at < 1000)
+      return 0;
+    r->meta_at = now;
+    r->meta_dirty = 0;
+    return 1;
+  }
   if (r->meta_written || !(r->etag || r->last_modified))
     return 0;
   /* a file done within two buffers is cheaper to fetch again than to guard */

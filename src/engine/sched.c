@@ -4,8 +4,9 @@
  * free, and no more at once than the pool has connections (--max-connections),
  * so waiting items never sit inside curl.  Admission takes, among the
  * hosts with a free slot, the head with the lowest queue number; resumed
- * items get numbers below every other so they go first.  The scheduler
- * only picks (sched_next); xfer_pump admits.  Engine thread. */
+ * items get numbers below every other so they go first.  Extra legs of
+ * segmented items count against their host's limit.  The scheduler only
+ * picks (sched_next); xfer_pump admits.  Engine thread. */
 #include <string.h>
 
 #include "engine-int.h"
@@ -100,7 +101,7 @@ struct xfer *sched_next(struct engine *e)
   struct xfer *best = NULL;
   for (size_t i = 0; i < e->nhosts; i++) {
     struct xfer *head = e->hosts[i]->qhead;
-    if (head && e->hosts[i]->running < head->spec->per_host &&
+    if (head && e->hosts[i]->running + e->hosts[i]->extra < head->spec->per_host &&
         (!best || head->qseq < best->qseq))
       best = head;
   }

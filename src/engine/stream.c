@@ -14,10 +14,18 @@
  * its job is done.  One job per stream is in flight, so writes and hash
  * updates happen in file order.
  *
+ * Each buffer carries its file offset: a segmented item's legs each fill
+ * their own buffer at their own range (stream_write_at) into the same
+ * queue, and a buffer counts as on disk (seg.c's missing ranges) only once
+ * the worker has written it.  The split of a file (stream_split) makes the
+ * next job store the sidecar listing the missing ranges and preallocate
+ * the file before it writes anything at another offset.
+ *
  * Engine thread, except batch_work/run_job (a worker), which touch only
  * their job, and the job's atomics, which both sides read. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -45,14 +53,16 @@ struct job {
   int fd;
   char *open_path;                 /* first open (and maybe truncate) the file */
   int trunc;
+  char *stale_meta;                /* remove this sidecar before truncating */
+  int meta_first;                  /* store the sidecar before the writes (a split) */
+  int64_t prealloc;                /* then preallocate this many bytes (a split) */
   int close;                       /* close fd after the writes */
   char *rename_from;               /* then rename the file */
   const char *rename_to;
   char *unlink_path;               /* then remove this */
   const char *err_path;            /* the path of the step that failed */
-  struct piece *pieces;
+  struct piece *pieces;            /* each with its file offset */
   int n;
-  int64_t off;
   EVP_MD_CTX *sha;                 /* update with the written bytes, or NULL */
   char *meta_text, *meta_path;     /* also store the sidecar, or NULL */
   char *hash_path;                 /* hash this whole file instead of writing */
@@ -191,8 +201,26 @@ static int job_open(struct job *j)
     if (j->fd < 0)
       return errno;
   }
-  if (j->trunc && ftruncate(j->fd, 0) != 0)
-    return errno;
+  if (j->trunc) {
+    /* a sidecar listing a segmented file's missing ranges must never
+       describe a .part that no longer holds the rest */
+    if (j->stale_meta)
+      unlink(j->stale_meta);
+    if (ftruncate(j->fd, 0) != 0)
+      return errno;
+  }
+  if (j->meta_first) {
+    /* from here on the .part is no prefix: its sidecar must say so first */
+    int err = resume_write_file(j->meta_path, j->meta_text);
+    if (err) {
+      j->err_path = j->meta_path;
+      return err;
+    }
+  }
+  /* a full disk shows now, not at 90 %; file systems without fallocate
+     get their blocks as the writes come */
+  if (j->prealloc > 0 && fallocate(j->fd, 0, 0, (off_t)j->prealloc) != 0 && errno == ENOSPC)
+    return ENOSPC;
   return 0;
 }
 
@@ -225,22 +253,22 @@ static void run_job(struct job *j)
   j->err = job_open(j);
   if (j->err)
     return;
-  int64_t off = j->off;
-  for (int i = 0; i < j->n; i += WB_IOV) {
-    int k = j->n - i < WB_IOV ? j->n - i : WB_IOV;
-    j->err = write_pieces(j->fd, j->pieces + i, k, off);
+  for (int i = 0, k; i < j->n; i += k) {
+    /* one pwritev per run of buffers that follow each other in the file */
+    int64_t end = j->pieces[i].off + (int64_t)j->pieces[i].len;
+    for (k = 1; i + k < j->n && k < WB_IOV && j->pieces[i + k].off == end; k++)
+      end += (int64_t)j->pieces[i + k].len;
+    j->err = write_pieces(j->fd, j->pieces + i, k, j->pieces[i].off);
     if (j->err) {
       job_close(j);
       return;
     }
-    for (int m = 0; m < k; m++) {
-      off += (int64_t)j->pieces[i + m].len;
+    for (int m = 0; m < k; m++)
       if (j->sha)
         EVP_DigestUpdate(j->sha, j->pieces[i + m].buf, j->pieces[i + m].len);
-    }
     atomic_store_explicit(&j->done, i + k, memory_order_release);
   }
-  if (j->meta_text)
+  if (j->meta_text && !j->meta_first)
     resume_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
   job_close(j);
 }
@@ -266,6 +294,7 @@ static void batch_work(uv_work_t *req)
 static void job_free(struct job *j)
 {
   free(j->open_path);
+  free(j->stale_meta);
   free(j->rename_from);
   free(j->unlink_path);
   free(j->pieces);
@@ -283,6 +312,16 @@ static void adopt_fd(struct xfer *x, const struct job *j)
   x->run->fd = j->fd;
 }
 
+/* A buffer is on disk: for a segmented file, its bytes are missing no more. */
+static void piece_written(struct xfer *x, const struct piece *p)
+{
+  struct xrun *r = x->run;
+  if (!r->seg)
+    return;
+  ranges_remove(&r->missing, p->off, p->off + (int64_t)p->len);
+  r->meta_dirty = 1;
+}
+
 /* Take back the buffers the worker has written.  When the whole job is
  * done (and did not fail), the stream lets go of it: the next job can go
  * without waiting for the after-work callback. */
@@ -294,6 +333,7 @@ static void stream_reap(struct xfer *x)
     return;
   int done = atomic_load_explicit(&j->done, memory_order_acquire);
   for (; s->reclaimed < done; s->reclaimed++) {
+    piece_written(x, &j->pieces[s->reclaimed]);
     stream_buf_give(x, j->pieces[s->reclaimed].buf);
     j->pieces[s->reclaimed].buf = NULL;
   }
@@ -315,8 +355,12 @@ static void job_done(struct job *j, int status)
   }
   struct xfer *x = j->x;
   struct stream *s = &x->run->st;
-  for (; s->reclaimed < j->n; s->reclaimed++)
+  int done = atomic_load_explicit(&j->done, memory_order_acquire);
+  for (; s->reclaimed < j->n; s->reclaimed++) {
+    if (s->reclaimed < done && status != UV_ECANCELED)
+      piece_written(x, &j->pieces[s->reclaimed]);
     stream_buf_give(x, j->pieces[s->reclaimed].buf);
+  }
   s->job = NULL;
   adopt_fd(x, j);
   s->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
@@ -388,7 +432,19 @@ void stream_loop_init(struct engine *e)
 
 /* ---- the engine side ------------------------------------------------ */
 
-/* Everything queued (and, when flushing, the partial fill buffer) goes to
+/* A buffer joins the queue with the file offset of its first byte. */
+static void queue_piece(struct xfer *x, char *buf, size_t len, int64_t off)
+{
+  struct stream *s = &x->run->st;
+  if (s->nqueued == s->qcap) {
+    s->qcap = s->qcap ? 2 * s->qcap : 8;
+    s->queued = xrealloc(s->queued, (size_t)s->qcap * sizeof *s->queued);
+  }
+  s->queued[s->nqueued++] = (struct piece){buf, len, off};
+  s->queued_bytes += len;
+}
+
+/* Everything queued (and, when flushing, the partial fill buffers) goes to
  * a worker as one job.  now: mid-stream, at once; else with the other last
  * writes of this loop iteration. */
 static void submit(struct xfer *x, int flush, int now)
@@ -396,16 +452,20 @@ static void submit(struct xfer *x, int flush, int now)
   struct xrun *r = x->run;
   struct stream *s = &r->st;
   if (flush && s->fill && s->fill_len > 0) {
-    if (s->nqueued == s->qcap) {
-      s->qcap = s->qcap ? 2 * s->qcap : 8;
-      s->queued = xrealloc(s->queued, (size_t)s->qcap * sizeof *s->queued);
-    }
-    s->queued[s->nqueued++] = (struct piece){s->fill, s->fill_len};
-    s->queued_bytes += s->fill_len;
+    queue_piece(x, s->fill, s->fill_len, s->queued_off);
+    s->queued_off += (int64_t)s->fill_len;
     s->fill = NULL;
     s->fill_len = 0;
   }
-  int ops = s->open_pending || s->trunc_pending || s->meta_pending ||
+  for (int i = 0; flush && i < r->nlegs; i++) {
+    struct leg *l = &r->legs[i];
+    if (l->fill && l->fill_len > 0) {
+      queue_piece(x, l->fill, l->fill_len, l->fill_off);
+      l->fill = NULL;
+      l->fill_len = 0;
+    }
+  }
+  int ops = s->open_pending || s->trunc_pending || s->meta_pending || s->split_pending ||
             (flush && s->close_pending);
   if ((s->nqueued == 0 && !ops) || s->job)
     return;
@@ -416,17 +476,23 @@ static void submit(struct xfer *x, int flush, int now)
   if (s->open_pending)
     j->open_path = xstrdup(r->part_path);
   j->trunc = s->trunc_pending;
+  if (j->trunc)
+    j->stale_meta = xstrdup(r->meta_path);
   s->open_pending = s->trunc_pending = 0;
   j->n = s->nqueued;
   j->pieces = xmalloc((size_t)(j->n ? j->n : 1) * sizeof *j->pieces);
   if (j->n > 0)
     memcpy(j->pieces, s->queued, (size_t)j->n * sizeof *j->pieces);
-  j->off = s->queued_off;
   j->sha = x->spec->sha256 && r->sha_from_zero ? r->sha : NULL;
   int finishing = flush && s->close_pending && s->rename_to;
-  if (s->meta_pending || (!finishing && resume_meta_wanted(x))) {
+  if (s->split_pending || s->meta_pending || (!finishing && resume_meta_wanted(x))) {
     j->meta_text = resume_meta_text(x);
     j->meta_path = xstrdup(r->meta_path);
+  }
+  if (s->split_pending) {
+    j->meta_first = 1;
+    j->prealloc = x->total;
+    s->split_pending = 0;
   }
   s->meta_pending = 0;
   if (flush && s->close_pending) {
@@ -436,12 +502,11 @@ static void submit(struct xfer *x, int flush, int now)
       j->rename_to = s->rename_to;
     }
     /* a complete file needs no sidecar (if one was ever written or read) */
-    if (finishing && (r->meta_written || r->resumed_ever))
+    if (finishing && (r->meta_written || r->resumed_ever || r->seg))
       j->unlink_path = xstrdup(r->meta_path);
     s->close_pending = 0;
     s->rename_to = NULL;
   }
-  s->queued_off += (int64_t)s->queued_bytes;
   s->nqueued = 0;
   s->queued_bytes = 0;
   s->job = j;
@@ -468,6 +533,12 @@ static void drop_buffers(struct xfer *x)
   stream_buf_give(x, s->fill);
   s->fill = NULL;
   s->fill_len = 0;
+  for (int i = 0; i < x->run->nlegs; i++) {
+    struct leg *l = &x->run->legs[i];
+    stream_buf_give(x, l->fill);
+    l->fill = NULL;
+    l->fill_len = 0;
+  }
 }
 
 void stream_free(struct xfer *x)
@@ -538,8 +609,11 @@ int stream_busy(const struct xfer *x)
 int stream_has_pending(const struct xfer *x)
 {
   const struct stream *s = &x->run->st;
-  return (s->opened && (s->fill_len > 0 || s->nqueued > 0 || s->open_pending ||
-                        s->trunc_pending || s->close_pending)) ||
+  int legs = 0;
+  for (int i = 0; i < x->run->nlegs; i++)
+    legs |= x->run->legs[i].fill_len > 0;
+  return (s->opened && (s->fill_len > 0 || s->nqueued > 0 || legs || s->open_pending ||
+                        s->trunc_pending || s->split_pending || s->close_pending)) ||
          s->meta_pending;
 }
 
@@ -600,12 +674,8 @@ static size_t batch_bytes(const struct xfer *x)
 static void queue_fill(struct xfer *x)
 {
   struct stream *s = &x->run->st;
-  if (s->nqueued == s->qcap) {
-    s->qcap = s->qcap ? 2 * s->qcap : 8;
-    s->queued = xrealloc(s->queued, (size_t)s->qcap * sizeof *s->queued);
-  }
-  s->queued[s->nqueued++] = (struct piece){s->fill, s->fill_len};
-  s->queued_bytes += s->fill_len;
+  queue_piece(x, s->fill, s->fill_len, s->queued_off);
+  s->queued_off += (int64_t)s->fill_len;
   s->fill = NULL;
   s->fill_len = 0;
   if (!s->job && s->queued_bytes >= batch_bytes(x))
@@ -636,6 +706,8 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   size_t len = size * n;
   if (!l->body_ok)
     return len; /* an error page: drain it so the connection can be reused */
+  if (x->run->seg)
+    return seg_write(l, ptr, len);
   if (len > s->cap)
     return 0;
   if (s->job)
@@ -663,4 +735,92 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   limit_took(l, len);
   l->last_rx = uv_now(&x->eng->loop);
   return len;
+}
+
+/* A file is split over several legs (seg.c): before the next job writes
+ * anything, it stores the sidecar listing the missing ranges and
+ * preallocates the whole file. */
+void stream_split(struct xfer *x)
+{
+  x->run->st.split_pending = 1;
+}
+
+/* No buffer for a leg: every leg's partial buffer goes to a worker with
+ * the queue (unless a job is in flight already), so a job surely runs and
+ * its end (the written callback) wakes the leg; legs holding half-filled
+ * buffers can never all wait for each other. */
+static size_t pause_legs(struct leg *l)
+{
+  if (!l->x->run->st.job)
+    submit(l->x, 1, 1);
+  l->write_paused = 1;
+  return CURL_WRITEFUNC_PAUSE;
+}
+
+/* A segmented item's leg: bytes at l->pos into the leg's own buffer, which
+ * joins the item's queue (at its offset) when full, or when the leg's next
+ * bytes belong elsewhere (a new range).  len bytes taken, or
+ * CURL_WRITEFUNC_PAUSE when no buffer is to be had (as for one leg). */
+size_t stream_write_at(struct leg *l, const char *ptr, size_t len)
+{
+  struct xfer *x = l->x;
+  struct stream *s = &x->run->st;
+  if (len > s->cap)
+    return 0;
+  int paused = 0;
+  for (int i = 0; i < x->run->nlegs; i++)
+    paused |= x->run->legs[i].write_paused;
+  /* taking a finished job back skips the written callback, which wakes
+     paused legs */
+  if (s->job && !paused)
+    stream_reap(x);
+  if (l->fill && l->fill_off + (int64_t)l->fill_len != l->pos) {
+    /* the tail of the leg's previous range */
+    queue_piece(x, l->fill, l->fill_len, l->fill_off);
+    l->fill = NULL;
+    l->fill_len = 0;
+  }
+  if (!l->fill) {
+    if (!(l->fill = stream_buf_take(x)))
+      return pause_legs(l);
+    l->fill_len = 0;
+    l->fill_off = l->pos;
+  }
+  char *next = NULL;
+  if (l->fill_len + len > s->cap && !(next = stream_buf_take(x)))
+    return pause_legs(l);
+  size_t part = len < s->cap - l->fill_len ? len : s->cap - l->fill_len;
+  memcpy(l->fill + l->fill_len, ptr, part);
+  l->fill_len += part;
+  if (l->fill_len == s->cap) {
+    queue_piece(x, l->fill, l->fill_len, l->fill_off);
+    l->fill = next;
+    l->fill_len = 0;
+    l->fill_off = l->pos + (int64_t)part;
+    if (next) {
+      memcpy(next, ptr + part, len - part);
+      l->fill_len = len - part;
+    }
+    if (!s->job && s->queued_bytes >= batch_bytes(x))
+      submit(x, 0, 1);
+  }
+  return len;
+}
+
+/* A leg's range ended: what its buffer holds joins the queue now. */
+void stream_leg_tail(struct leg *l)
+{
+  struct xfer *x = l->x;
+  struct stream *s = &x->run->st;
+  if (!l->fill)
+    return;
+  if (l->fill_len > 0) {
+    queue_piece(x, l->fill, l->fill_len, l->fill_off);
+    if (!s->job && s->queued_bytes >= batch_bytes(x))
+      submit(x, 0, 1);
+  } else {
+    stream_buf_give(x, l->fill);
+  }
+  l->fill = NULL;
+  l->fill_len = 0;
 }

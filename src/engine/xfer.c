@@ -50,6 +50,8 @@ static void xfer_move(struct xfer *x, enum phase to, int state, struct msg_event
   struct engine *e = x->eng;
   enum phase from = x->phase;
   if (from == PH_ATTACHED && to != PH_ATTACHED) {
+    if (x->run && x->run->seg)
+      seg_stop_legs(x); /* ranges back to the item, extra slots given back */
     for (int i = 0; x->run && i < x->run->nlegs; i++)
       attempt_detach(&x->run->legs[i]);
     x->host->attached--;
@@ -91,7 +93,8 @@ static struct xrun *run_new(struct xfer *x)
   struct xrun *r = xcalloc(1, sizeof *r);
   x->run = r;
   r->fd = -1;
-  r->nlegs = 1;
+  /* one leg for the whole file; a segmented download uses up to `segments` */
+  r->nlegs = x->spec->segments > 1 ? x->spec->segments : 1;
   r->legs = xcalloc((size_t)r->nlegs, sizeof *r->legs);
   for (int i = 0; i < r->nlegs; i++) {
     r->legs[i].x = x;
@@ -99,6 +102,7 @@ static struct xrun *run_new(struct xfer *x)
     headers_init(&r->legs[i].resp);
   }
   stream_init(x, xfer_write_done);
+  seg_setup(x);
   r->sha = EVP_MD_CTX_new();
   name_init(x);
   return r;
@@ -116,8 +120,9 @@ static void run_free(struct xfer *x)
     curl_slist_free_all(l->req_headers);
     headers_reset(&l->resp);
   }
+  stream_free(x); /* gives back the legs' buffers too */
+  seg_free(x);
   free(r->legs);
-  stream_free(x);
   EVP_MD_CTX_free(r->sha);
   free(r->name);
   free(r->final_path);
@@ -197,8 +202,9 @@ static void xfer_end(struct xfer *x, enum msg_state st, enum msg_reason why,
   clock_stop(x);
   xfer_move(x, PH_ENDING, KEEP_STATE, NULL);
   if (st == MSG_STATE_CANCELLED ||
-      (st != MSG_STATE_DONE && st != MSG_STATE_SKIPPED && !msg_reason_keeps_part(why)))
+      (st != MSG_STATE_DONE && st != MSG_STATE_SKIPPED && !msg_reason_keeps_part(why))) {
     stream_discard(x);
+  }
   flush_then(x, AF_END);
 }
 
@@ -299,6 +305,13 @@ static void finalize(struct xfer *x)
 {
   struct xrun *r = x->run;
   const char *want = x->spec->sha256;
+  if (r->seg && (r->missing.n > 0 || x->total < 0)) {
+    /* never rename a file with a range that was not received */
+    xfer_fail(x, MSG_REASON_INTERNAL, "a segmented file is missing ranges at its end");
+    return;
+  }
+  if (r->seg)
+    x->bytes = x->total;
   if (want) {
     unsigned char md[32];
     if (r->sha_from_zero) {
@@ -322,6 +335,7 @@ static void finalize(struct xfer *x)
         r->checksum_retried = 1;
         r->resumed_ever = 0;
         r->truncate = 1;
+        seg_reset(x);
         struct msg_event *ev = engine_event(MSG_EV_RETRY, x->id);
         ev->attempt = ++x->attempt;
         ev->reason = MSG_REASON_CHECKSUM;
@@ -340,7 +354,7 @@ static void finalize(struct xfer *x)
 
 /* ---- attempts ------------------------------------------------------ */
 
-static int64_t backoff_ms(int retry_no)
+int64_t xfer_backoff_ms(int retry_no)
 {
   int64_t d = BACKOFF_FIRST_MS;
   for (int i = 1; i < retry_no && d < BACKOFF_CAP_MS; i++)
@@ -369,7 +383,7 @@ static void attempt_failed(struct xfer *x, enum msg_reason why, long http, const
   struct xrun *r = x->run;
   if (msg_reason_transient(why, (int)http) && x->attempt <= x->spec->retries) {
     int64_t ra = retry_after_ms(x);
-    int64_t delay = ra >= 0 ? ra : backoff_ms(x->attempt);
+    int64_t delay = ra >= 0 ? ra : xfer_backoff_ms(x->attempt);
     struct msg_event *ev = engine_event(MSG_EV_RETRY, x->id);
     ev->attempt = ++x->attempt;
     ev->delay_ms = delay;
@@ -394,6 +408,26 @@ static void attempt_begin(struct xfer *x)
     return;
   }
   resume_decide(x);
+  if (r->seg) {
+    /* the missing ranges of a segmented file, each with If-Range */
+    int rc = seg_begin(x);
+    if (rc == 1) {
+      flush_then(x, AF_FINALIZE); /* nothing is missing */
+      return;
+    }
+    if (rc < 0) {
+      xfer_fail(x, MSG_REASON_INTERNAL, "curl_easy_init failed");
+      return;
+    }
+    struct msg_event *ev = engine_event(MSG_EV_START, x->id);
+    ev->attempt = x->attempt;
+    xfer_move(x, PH_ATTACHED, MSG_STATE_RUNNING, ev);
+    if (glue_attach(x->eng, r->legs[0].easy) != 0) {
+      xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL);
+      xfer_fail(x, MSG_REASON_INTERNAL, "curl_multi_add_handle failed");
+    }
+    return;
+  }
   stream_rewind(x, x->bytes);
   if (x->bytes == 0 && x->spec->sha256)
     r->sha_from_zero = 1;
@@ -447,8 +481,14 @@ void xfer_pump(struct engine *e)
     return;
   e->pumping = 1;
   struct xfer *x;
-  while ((x = sched_next(e)))
+  for (;;) {
+    x = sched_next(e);
+    if (!x && seg_yield(e))
+      x = sched_next(e); /* an extra leg made room for a queued item */
+    if (!x)
+      break;
     xfer_admit(x);
+  }
   e->pumping = 0;
 }
 
@@ -457,6 +497,10 @@ void xfer_leg_done(struct leg *l, CURLcode rc)
 {
   struct xfer *x = l->x;
   struct xrun *r = x->run;
+  if (r->seg) {
+    seg_leg_done(l, rc); /* one range of a segmented file */
+    return;
+  }
   char msg[CURL_ERROR_SIZE + 64];
   snprintf(msg, sizeof msg, "%s", l->errbuf[0] ? l->errbuf : curl_easy_strerror(rc));
   long http = l->resp.status;
@@ -470,6 +514,8 @@ void xfer_leg_done(struct leg *l, CURLcode rc)
   case AB_SKIP:
     xfer_end(x, MSG_STATE_SKIPPED, MSG_REASON_EXISTS, NULL);
     return;
+  case AB_ENOUGH:
+  case AB_REFUSED: /* set only for the legs of a segmented item (seg.c) */
   case AB_NONE:
     break;
   }
@@ -508,7 +554,12 @@ void xfer_tick(struct xfer *x, uint64_t now)
       return;
     }
   }
-  if (x->phase == PH_ATTACHED) {
+  if (x->phase == PH_ATTACHED && r->seg) {
+    seg_tick(x, now); /* stalls per leg, retries of ranges, extra legs */
+    if (x->phase != PH_ATTACHED || !x->run)
+      return;
+    stream_tick(x); /* what waits for a batch goes, with the sidecar when due */
+  } else if (x->phase == PH_ATTACHED) {
     int64_t stall = x->spec->stall_timeout_ms;
     for (int i = 0; stall > 0 && i < r->nlegs; i++) {
       struct leg *l = &r->legs[i];
@@ -564,6 +615,18 @@ int xfer_connected(const struct xfer *x)
     if (x->run->legs[i].connected)
       return 1;
   return 0;
+}
+
+/* progress.connections: the legs receiving now (attached and connected). */
+int xfer_connections(const struct xfer *x)
+{
+  int n = 0;
+  if (x->phase != PH_ATTACHED || !x->run)
+    return 0;
+  for (int i = 0; i < x->run->nlegs; i++)
+    if (x->run->legs[i].easy && x->run->legs[i].connected)
+      n++;
+  return n;
 }
 
 /* ---- user commands ------------------------------------------------- */
@@ -658,4 +721,35 @@ void xfer_stop(struct xfer *x)
   xfer_move(x, PH_PAUSED, KEEP_STATE, NULL);
   stream_later(x, 1, x->bytes > 0 && (x->run->etag || x->run->last_modified));
   flush_then(x, AF_STOP);
+}
+
+/* ---- seg.c's ways back into the state machine ----------------------- */
+
+/* Every range of a segmented file is in: write what is buffered, then
+ * check and rename it. */
+void xfer_complete(struct xfer *x)
+{
+  xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL);
+  flush_then(x, AF_FINALIZE);
+}
+
+/* A leg's failure that ends the item (not transient, or its range used up
+ * the item's retries). */
+void xfer_leg_failed_item(struct xfer *x, enum msg_reason why, const char *message)
+{
+  xfer_fail(x, why, message);
+}
+
+/* The file changed under a segmented download (another validator): every
+ * leg stops and the file starts over from zero, over one connection until
+ * the first answer says it may split again. */
+void xfer_restart(struct xfer *x)
+{
+  struct xrun *r = x->run;
+  xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL);
+  seg_reset(x);
+  r->truncate = 1;
+  stream_discard(x);
+  x->bytes = 0;
+  attempt_begin(x);
 }

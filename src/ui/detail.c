@@ -2,7 +2,9 @@
  * its reason in words, where the file is (only when there is one), the
  * URL, bytes, retries, HTTP status and remote address, the final URL after
  * redirects, and the time to connect and to first byte, in that order so
- * a short pane keeps what matters most.  The strings come from
+ * a short pane keeps what matters most; for a segmented download also
+ * the file as a one-line map and each connection (range, bytes, speed,
+ * state), from the snapshot.  The strings come from
  * MSG_EV_DETAIL and the final events.  Main thread. */
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
@@ -14,11 +16,24 @@
 
 enum { DETAIL_LINES = 10 };
 
+/* The selected item's legs in the snapshot. */
+static int legs_of(const struct ui *u, uint32_t id)
+{
+  int n = 0;
+  for (uint32_t i = 0; u->have_snap && i < u->snap.nlegs && i < MSG_SNAP_LEGS; i++)
+    n += u->snap.legs[i].id == id;
+  return n;
+}
+
 int detail_height(const struct ui *u, int screen_rows)
 {
-  (void)u;
+  const struct ui_item *it = u->sel_id && u->sel_id <= u->nitems && u->items[u->sel_id - 1].id
+                                 ? &u->items[u->sel_id - 1]
+                                 : NULL;
   /* Keep at least a few list rows visible above it. */
   int h = DETAIL_LINES;
+  if (it && it->segmented && it->state == MSG_STATE_RUNNING)
+    h += 1 + legs_of(u, it->id);
   if (h > screen_rows - 9)
     h = screen_rows - 9;
   return h < 3 ? 0 : h;
@@ -138,6 +153,26 @@ void detail_draw(struct ui *u, int y, int height, int width)
     snprintf(buf, sizeof buf, "connect %s   first byte %s", fmt_secs(a, sizeof a, it->t_connect),
              fmt_secs(b, sizeof b, it->t_first_byte));
     field(u, row++, width, "timing", buf);
+  }
+  if (it->segmented && it->state == MSG_STATE_RUNNING) {
+    if (row < end) {
+      int bw = width - 15 - 1;
+      fmt_segbar(buf, sizeof buf, bw > 0 ? bw : 0, it->segmap, MSG_SEGMAP_CELLS, u->utf8);
+      field(u, row++, width, "segments", buf);
+    }
+    static const char *const words[] = {"connecting", "receiving", "retry wait"};
+    for (uint32_t i = 0; i < u->snap.nlegs && i < MSG_SNAP_LEGS && row < end; i++) {
+      const struct msg_snap_leg *l = &u->snap.legs[i];
+      char label[16], c[32], d[32], sp[32];
+      if (l->id != it->id)
+        continue;
+      snprintf(label, sizeof label, "leg %d", l->index + 1);
+      snprintf(buf, sizeof buf, "%s-%s   %s of %s   %s   %s", fmt_size(a, sizeof a, l->start),
+               fmt_size(b, sizeof b, l->stop), fmt_size(c, sizeof c, l->pos - l->start),
+               fmt_size(d, sizeof d, l->stop - l->start), fmt_speed(sp, sizeof sp, l->speed),
+               l->state < 3 ? words[l->state] : "?");
+      field(u, row++, width, label, buf);
+    }
   }
   while (row < end)
     draw_put(row++, 0, width, THEME_DETAIL, "", u->utf8);

@@ -135,6 +135,28 @@ const char *fmt_bar(char *buf, size_t n, int width, double frac, int utf8)
   return buf;
 }
 
+const char *fmt_segbar(char *buf, size_t n, int width, const unsigned char *map, int cells,
+                       int utf8)
+{
+  size_t pos = 0;
+  if (n == 0)
+    return buf;
+  buf[0] = '\0';
+  for (int c = 0; c < width && cells > 0; c++) {
+    int a = (int)((long)c * cells / width), b = (int)((long)(c + 1) * cells / width);
+    if (b <= a)
+      b = a + 1; /* wider than the map: a cell spans several columns */
+    int have = 0;
+    for (int k = a; k < b; k++)
+      have += (map[k / 8] >> (k % 8)) & 1;
+    const char *glyph = have == b - a ? (utf8 ? "\u2588" : "#")
+                        : have        ? (utf8 ? "\u2592" : "+")
+                                      : (utf8 ? "\u2591" : ".");
+    put(buf, n, &pos, glyph);
+  }
+  return buf;
+}
+
 const char *fmt_spark(char *buf, size_t n, const int64_t *v, size_t len, int width,
                       int utf8)
 {

@@ -24,6 +24,11 @@ const char *fmt_secs(char *buf, size_t n, double seconds);
  * else '#' and '.'; frac < 0 (unknown total) draws an empty track.
  * Returns buf. */
 const char *fmt_bar(char *buf, size_t n, int width, double frac, int utf8);
+/* A segmented file's map in `width` columns: map has `cells` bits (bit i
+ * set: cell i is on disk); a column is full when all its cells are, half
+ * when some are, empty when none ('#', '+', '.' without UTF-8). */
+const char *fmt_segbar(char *buf, size_t n, int width, const unsigned char *map, int cells,
+                       int utf8);
 /* A sparkline of the last `width` values of v[0..len), scaled to their max. */
 const char *fmt_spark(char *buf, size_t n, const int64_t *v, size_t len, int width,
                       int utf8);

@@ -1,6 +1,7 @@
 /* listview.c - the list of items: one row per item (name, state, bar,
- * percent, done/total, speed, ETA), columns fitted to the width and
- * dropped in order (ETA, bar, speed, size, percent) when it is narrow,
+ * percent, done/total, speed, connections of a segmented download, ETA),
+ * columns fitted to the width and dropped in order (connections, ETA, bar,
+ * speed, size, percent) when it is narrow,
  * the selection kept on its item id and scrolled into view.  Rows follow
  * the display order (sort and filter, see ui.c); in follow mode the view
  * keeps the first running item at its top until the user moves the
@@ -14,7 +15,7 @@
 #include "fmt.h"
 #include "ui-int.h"
 
-enum { COL_NAME, COL_STATE, COL_BAR, COL_PCT, COL_SIZE, COL_SPEED, COL_ETA, NCOLS };
+enum { COL_NAME, COL_STATE, COL_BAR, COL_PCT, COL_SIZE, COL_SPEED, COL_CONN, COL_ETA, NCOLS };
 
 /* Widths and drop ranks: higher ranks go first when space runs out. */
 static const struct fmt_col cols_spec[NCOLS] = {
@@ -24,11 +25,12 @@ static const struct fmt_col cols_spec[NCOLS] = {
     [COL_PCT] = {.min = 4, .max = 4, .drop = 2, .weight = 0},
     [COL_SIZE] = {.min = 19, .max = 19, .drop = 3, .weight = 0},
     [COL_SPEED] = {.min = 11, .max = 11, .drop = 4, .weight = 0},
+    [COL_CONN] = {.min = 3, .max = 3, .drop = 7, .weight = 0},
     [COL_ETA] = {.min = 6, .max = 6, .drop = 6, .weight = 0},
 };
 
 static const char *const headings[NCOLS] = {"NAME", "STATE", "PROGRESS", "%",
-                                            "DONE/TOTAL", "SPEED", "ETA"};
+                                            "DONE/TOTAL", "SPEED", "CON", "ETA"};
 
 int listview_page(const struct ui *u)
 {
@@ -178,6 +180,13 @@ static void draw_row(struct ui *u, const struct ui_item *it, int y, const int *w
       } else {
         tmp2[0] = '\0';
       }
+      text = ralign(buf, sizeof buf, tmp2, w[c], u->utf8);
+      break;
+    case COL_CONN: /* a segmented download's connections receiving now */
+      if (it->state == MSG_STATE_RUNNING && it->connections > 1)
+        snprintf(tmp2, sizeof tmp2, "%s%d", u->utf8 ? "\u00d7" : "x", it->connections);
+      else
+        tmp2[0] = '\0';
       text = ralign(buf, sizeof buf, tmp2, w[c], u->utf8);
       break;
     case COL_ETA:

@@ -282,6 +282,7 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
     break;
   case MSG_EV_PAUSED:
     it->speed = 0;
+    it->connections = 0;
     it->retrying = 0;
     if (ev->message)
       snprintf(u->status, sizeof u->status, "%s: %s", it->name, ev->message);
@@ -297,6 +298,7 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
     it->retry_reason = ev->reason;
     it->http = ev->http ? ev->http : it->http;
     it->speed = 0;
+    it->connections = 0;
     set_str(&it->message, ev->message);
     break;
   case MSG_EV_DONE:
@@ -306,6 +308,7 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
     it->seconds = ev->seconds;
     it->http = ev->http ? ev->http : it->http;
     it->speed = 0;
+    it->connections = 0;
     it->retrying = 0;
     set_str(&it->path, ev->path);
     it->file_path |= ev->path != NULL;
@@ -315,11 +318,13 @@ void model_apply_event(struct ui *u, const struct msg_event *ev)
     it->reason = ev->reason;
     it->http = ev->http ? ev->http : it->http;
     it->speed = 0;
+    it->connections = 0;
     it->retrying = 0;
     set_str(&it->message, ev->message);
     break;
   case MSG_EV_CANCELLED:
     it->speed = 0;
+    it->connections = 0;
     it->retrying = 0;
     break;
   case MSG_EV_SKIPPED:
@@ -386,6 +391,9 @@ int model_apply_snapshot(struct ui *u, const struct msg_snapshot *s)
     it->speed = r->state == MSG_STATE_RUNNING ? r->speed : 0;
     it->retrying = r->retrying;
     it->retry_in_ms = r->retry_in_ms;
+    it->connections = r->state == MSG_STATE_RUNNING ? r->connections : 0;
+    it->segmented = r->segmented;
+    memcpy(it->segmap, r->segmap, sizeof it->segmap);
     it->max_speed = r->max_speed;
     if (r->attempt > 0)
       it->attempt = r->attempt;

@@ -25,6 +25,9 @@ struct ui_item {
   int64_t bytes, total, speed;
   int64_t max_speed; /* the item's own limit, bytes/s, 0 = none */
   double seconds, t_connect, t_first_byte;
+  int connections;  /* receiving now (from the snapshot) */
+  int segmented;    /* segmap holds its map (from the snapshot) */
+  unsigned char segmap[MSG_SEGMAP_CELLS / 8];
 };
 
 /* What a key handler asks the loop to do next. */

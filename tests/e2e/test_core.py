@@ -417,6 +417,10 @@ def test_progress_rate_for_slow_item(server, siphon_proc, tmp_path):
         assert e["total"] == size
         assert last <= e["bytes"] <= size
         assert isinstance(e["speed"], (int, float))
+        # one connection, receiving once bytes flow (a slow body)
+        assert e["connections"] in (0, 1), e
+        if e["bytes"] > 0:
+            assert e["connections"] == 1, e
         last = e["bytes"]
     # at most 4 in any one-second window
     pt = [t for t, _ in prog]

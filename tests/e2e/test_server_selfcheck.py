@@ -107,3 +107,76 @@ def test_sha256_helper(server):
     import hashlib
     assert server.sha256(300000, 5) == \
         hashlib.sha256(server.expected_bytes(300000, seed=5)).hexdigest()
+
+
+def test_rate_is_per_connection(server):
+    """Four connections each fetching a quarter at `rate` take about the
+    time of one quarter: the limit is per connection, not per resource."""
+    import threading
+    size, rate = 400000, 200000
+    quarter = size // 4
+    got = {}
+
+    def leg(i):
+        c, r = get(server, "/f/pc", {"Range": "bytes=%d-%d" % (i * quarter, (i + 1) * quarter - 1)},
+                   size=size, rate=rate)
+        got[i] = (r.status, r.read())
+        c.close()
+
+    t = time.time()
+    threads = [threading.Thread(target=leg, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(10)
+    took = time.time() - t
+    whole = server.expected_bytes(size)
+    for i in range(4):
+        assert got[i][0] == 206
+        assert got[i][1] == whole[i * quarter:(i + 1) * quarter]
+    # one quarter at 200000 B/s is 0.5 s; the whole at one rate would be 2 s
+    assert 0.4 < took < 1.6, took
+    reqs = server.requests("/f/pc")
+    assert sorted(r["content_range"] for r in reqs) == \
+        ["bytes %d-%d/%d" % (i * quarter, (i + 1) * quarter - 1, size) for i in range(4)]
+    assert len({r["conn"] for r in reqs}) == 4
+
+
+def test_fault_n_and_range_faults(server):
+    q = dict(size=100000, key="rf", fault_n="2", range_fault="200")
+    _, r = get(server, "/f/rf", {"Range": "bytes=10-"}, **q)
+    assert r.status == 206 and r.getheader("Content-Range") == "bytes 10-99999/100000"
+    r.read()
+    # only the 2nd request of the key is faulty: a Range ignored
+    _, r = get(server, "/f/rf", {"Range": "bytes=10-"}, **q)
+    assert r.status == 200 and len(r.read()) == 100000
+    _, r = get(server, "/f/rf", {"Range": "bytes=10-"}, **q)
+    assert r.status == 206
+    r.read()
+    # shift: another range, said truthfully
+    q = dict(size=100000, key="sh", range_fault="shift")
+    _, r = get(server, "/f/sh", {"Range": "bytes=1000-49999"}, **q)
+    assert r.status == 206
+    assert r.getheader("Content-Range") == "bytes 5096-49999/100000"
+    assert r.read() == server.expected_bytes(100000)[5096:50000]
+    rec = server.requests("/f/sh")[0]
+    assert rec["range"] == "bytes=1000-49999"
+    assert rec["content_range"] == "bytes 5096-49999/100000"
+    # fault_n with a drop: only the named request drops
+    q = dict(size=300000, key="dr", fault_n="1", drop_after=1000)
+    _, r = get(server, "/f/dr", **q)
+    with pytest.raises((http.client.IncompleteRead, ConnectionResetError)):
+        r.read()
+    _, r = get(server, "/f/dr", **q)
+    assert r.status == 200 and len(r.read()) == 300000
+
+
+def test_etag_change_after(server):
+    q = dict(size=5000, key="ec", etag_change_after=1)
+    _, r = get(server, "/f/ec", **q)
+    etag = r.getheader("ETag")
+    r.read()
+    _, r = get(server, "/f/ec", {"Range": "bytes=100-", "If-Range": etag}, **q)
+    assert r.status == 200 and r.getheader("ETag") != etag
+    assert len(r.read()) == 5000
+    assert server.requests("/f/ec")[1]["if_range"] == etag

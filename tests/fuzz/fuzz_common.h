@@ -74,7 +74,8 @@ static void fuzz_check(int rc, const struct cfg_plan *plan, const char *err)
       abort();
     if (it->output && !fname_relpath_ok(it->output))
       abort();
-    if (it->per_host < 1 || it->buffer_size < 16384 || it->buffer_size > 8u << 20)
+    if (it->per_host < 1 || it->buffer_size < 16384 || it->buffer_size > 8u << 20 ||
+        it->segments < 1 || it->segments > 32 || it->min_segment < 16384)
       abort();
     for (size_t j = 0; j < it->headers.n; j++)
       if (!strchr(it->headers.v[j], ':') || strpbrk(it->headers.v[j], "\r\n"))

@@ -283,6 +283,7 @@ class Handler(BaseHTTPRequestHandler):
             "host": self.headers.get("Host"),
             "range": self.headers.get("Range"),
             "if_range": self.headers.get("If-Range"),
+            "content_range": None,
             "status": None,
             "body_bytes": 0,
             "t_start": now,
@@ -325,6 +326,9 @@ class Handler(BaseHTTPRequestHandler):
         self.rec["n"] = n_req
         fail_first = q.get("fail_first")
         faulty = fail_first is None or n_req <= int(fail_first)
+        if "fault_n" in q:
+            # faults only on these requests of the key (1-based), e.g. "2,5"
+            faulty = str(n_req) in q["fault_n"].split(",")
         host = self.headers.get("Host") or "127.0.0.1"
 
         # Redirects come first: every hop is a response of its own.
@@ -366,6 +370,8 @@ class Handler(BaseHTTPRequestHandler):
             etag = '"s%d-n%d"' % (seed, size)
         if q.get("etag_change") == "1":
             etag = '"s%d-n%d-v%d"' % (seed, size, n_req)
+        if "etag_change_after" in q and n_req > int(q["etag_change_after"]):
+            etag = '"s%d-n%d-changed"' % (seed, size)
         last_mod = q.get("last_modified")
         no_range = q.get("no_range") == "1"
         chunked = q.get("chunked") == "1"
@@ -405,9 +411,16 @@ class Handler(BaseHTTPRequestHandler):
                     return
                 if r != "ignore":
                     status, (start, end) = 206, r
+        if status == 206 and faulty and q.get("range_fault") == "200":
+            status, start, end = 200, 0, size - 1    # a Range ignored
+        elif status == 206 and faulty and q.get("range_fault") == "shift":
+            # another range than asked for, said so truthfully
+            start = min(start + 4096, end)
         length = end - start + 1
         if status == 206:
-            headers.append(("Content-Range", "bytes %d-%d/%d" % (start, end, size)))
+            cr = "bytes %d-%d/%d" % (start, end, size)
+            headers.append(("Content-Range", cr))
+            self.rec["content_range"] = cr
         if chunked:
             headers.append(("Transfer-Encoding", "chunked"))
         else:

@@ -52,7 +52,8 @@ Test(args, every_setting_option)
                      "mono",      "--log",    "req.log",         "--max-speed", "2M",
                      "--proxy",   "socks5h://u:p@127.0.0.1:1080",   "--no-proxy", "a,b",
                      "--user-agent", "ua/1",  "--cacert",        "ca.pem", "--insecure",
-                     "--netrc",   "--netrc-file", "n.rc",        "--http1.1", "--no-bell", NULL};
+                     "--netrc",   "--netrc-file", "n.rc",        "--http1.1", "--no-bell",
+                     "-s",        "8",        "--min-segment",  "1M",     NULL};
   parse_ok(v);
   struct cfg_opts *c = &a.cli;
   cr_assert_eq(c->concurrency, 8);
@@ -81,6 +82,8 @@ Test(args, every_setting_option)
   cr_assert_str_eq(c->cacert, "ca.pem");
   cr_assert_str_eq(c->netrc_file, "n.rc");
   cr_assert(c->insecure && c->netrc && c->http11);
+  cr_assert_eq(c->segments, 8);
+  cr_assert_eq(c->min_segment, 1 << 20);
   cr_assert_eq(c->set, (1u << CFG_KEY_COUNT) - 1, "every key was given");
   cr_assert_eq(a.ninputs, 0);
 }
@@ -139,6 +142,14 @@ Test(args, bad_values_name_the_option)
   parse_bad(v6, "option --per-host: bad value '': expected a whole number from 1 to 1000000");
   const char *v7[] = {"--dir=", NULL};
   parse_bad(v7, "option --dir: bad value '': expected a directory");
+  const char *v8[] = {"-s", "33", NULL};
+  parse_bad(v8, "option --segments: bad value '33': expected a whole number from 1 to 32");
+  const char *v9[] = {"--segments=0", NULL};
+  parse_bad(v9, "option --segments: bad value '0': expected a whole number from 1 to 32");
+  const char *v10[] = {"--min-segment", "8K", NULL};
+  parse_bad(v10, "option --min-segment: bad value '8K': expected a size of at least 16K, like 4M");
+  const char *v11[] = {"--min-segment", "4Q", NULL};
+  parse_bad(v11, "option --min-segment: bad value '4Q': expected a size of at least 16K, like 4M");
   cr_assert_eq(a.cli.set, 0, "a failed parse leaves nothing to free");
 }
 
@@ -198,6 +209,7 @@ Test(args, usage_lists_every_option_and_exit_codes)
                         "--user-agent STR",    "--cacert FILE",      "--insecure",
                         "--netrc ",            "--netrc-file FILE",  "--http1.1",
                         "-V, --version",       "default 4",          "(default 128K)",
+                        "-s, --segments N",    "--min-segment SIZE", "(default 4M)",
                         "16K..8M",             "Exit status: 0",     "2 usage or list error",
                         "130 interrupted"};
   for (size_t i = 0; i < sizeof want / sizeof *want; i++)

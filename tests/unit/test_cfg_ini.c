@@ -438,3 +438,32 @@ Test(cfg_ini, repeated_settings_sections_merge)
   cr_assert_eq(plan.items[0].timeout_ms, 5000);
   cfg_plan_free(&plan);
 }
+
+/* segments and min_segment at every level, most specific first */
+Test(cfg_ini, segments_at_every_level)
+{
+  struct cfg_plan plan;
+  tcu_expect_ok(&plan, "l.ini",
+                "[settings]\n"
+                "segments = 2\n"
+                "min_segment = 1M\n"
+                "[profile.fast]\n"
+                "segments = 16\n"
+                "[a]\nurl = http://h/1\n"
+                "[b]\nurl = http://h/2\nprofile = fast\n"
+                "[c]\nurl = http://h/3\nprofile = fast\nsegments = 1\nmin_segment = 64K\n");
+  cr_assert_eq(plan.nitems, 3);
+  cr_assert_eq(plan.items[0].segments, 2);
+  cr_assert_eq(plan.items[0].min_segment, 1 << 20);
+  cr_assert_eq(plan.items[1].segments, 16);
+  cr_assert_eq(plan.items[1].min_segment, 1 << 20);
+  cr_assert_eq(plan.items[2].segments, 1);
+  cr_assert_eq(plan.items[2].min_segment, 64 << 10);
+  cfg_plan_free(&plan);
+  tcu_expect_ok(&plan, "m.ini", "[a]\nurl = http://h/1\n");
+  cr_assert_eq(plan.items[0].segments, 4, "default 4");
+  cr_assert_eq(plan.items[0].min_segment, 4 << 20, "default 4M");
+  cfg_plan_free(&plan);
+  tcu_expect_err("n.ini", "[a]\nurl = http://h/x\nsegments = 64\n",
+                 "n.ini:3: bad value '64' for segments: expected a whole number from 1 to 32");
+}

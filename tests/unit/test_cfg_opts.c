@@ -51,6 +51,8 @@ Test(cfg_opts, defaults_are_specs)
   cr_assert_eq(o.conn_idle_ms, 60000);
   cr_assert_eq(o.conn_lifetime_ms, 600000);
   cr_assert_eq(o.dns_ttl_ms, 60000);
+  cr_assert_eq(o.segments, 4);
+  cr_assert_eq(o.min_segment, 4 << 20);
   cr_assert_str_eq(o.dir, ".");
   cr_assert_eq(o.overwrite, 0);
   cr_assert_str_eq(o.theme, "default");
@@ -316,4 +318,29 @@ Test(cfg_opts, network_keys)
   cr_assert_eq(cfg_opts_set(&o, CFG_SCOPE_ITEM, "no_proxy", "x", err, sizeof err), -1);
   cr_assert_eq(cfg_opts_set(&o, CFG_SCOPE_PROFILE, "http11", "1", err, sizeof err), -1);
   cr_assert_eq(cfg_opts_set(&o, CFG_SCOPE_ITEM, "netrc_file", "f", err, sizeof err), -1);
+}
+
+Test(cfg_opts, segments_and_min_segment)
+{
+  set_ok(CFG_SCOPE_ITEM, "segments", "1");
+  cr_assert_eq(o.segments, 1);
+  set_ok(CFG_SCOPE_PROFILE, "segments", "32");
+  cr_assert_eq(o.segments, 32);
+  set_ok(CFG_SCOPE_RUN, "min-segment", "16K");
+  cr_assert_eq(o.min_segment, 16384);
+  set_ok(CFG_SCOPE_ITEM, "min_segment", "1G");
+  cr_assert_eq(o.min_segment, 1ull << 30);
+  cr_assert_eq(o.set, (1u << CFG_KEY_segments) | (1u << CFG_KEY_min_segment));
+  set_bad(CFG_SCOPE_ITEM, "segments", "0", -2,
+          "bad value '0' for segments: expected a whole number from 1 to 32");
+  set_bad(CFG_SCOPE_ITEM, "segments", "33", -2,
+          "bad value '33' for segments: expected a whole number from 1 to 32");
+  set_bad(CFG_SCOPE_ITEM, "segments", "4x", -2,
+          "bad value '4x' for segments: expected a whole number from 1 to 32");
+  set_bad(CFG_SCOPE_ITEM, "min_segment", "16383", -2,
+          "bad value '16383' for min_segment: expected a size of at least 16K, like 4M");
+  set_bad(CFG_SCOPE_ITEM, "min_segment", "", -2,
+          "bad value '' for min_segment: expected a size of at least 16K, like 4M");
+  cr_assert_eq(o.segments, 32, "a rejected value must leave the old one");
+  cr_assert_eq(o.min_segment, 1ull << 30);
 }

@@ -192,3 +192,23 @@ Test(fmt, columns_respect_max)
   cr_assert_eq(w[2], 40, "the bar stops growing at its max");
   cr_assert_eq(used(w, 7, 1), 250, "the name takes the rest");
 }
+
+Test(fmt, segment_bar)
+{
+  char b[512];
+  unsigned char map[16];
+  memset(map, 0, sizeof map);
+  /* cells 0..31 and 96..127 on disk, the middle half missing */
+  memset(map, 0xff, 4);
+  memset(map + 12, 0xff, 4);
+  cr_assert_str_eq(fmt_segbar(b, sizeof b, 8, map, 128, 0), "##....##");
+  /* a column over cells of which only some are on disk is half */
+  map[4] = 0x01;
+  cr_assert_str_eq(fmt_segbar(b, sizeof b, 8, map, 128, 0), "##+...##");
+  /* wider than the map: each cell spans several columns */
+  unsigned char two = 0x01;
+  cr_assert_str_eq(fmt_segbar(b, sizeof b, 4, &two, 2, 0), "##..");
+  utf8_locale();
+  cr_assert_str_eq(fmt_segbar(b, sizeof b, 4, &two, 2, 1), "\u2588\u2588\u2591\u2591");
+  cr_assert_str_eq(fmt_segbar(b, sizeof b, 0, map, 128, 1), "");
+}

@@ -137,18 +137,20 @@ Test(json, silent_events)
 Test(json, progress)
 {
   struct cap c;
-  struct msg_snap_row row = {.id = 1, .bytes = 1048576, .total = 4194304, .speed = 2097152};
+  struct msg_snap_row row = {
+      .id = 1, .bytes = 1048576, .total = 4194304, .speed = 2097152, .connections = 1};
   cap_open(&c);
   json_progress(c.f, &row);
   cap_expect(&c, "{\"event\":\"progress\",\"id\":1,\"bytes\":1048576,\"total\":4194304,"
-                 "\"speed\":2097152}\n");
+                 "\"speed\":2097152,\"connections\":1}\n");
   row.total = -1;
   row.bytes = 5000000000LL;
   row.speed = 0;
+  row.connections = 0;
   cap_open(&c);
   json_progress(c.f, &row);
   cap_expect(&c, "{\"event\":\"progress\",\"id\":1,\"bytes\":5000000000,\"total\":null,"
-                 "\"speed\":0}\n");
+                 "\"speed\":0,\"connections\":0}\n");
 }
 
 Test(json, summary_and_seconds_format)
