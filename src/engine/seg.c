@@ -319,6 +319,7 @@ size_t seg_write(struct leg *l, const char *ptr, size_t len)
   l->got += (int64_t)n;
   x->bytes += (int64_t)n;
   x->eng->bytes_total += (int64_t)n;
+  limit_took(l, n);
   l->last_rx = now_ms(x);
   if (n < len || (l->pos >= l->stop && (l->end < 0 || l->end + 1 > l->stop))) {
     /* the rest belongs to another leg: stop here, not at the next bytes */

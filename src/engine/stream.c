@@ -706,14 +706,14 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   size_t len = size * n;
   if (!l->body_ok)
     return len; /* an error page: drain it so the connection can be reused */
+  if (limit_write(l))
+    return CURL_WRITEFUNC_PAUSE; /* over a speed limit: the tick resumes it */
   if (x->run->seg)
-    return seg_write(l, ptr, len);
+    return seg_write(l, ptr, len); /* charges the limit for what it takes */
   if (len > s->cap)
     return 0;
   if (s->job)
     stream_reap(x);
-  if (limit_write(l))
-    return CURL_WRITEFUNC_PAUSE; /* over a speed limit: the tick resumes it */
   if (!s->fill && !(s->fill = stream_buf_take(x)))
     return pause_leg(l);
   char *next = NULL;
