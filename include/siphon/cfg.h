@@ -146,7 +146,13 @@ int cfg_item_from_url(const struct cfg_plan *plan, const char *url,
                       struct cfg_item *out, char *err, size_t errlen);
 void cfg_item_free(struct cfg_item *it);
 
-/* 1 if url is an absolute http:// or https:// URL with a host; else 0. */
+/* 1 if url is an absolute http:// or https:// URL with a host, at most
+ * CFG_URL_MAX bytes; else 0. */
 int cfg_url_ok(const char *url);
+/* A longer URL is a bad_url whatever it holds (SPEC "Reasons are right"). */
+enum { CFG_URL_MAX = 64 * 1024 };
+/* The message for a URL that is not ok: "not an http(s) URL: ..." or
+ * "URL longer than 64 KiB (N bytes)". */
+void cfg_url_err(char *err, size_t errlen, const char *url);
 
 #endif

@@ -197,6 +197,11 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
   out->name = take(&li->name);
   out->url = take(&li->url);
   out->output = take(&li->output);
+  if (out->output) {
+    char *fit = fname_fit_path(out->output);
+    free(out->output);
+    out->output = fit;
+  }
   out->dir = plan_intern(plan, plan_join(base, sub));
   out->profile = take(&li->profile);
   out->sha256 = take(&li->sha256);
@@ -312,9 +317,7 @@ int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_i
 {
   memset(out, 0, sizeof *out);
   if (!cfg_url_ok(url)) {
-    char shown[80];
-    opts_shorten(shown, sizeof shown, url ? url : "");
-    snprintf(err, errlen, "not an http(s) URL: %s", shown);
+    cfg_url_err(err, errlen, url);
     return -1;
   }
   const struct cfg_opts *d = &plan->add_defaults;
