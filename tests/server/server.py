@@ -346,6 +346,14 @@ class Handler(BaseHTTPRequestHandler):
         if faulty and "status" in q:
             return self.error_status(int(q["status"]), q)
 
+        rng = self.headers.get("Range")
+        # Hostile answers to a Range request: another content every time
+        # (vary), a different total (range_size), or always from 0.
+        if q.get("vary") == "1":
+            seed += n_req
+        if rng and "range_size" in q:
+            size = int(q["range_size"])
+
         # The validators of this response.
         if "etag" in q:
             etag = q["etag"]
@@ -371,7 +379,8 @@ class Handler(BaseHTTPRequestHandler):
             headers.append(("Content-Disposition", q["cd"]))
 
         status, start, end = 200, 0, size - 1
-        rng = self.headers.get("Range")
+        if rng and q.get("range_from0") == "1":
+            rng = "bytes=0-"  # answered as if the client had asked from 0
         if rng and not no_range:
             ir = self.headers.get("If-Range")
             if ir is not None:
