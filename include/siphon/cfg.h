@@ -97,6 +97,9 @@ struct cfg_item {
   const char *dir; /* the directory the file goes to, as it opens from the
                        current directory: base dir joined with profile/item
                        dir; borrowed from the plan (items of a list share it) */
+  size_t dir_base; /* bytes of dir's path (as joined with its file name)
+                      that the command line or config file named: below them
+                      no symlink is followed (a list's places are data) */
   char *profile; /* profile name or NULL */
   char *sha256;  /* lower-case hex, NULL if none */
   int per_host;    /* this item's host limit (its profile's, else the run's) */
