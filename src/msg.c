@@ -12,16 +12,58 @@ static const char *const state_words[] = {
 };
 
 static const char *const reason_keys[] = {
-#define REASON_KEY(e, key, text) key,
+#define REASON_KEY(e, key, text, final, transient, keep) key,
     MSG_REASON_MAP(REASON_KEY)
 #undef REASON_KEY
 };
 
 static const char *const reason_texts[] = {
-#define REASON_TEXT(e, key, text) text,
+#define REASON_TEXT(e, key, text, final, transient, keep) text,
     MSG_REASON_MAP(REASON_TEXT)
 #undef REASON_TEXT
 };
+
+static const unsigned char reason_final[] = {
+#define REASON_FINAL(e, key, text, final, transient, keep) MSG_STATE_##final,
+    MSG_REASON_MAP(REASON_FINAL)
+#undef REASON_FINAL
+};
+
+static const unsigned char reason_transient[] = {
+#define REASON_TRANSIENT(e, key, text, final, transient, keep) MSG_RETRY_##transient,
+    MSG_REASON_MAP(REASON_TRANSIENT)
+#undef REASON_TRANSIENT
+};
+
+static const unsigned char reason_keep[] = {
+#define REASON_KEEP(e, key, text, final, transient, keep) keep,
+    MSG_REASON_MAP(REASON_KEEP)
+#undef REASON_KEEP
+};
+
+enum msg_state msg_reason_final(enum msg_reason r)
+{
+  return (unsigned)r < MSG_REASON_COUNT ? (enum msg_state)reason_final[r] : MSG_STATE_FAILED;
+}
+
+int msg_reason_transient(enum msg_reason r, int http)
+{
+  if ((unsigned)r >= MSG_REASON_COUNT)
+    return 0;
+  switch (reason_transient[r]) {
+  case MSG_RETRY_YES:
+    return 1;
+  case MSG_RETRY_STATUS:
+    return http == 408 || http == 429 || http >= 500;
+  default:
+    return 0;
+  }
+}
+
+int msg_reason_keeps_part(enum msg_reason r)
+{
+  return (unsigned)r < MSG_REASON_COUNT && reason_keep[r];
+}
 
 const char *msg_state_word(enum msg_state s)
 {

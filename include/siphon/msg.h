@@ -11,27 +11,35 @@
 
 #include <stdint.h>
 
-/* Why an item ended (or is retried).  X(ENUM, json-key, words).
+/* Why an item ended (or is retried), and what each reason means for the
+ * item: X(ENUM, json-key, words, final state, transient, keep .part).
+ *   final state  the MSG_STATE_* an item ending for this reason takes
+ *   transient    NO, YES, or STATUS (retried for HTTP 408, 429 and 5xx)
+ *   keep .part   1: the partial file (and its sidecar) stays for a resume
  * HTTP's JSON key is "http_NNN" (see msg_reason_key()). */
-#define MSG_REASON_MAP(X)                                                         \
-  X(NONE, "none", "no error")                                                     \
-  X(HTTP, "http", "the server answered with an error status")                     \
-  X(NETWORK, "network", "the connection failed or broke off")                     \
-  X(TOO_MANY_REDIRECTS, "too_many_redirects", "more than 10 redirects")           \
-  X(BAD_REDIRECT, "bad_redirect", "redirected to another scheme")                 \
-  X(TLS, "tls", "TLS handshake or certificate verification failed")               \
-  X(CHECKSUM, "checksum_mismatch", "the sha256 of the download does not match")   \
-  X(DISK, "disk", "the file could not be written")                                \
-  X(CONNECT, "connect", "no connection within the connect timeout")               \
-  X(STALL, "stall", "no data received within the stall timeout")                  \
-  X(TOTAL, "total", "the whole-item timeout passed")                              \
-  X(EXISTS, "exists", "a complete file is already there")                         \
-  X(BAD_URL, "bad_url", "not a valid http or https URL")                          \
-  X(BAD_NAME, "bad_name", "no safe file name could be made")                      \
-  X(INTERNAL, "internal", "internal error")
+#define MSG_REASON_MAP(X)                                                                  \
+  X(NONE, "none", "no error", DONE, NO, 0)                                                 \
+  X(HTTP, "http", "the server answered with an error status", FAILED, STATUS, 1)           \
+  X(NETWORK, "network", "the connection failed or broke off", FAILED, YES, 1)              \
+  X(TOO_MANY_REDIRECTS, "too_many_redirects", "more than 10 redirects", FAILED, NO, 1)     \
+  X(BAD_REDIRECT, "bad_redirect", "redirected to another scheme", FAILED, NO, 0)           \
+  X(TLS, "tls", "TLS handshake or certificate verification failed", FAILED, NO, 1)         \
+  X(CHECKSUM, "checksum_mismatch", "the sha256 of the download does not match", FAILED,   \
+    NO, 0)                                                                                 \
+  X(DISK, "disk", "the file could not be written", FAILED, NO, 1)                          \
+  X(CONNECT, "connect", "no connection within the connect timeout", TIMED_OUT, YES, 1)     \
+  X(STALL, "stall", "no data received within the stall timeout", TIMED_OUT, YES, 1)        \
+  X(TOTAL, "total", "the whole-item timeout passed", TIMED_OUT, NO, 1)                     \
+  X(EXISTS, "exists", "a complete file is already there", SKIPPED, NO, 1)                  \
+  X(BAD_URL, "bad_url", "not a valid http or https URL", FAILED, NO, 1)                    \
+  X(BAD_NAME, "bad_name", "no safe file name could be made", FAILED, NO, 1)                \
+  X(INTERNAL, "internal", "internal error", FAILED, NO, 1)
+
+/* The transient column. */
+enum msg_retry { MSG_RETRY_NO, MSG_RETRY_YES, MSG_RETRY_STATUS };
 
 enum msg_reason {
-#define MSG_REASON_ENUM(e, key, text) MSG_REASON_##e,
+#define MSG_REASON_ENUM(e, key, text, final, transient, keep) MSG_REASON_##e,
   MSG_REASON_MAP(MSG_REASON_ENUM)
 #undef MSG_REASON_ENUM
   MSG_REASON_COUNT
@@ -159,6 +167,12 @@ const char *msg_state_word(enum msg_state s);
  * failed, timed out, cancelled. */
 int msg_state_is_failure(enum msg_state s);
 const char *msg_reason_text(enum msg_reason r);
+/* The policy columns of MSG_REASON_MAP: the state an item ending for this
+ * reason takes, whether an attempt failing for it is retried (http: the
+ * status, for the STATUS rows), whether its .part stays. */
+enum msg_state msg_reason_final(enum msg_reason r);
+int msg_reason_transient(enum msg_reason r, int http);
+int msg_reason_keeps_part(enum msg_reason r);
 /* The JSON reason: "http_404" for MSG_REASON_HTTP, else the map's key.
  * buf must hold 16 bytes; the result is buf or a static string. */
 const char *msg_reason_key(enum msg_reason r, int http, char *buf);

@@ -1,11 +1,10 @@
-/* disk.c - everything that touches a file's bytes, off the network thread:
- * buffer writes (with the streaming sha256 and, once per response, the
- * resume sidecar) and whole-file hashing run as libuv work items on its
- * worker threads (in batches, see below); the engine thread only submits
- * them and gets the results in the after-work callback.  At most one job per
- * transfer is in flight, so writes and hash updates happen in file order.  The sidecar
- * (NAME.part.meta) holds the URL, the validator and the expected size;
- * it is written atomically: temp file, fsync, rename. */
+/* disk.c - the worker side of the stream, off the network thread: buffer
+ * writes (with the streaming sha256 and, once per response, the resume
+ * sidecar of resume.c) and whole-file hashing run as libuv work items on
+ * its worker threads (in batches, see below); the engine thread only
+ * submits them and gets the results in the after-work callback.  At most
+ * one job per transfer is in flight, so writes and hash updates happen in
+ * file order. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <fcntl.h>
@@ -54,30 +53,6 @@ static int write_all(int fd, const char *p, size_t n, int64_t off)
   return 0;
 }
 
-/* Atomic replace: temp, fsync, rename.  errno or 0. */
-static int meta_write_file(const char *path, const char *text)
-{
-  char *tmp = xasprintf("%s.tmp", path);
-  int err = 0;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) {
-    err = errno;
-    goto out;
-  }
-  err = write_all(fd, text, strlen(text), 0);
-  if (!err && fsync(fd) != 0)
-    err = errno;
-  if (close(fd) != 0 && !err)
-    err = errno;
-  if (!err && rename(tmp, path) != 0)
-    err = errno;
-  if (err)
-    unlink(tmp);
-out:
-  free(tmp);
-  return err;
-}
-
 static void hash_file(struct job *j)
 {
   int fd = open(j->hash_path, O_RDONLY | O_CLOEXEC);
@@ -117,7 +92,7 @@ static void run_job(struct job *j)
   if (!j->err && j->sha)
     EVP_DigestUpdate(j->sha, j->buf, j->len);
   if (!j->err && j->meta_text)
-    meta_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
+    resume_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
 }
 
 /* Jobs go to the pool in batches: the last writes submitted during one loop
@@ -147,12 +122,12 @@ static void job_done(struct job *j, int status)
     free(j);
     return;
   }
-  struct xrun *r = x->run;
-  r->cur_job = NULL;
-  r->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
+  struct stream *s = &x->run->st;
+  s->cur_job = NULL;
+  s->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
   if (j->hash_path) {
-    memcpy(r->job_digest, j->digest, sizeof r->job_digest);
-    r->job_hash_file = 1;
+    memcpy(s->job_digest, j->digest, sizeof s->job_digest);
+    s->job_hash_file = 1;
   }
   free(j->meta_text);
   free(j->meta_path);
@@ -227,34 +202,28 @@ void disk_init(struct engine *e)
   e->disk_pending_tail = &e->disk_pending;
 }
 
-static char *meta_text(const struct xfer *x)
-{
-  const struct xrun *r = x->run;
-  return xasprintf("siphon-part 1\nurl %s\netag %s\nlast_modified %s\ntotal %lld\n",
-                   x->spec->url, r->etag ? r->etag : "", r->last_modified ? r->last_modified : "",
-                   (long long)x->total);
-}
-
 /* Hand the fill buffer to a worker and switch to the other buffer. */
 void disk_submit_write(struct xfer *x)
 {
   struct xrun *r = x->run;
+  struct stream *s = &r->st;
   struct job *j = xcalloc(1, sizeof *j);
   j->x = x;
   j->fd = r->fd;
-  j->buf = r->buf[r->fill];
-  j->len = r->fill_len;
-  j->off = xfer_job_offset(x, r->fill_len);
+  j->buf = s->buf[s->fill];
+  j->len = s->fill_len;
+  j->off = s->submitted;
+  s->submitted += (int64_t)s->fill_len;
   j->sha = x->spec->sha256 && r->sha_from_zero ? r->sha : NULL;
-  if (xfer_meta_wanted(x)) {
-    j->meta_text = meta_text(x);
+  if (resume_meta_wanted(x)) {
+    j->meta_text = resume_meta_text(x);
     j->meta_path = xstrdup(r->meta_path);
   }
-  int streaming = r->fill_len == r->cap && x->phase == PH_ATTACHED;
-  r->fill ^= 1;
-  r->fill_len = 0;
-  r->inflight = 1;
-  r->cur_job = j;
+  int streaming = s->fill_len == s->cap && x->phase == PH_ATTACHED;
+  s->fill ^= 1;
+  s->fill_len = 0;
+  s->inflight = 1;
+  s->cur_job = j;
   enqueue(x->eng, j, streaming);
 }
 
@@ -264,14 +233,14 @@ void disk_submit_write(struct xfer *x)
  * instead of pausing the transfer.  1 if the buffer is free. */
 int disk_reap(struct xfer *x)
 {
-  struct xrun *r = x->run;
-  struct job *j = r->cur_job;
+  struct stream *s = &x->run->st;
+  struct job *j = s->cur_job;
   if (!j || j->hash_path || !atomic_load_explicit(&j->finished, memory_order_acquire) ||
       j->err)
     return 0;
   j->reaped = 1;
-  r->cur_job = NULL;
-  r->inflight = 0;
+  s->cur_job = NULL;
+  s->inflight = 0;
   return 1;
 }
 
@@ -281,55 +250,7 @@ void disk_submit_hash(struct xfer *x)
   struct job *j = xcalloc(1, sizeof *j);
   j->x = x;
   j->hash_path = xstrdup(r->part_path);
-  r->inflight = 1;
-  r->cur_job = j;
+  r->st.inflight = 1;
+  r->st.cur_job = j;
   enqueue(x->eng, j, 0);
-}
-
-/* Engine thread, on pause, shutdown and failure: small and rare. */
-int disk_meta_save(const struct xfer *x)
-{
-  char *text = meta_text(x);
-  int err = meta_write_file(x->run->meta_path, text);
-  free(text);
-  return err ? -1 : 0;
-}
-
-/* Resume an earlier run's .part only when its sidecar is for this URL and
- * has a validator to send with If-Range.  0 if usable. */
-int disk_meta_load(struct xfer *x, int64_t part_size)
-{
-  struct xrun *r = x->run;
-  FILE *f = fopen(r->meta_path, "re");
-  if (!f)
-    return -1;
-  char line[8192];
-  int ok = 0, url_ok = 0;
-  long long total = -1;
-  while (fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\n")] = '\0';
-    if (strcmp(line, "siphon-part 1") == 0)
-      ok = 1;
-    else if (strncmp(line, "url ", 4) == 0)
-      url_ok = strcmp(line + 4, x->spec->url) == 0;
-    else if (strncmp(line, "etag ", 5) == 0 && line[5]) {
-      free(r->etag);
-      r->etag = xstrdup(line + 5);
-    } else if (strncmp(line, "last_modified ", 14) == 0 && line[14]) {
-      free(r->last_modified);
-      r->last_modified = xstrdup(line + 14);
-    } else if (strncmp(line, "total ", 6) == 0)
-      total = strtoll(line + 6, NULL, 10);
-  }
-  fclose(f);
-  if (!ok || !url_ok || !(r->etag || r->last_modified) || (total >= 0 && part_size > total))
-    return -1;
-  x->total = total;
-  return 0;
-}
-
-void disk_unlink_part(struct xfer *x)
-{
-  unlink(x->run->part_path);
-  unlink(x->run->meta_path);
 }

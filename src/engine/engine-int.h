@@ -1,8 +1,10 @@
 /* engine-int.h - the engine's private structures, shared by its files:
  * engine.c (thread, loop, commands, tick, shutdown), glue.c (curl multi
- * driven by libuv), sched.c (hosts, queue, admission), xfer.c (one
- * transfer's attempts and how it ends), disk.c (writes, hashing and the
- * resume sidecar, on libuv's worker threads).  Engine thread only, except
+ * driven by libuv), sched.c (hosts, queue, admission), xfer.c (the item's
+ * state machine), attempt.c (one leg's easy handle and response),
+ * headers.c (pure header parsers), stream.c (the bytes to NAME.part),
+ * resume.c (the sidecar, resume decisions), name.c (the file's name and
+ * directory), disk.c (writes and hashing on libuv's worker threads).  Engine thread only, except
  * the work functions in disk.c, which run on a worker and touch nothing
  * but their job. */
 #ifndef SIPHON_ENGINE_INT_H
@@ -13,6 +15,7 @@
 #include <openssl/evp.h>
 #include <uv.h>
 
+#include "headers.h"
 #include "siphon/cfg.h"
 #include "siphon/mbox.h"
 #include "siphon/msg.h"
@@ -31,42 +34,76 @@ struct host {
   uint32_t reused, fresh;
 };
 
-/* Where a transfer is in its life. */
+/* Where an item is in its life: X(ENUM, debug name).  Only xfer_move()
+ * (xfer.c) changes an admitted item's phase. */
+#define XFER_PHASE_MAP(X)                                                    \
+  X(QUEUED, "queued")           /* waiting for a slot, in its host's queue */ \
+  X(ATTACHED, "attached")       /* its legs' easy handles are in the multi */  \
+  X(RETRY_WAIT, "retry_wait")   /* between attempts, holding its slot */       \
+  X(PAUSED, "paused")           /* no slot, no socket */                       \
+  X(ENDING, "ending")           /* final state decided; waiting for the disk */ \
+  X(FINAL, "final")
+
 enum phase {
-  PH_QUEUED,     /* waiting for a slot, in its host's queue */
-  PH_ATTACHED,   /* its easy handle is in the multi */
-  PH_RETRY_WAIT, /* between attempts, holding its slot */
-  PH_PAUSED,     /* no slot, no socket */
-  PH_ENDING,     /* final state decided; waiting for a disk job */
-  PH_FINAL
+#define XFER_PHASE_ENUM(e, name) PH_##e,
+  XFER_PHASE_MAP(XFER_PHASE_ENUM)
+#undef XFER_PHASE_ENUM
+  PH_COUNT
 };
 
 /* What to do once the write in flight completes. */
 enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_END, AF_STOP };
 
-/* The heavy state of an item that has been admitted at least once; queued
- * items carry none of it (a queue of 20,000 URLs stays small). */
 /* Why the current attempt was aborted from inside a curl callback. */
 enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_SKIP };
 
-struct xrun {
+/* One connection of an item: an easy handle with its byte range and what
+ * its current response said.  An item has nlegs of them (one today; the
+ * segmented downloads add more).  curl's PRIVATE and callback data point
+ * here; leg->x is the item. */
+struct leg {
+  struct xfer *x;
   CURL *easy;
   struct curl_slist *req_headers;
   char errbuf[CURL_ERROR_SIZE];
-  char *name;                  /* final file name (relative, safe) */
-  char *final_path, *part_path, *meta_path;
-  int fd;                      /* .part, -1 until the first 2xx body */
+  int64_t start;               /* first byte asked for (Range) */
+  int64_t end;                 /* last byte asked for, -1 to the end */
+  struct headers resp;         /* the current response's headers */
+  int body_ok;                 /* the final response is a 2xx we write */
+  int headers_seen;
+  enum abort_why abort;
+  int abort_errno;
+  int write_paused;            /* we returned CURL_WRITEFUNC_PAUSE */
+  int connected;
+  uint64_t last_rx;            /* last body byte, or when connected (uv_now ms) */
+  /* --log: this response's header lines, logged as one */
+  char logline[1024];
+  size_t loglen;
+};
+
+/* The write-behind of one item (stream.c; the worker side is disk.c). */
+struct stream {
   /* two buffers: the engine fills buf[fill] while a worker writes the other */
   char *buf[2];
   size_t cap, fill_len;
   int fill;
   int inflight;                /* a disk job is running */
   struct job *cur_job;         /* that job (disk.c) */
-  int write_paused;            /* we returned CURL_WRITEFUNC_PAUSE */
   int64_t submitted;           /* file offset of the next disk job */
   int job_err;                 /* errno from the last job */
   unsigned char job_digest[32];
   int job_hash_file;           /* job hashes the whole file instead of writing */
+};
+
+/* The heavy state of an item that has been admitted at least once; queued
+ * items carry none of it (a queue of 20,000 URLs stays small). */
+struct xrun {
+  struct leg *legs;
+  int nlegs;
+  char *name;                  /* final file name (relative, safe) */
+  char *final_path, *part_path, *meta_path;
+  int fd;                      /* .part, -1 until the first 2xx body */
+  struct stream st;
   enum after_flush after;
   EVP_MD_CTX *sha;
   int sha_from_zero;           /* every byte went through sha since offset 0 */
@@ -74,22 +111,8 @@ struct xrun {
   int truncate;                /* the next open truncates: a fresh start */
   int resumed_ever, checksum_retried;
   int meta_written;            /* this response's sidecar is written */
-  /* response of the current attempt */
-  long http;
-  int body_ok;                 /* the final response is a 2xx we write */
-  int headers_seen;
-  int location;                /* this response carried a Location header */
-  int64_t resume_from;
-  int64_t content_range_start, content_range_total;
-  char *resp_etag, *resp_lm, *resp_cd; /* this response's, until it is final */
   char *etag, *last_modified;  /* validator of the file on disk */
   int accept_ranges;
-  int64_t retry_after_ms;      /* -1 none */
-  enum abort_why abort;
-  int abort_errno;
-  /* timing, in uv_now() ms */
-  uint64_t last_rx;            /* last body byte, or when connected */
-  int connected;
   uint64_t retry_at;
   /* speed ring, one sample per tick */
   int64_t samples[SPEED_SAMPLES];
@@ -99,9 +122,6 @@ struct xrun {
   enum msg_state end_state;
   enum msg_reason end_reason;
   char *end_message;
-  /* --log: this response's header lines, logged as one */
-  char logline[1024];
-  size_t loglen;
 };
 
 /* One item.  Every queued URL has one, so it is kept small: the state of a
@@ -188,11 +208,12 @@ void engine_live_remove(struct engine *e, struct xfer *x);
 
 /* glue.c */
 int glue_init(struct engine *e);
+/* easy's PRIVATE must be its struct leg. */
 int glue_attach(struct engine *e, CURL *easy);
 void glue_detach(struct engine *e, CURL *easy);
 void glue_prune_idle(struct engine *e);
 /* Our open/close socket callbacks on an easy handle; OPENSOCKETDATA must be
- * the xfer. */
+ * the struct leg. */
 void glue_set_socket_callbacks(struct engine *e, CURL *easy);
 
 /* sched.c */
@@ -202,9 +223,11 @@ void sched_dequeue(struct xfer *x);
 void sched_pump(struct engine *e);
 void sched_release(struct engine *e, struct xfer *x);
 
-/* xfer.c */
+/* xfer.c - the item's state machine */
+const char *xfer_phase_name(enum phase ph);
+uint64_t xfer_now(const struct xfer *x);
 void xfer_admit(struct xfer *x);
-void xfer_done(struct xfer *x, CURLcode rc);
+void xfer_leg_done(struct leg *l, CURLcode rc);
 void xfer_tick(struct xfer *x, uint64_t now);
 void xfer_pause(struct xfer *x);
 void xfer_resume(struct xfer *x);
@@ -215,17 +238,44 @@ void xfer_free(struct xfer *x);
 void xfer_write_done(struct xfer *x);
 int64_t xfer_speed(const struct xfer *x);
 int xfer_retry_in_ms(const struct xfer *x, uint64_t now);
-int xfer_meta_wanted(struct xfer *x);
-int64_t xfer_job_offset(struct xfer *x, size_t len);
+int xfer_connected(const struct xfer *x);
 
-/* disk.c */
+/* attempt.c - one attempt of one leg: its easy handle and its response */
+int attempt_prepare(struct leg *l, int64_t start, int64_t end);
+void attempt_detach(struct leg *l);
+enum msg_reason attempt_reason(CURLcode rc);
+
+/* stream.c - the item's bytes on their way to NAME.part */
+void stream_init(struct xfer *x);
+void stream_free(struct xfer *x);
+size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp);
+int stream_open(struct xfer *x);
+int stream_has_pending(const struct xfer *x);
+void stream_discard(struct xfer *x);
+void stream_rewind(struct xfer *x, int64_t off);
+void stream_submit(struct xfer *x);
+int stream_close(struct xfer *x);
+
+/* resume.c - the sidecar and every decision about where a file resumes */
+void resume_decide(struct xfer *x);
+int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length);
+int resume_meta_wanted(struct xfer *x);
+char *resume_meta_text(const struct xfer *x);
+int resume_write_file(const char *path, const char *text);
+int resume_meta_save(const struct xfer *x);
+void resume_tidy_end(struct xfer *x, enum msg_state st);
+
+/* name.c - where the item's file goes */
+void name_init(struct xfer *x);
+void name_set(struct xfer *x, const char *name);
+int name_make_parents(struct engine *e, const char *path);
+int name_from_disposition(struct xfer *x, const char *disposition);
+
+/* disk.c - the worker side of the stream */
 struct job;
 void disk_init(struct engine *e);
 void disk_submit_write(struct xfer *x);
 void disk_submit_hash(struct xfer *x);
 int disk_reap(struct xfer *x);
-int disk_meta_save(const struct xfer *x);
-int disk_meta_load(struct xfer *x, int64_t part_size);
-void disk_unlink_part(struct xfer *x);
 
 #endif

@@ -265,7 +265,7 @@ static void snapshot(struct engine *e, uint64_t now)
     row->id = x->id;
     row->state = (uint8_t)x->state;
     row->retrying = x->phase == PH_RETRY_WAIT && x->run && x->run->retry_at > now;
-    row->connected = x->phase == PH_ATTACHED && x->run && x->run->connected;
+    row->connected = xfer_connected(x);
     row->attempt = x->attempt;
     row->retry_in_ms = xfer_retry_in_ms(x, now);
     row->bytes = x->bytes;
@@ -337,17 +337,20 @@ static void close_walk_cb(uv_handle_t *h, void *arg)
 static void finish_shutdown(struct engine *e)
 {
   for (struct xfer *x = e->live_head; x; x = x->lnext)
-    if (x->run && x->run->inflight)
+    if (x->run && x->run->st.inflight)
       return; /* the tick comes back */
   if (e->stopped_posted)
     return;
   e->stopped_posted = 1;
   for (size_t i = 0; i < e->nitems; i++) {
     struct xfer *x = engine_item(e, i);
-    if (x->run && x->run->easy) {
-      glue_detach(e, x->run->easy);
-      curl_easy_cleanup(x->run->easy);
-      x->run->easy = NULL;
+    for (int k = 0; x->run && k < x->run->nlegs; k++) {
+      struct leg *l = &x->run->legs[k];
+      if (l->easy) {
+        glue_detach(e, l->easy);
+        curl_easy_cleanup(l->easy);
+        l->easy = NULL;
+      }
     }
   }
   if (e->pruner) {

@@ -39,10 +39,10 @@ static void glue_drain(struct engine *e)
       e->pruner_attached = 0;
       continue;
     }
-    struct xfer *x = NULL;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
-    if (x)
-      xfer_done(x, rc);
+    struct leg *l = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&l);
+    if (l)
+      xfer_leg_done(l, rc);
   }
 }
 
@@ -237,7 +237,7 @@ void glue_prune_idle(struct engine *e)
 static curl_socket_t open_socket_cb(void *clientp, curlsocktype purpose,
                                   struct curl_sockaddr *addr)
 {
-  struct xfer *x = clientp;
+  struct xfer *x = ((struct leg *)clientp)->x;
   (void)purpose;
   curl_socket_t s = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
   if (s == CURL_SOCKET_BAD)

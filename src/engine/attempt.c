@@ -1,0 +1,309 @@
+/* attempt.c - one attempt of one leg: the easy handle and its options, what
+ * curl hands back while it runs (connected, response headers, the request
+ * for --log) and how a CURLcode maps to a failure reason.  The body goes to
+ * stream.c; decisions about the file go to resume.c and name.c.  Engine
+ * thread only. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "engine-int.h"
+#include "siphon/dlog.h"
+#include "siphon/xalloc.h"
+
+/* Each CURLcode that is not a plain network failure, and its reason. */
+static const struct {
+  CURLcode rc;
+  enum msg_reason why;
+} curl_reasons[] = {
+    {CURLE_OPERATION_TIMEDOUT, MSG_REASON_CONNECT}, /* the only limit curl enforces */
+    {CURLE_TOO_MANY_REDIRECTS, MSG_REASON_TOO_MANY_REDIRECTS},
+    {CURLE_UNSUPPORTED_PROTOCOL, MSG_REASON_BAD_REDIRECT},
+    {CURLE_SSL_CONNECT_ERROR, MSG_REASON_TLS},
+    {CURLE_PEER_FAILED_VERIFICATION, MSG_REASON_TLS},
+    {CURLE_SSL_CERTPROBLEM, MSG_REASON_TLS},
+    {CURLE_SSL_CIPHER, MSG_REASON_TLS},
+    {CURLE_SSL_CACERT_BADFILE, MSG_REASON_TLS},
+    {CURLE_SSL_ISSUER_ERROR, MSG_REASON_TLS},
+    {CURLE_SSL_PINNEDPUBKEYNOTMATCH, MSG_REASON_TLS},
+    {CURLE_SSL_INVALIDCERTSTATUS, MSG_REASON_TLS},
+    {CURLE_URL_MALFORMAT, MSG_REASON_BAD_URL},
+};
+
+enum msg_reason attempt_reason(CURLcode rc)
+{
+  if (rc == CURLE_OK)
+    return MSG_REASON_NONE;
+  for (size_t i = 0; i < sizeof curl_reasons / sizeof curl_reasons[0]; i++)
+    if (curl_reasons[i].rc == rc)
+      return curl_reasons[i].why;
+  return MSG_REASON_NETWORK;
+}
+
+static int prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+  (void)conn_primary_ip, (void)conn_local_ip, (void)conn_primary_port, (void)conn_local_port;
+  struct leg *l = clientp;
+  /* connected: from here on silence counts against the stall limit */
+  l->connected = 1;
+  l->last_rx = xfer_now(l->x);
+  return CURL_PREREQFUNC_OK;
+}
+
+static void log_append(struct leg *l, const char *s, size_t n)
+{
+  size_t room = sizeof l->logline - 1 - l->loglen;
+  if (n > room)
+    n = room;
+  memcpy(l->logline + l->loglen, s, n);
+  l->loglen += n;
+  l->logline[l->loglen] = '\0';
+}
+
+static void post_detail(struct leg *l)
+{
+  struct xfer *x = l->x;
+  struct msg_event *ev = engine_event(MSG_EV_DETAIL, x->id);
+  char *eff = NULL, *ip = NULL;
+  long port = 0;
+  curl_off_t tc = -1, tfb = -1;
+  curl_easy_getinfo(l->easy, CURLINFO_EFFECTIVE_URL, &eff);
+  curl_easy_getinfo(l->easy, CURLINFO_PRIMARY_IP, &ip);
+  curl_easy_getinfo(l->easy, CURLINFO_PRIMARY_PORT, &port);
+  curl_easy_getinfo(l->easy, CURLINFO_CONNECT_TIME_T, &tc);
+  curl_easy_getinfo(l->easy, CURLINFO_STARTTRANSFER_TIME_T, &tfb);
+  ev->final_url = xstrdup(eff);
+  ev->url = xstrdup(x->spec->url);
+  if (ip && *ip)
+    ev->remote_addr = strchr(ip, ':') ? xasprintf("[%s]:%ld", ip, port)
+                                      : xasprintf("%s:%ld", ip, port);
+  ev->http = (int32_t)l->resp.status;
+  ev->t_connect = tc >= 0 ? (double)tc / 1e6 : -1;
+  ev->t_first_byte = tfb >= 0 ? (double)tfb / 1e6 : -1;
+  ev->path = xstrdup(x->run->final_path);
+  ev->attempt = x->attempt;
+  ev->total = x->total;
+  engine_post(x->eng, ev);
+}
+
+/* The final response's headers are in: decide whether and where its body
+ * goes.  -1 aborts the attempt (l->abort says why). */
+static int on_final_headers(struct leg *l)
+{
+  struct xfer *x = l->x;
+  struct xrun *r = x->run;
+  long status = l->resp.status;
+  x->http = (int16_t)status;
+  if (status < 200 || status >= 300) {
+    l->body_ok = 0;
+    post_detail(l);
+    return 0;
+  }
+  curl_off_t cl = -1;
+  curl_easy_getinfo(l->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+  int64_t start = resume_on_response(x, l, cl);
+  if (start < 0) {
+    l->abort = AB_RESTART; /* not where we asked: start over from zero */
+    return -1;
+  }
+  if (start == 0 && name_from_disposition(x, l->resp.disposition) != 0) {
+    l->abort = AB_SKIP;
+    return -1;
+  }
+  int rc = stream_open(x);
+  if (rc < 0) {
+    l->abort = AB_DISK;
+    l->abort_errno = -rc;
+    return -1;
+  }
+  if (x->spec->sha256 && start == 0) {
+    EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
+    r->sha_from_zero = 1;
+  }
+  l->body_ok = 1;
+  post_detail(l);
+  return 0;
+}
+
+static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
+{
+  struct leg *l = userp;
+  struct xfer *x = l->x;
+  size_t len = size * n;
+  enum headers_line kind = headers_feed(&l->resp, buf, len, (int64_t)time(NULL));
+  if (l->resp.accept_ranges >= 0)
+    x->run->accept_ranges = l->resp.accept_ranges;
+  if (kind == HEADERS_STATUS) {
+    l->headers_seen = 0;
+    l->loglen = 0;
+    if (dlog_enabled())
+      log_append(l, buf, len > 2 ? len - 2 : len);
+    return len;
+  }
+  if (kind == HEADERS_END) {
+    if (dlog_enabled())
+      dlog("#%u < %s", x->id, l->logline);
+    long status = l->resp.status;
+    if (status >= 100 && status < 200)
+      return len;
+    if (status >= 300 && status < 400 && l->resp.location)
+      return len; /* curl follows it */
+    l->headers_seen = 1;
+    long connects = 0; /* 0: this attempt reused a pooled connection */
+    if (curl_easy_getinfo(l->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
+      if (connects > 0)
+        x->host->fresh++;
+      else
+        x->host->reused++;
+    }
+    return on_final_headers(l) == 0 ? len : 0;
+  }
+  if (dlog_enabled() && len > 2) {
+    log_append(l, " | ", 3);
+    log_append(l, buf, len - 2);
+  }
+  return len;
+}
+
+static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, void *userp)
+{
+  (void)easy;
+  struct leg *l = userp;
+  if (type != CURLINFO_HEADER_OUT)
+    return 0;
+  /* one line per request; credentials masked */
+  char line[1024];
+  size_t o = 0;
+  const char *p = data, *end = data + size;
+  while (p < end && o < sizeof line - 16) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    size_t len = (size_t)((eol ? eol : end) - p);
+    while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+      len--;
+    if (len > 0) {
+      int secret = (len > 14 && strncasecmp(p, "Authorization:", 14) == 0) ||
+                   (len > 7 && strncasecmp(p, "Cookie:", 7) == 0) ||
+                   (len > 20 && strncasecmp(p, "Proxy-Authorization:", 20) == 0);
+      const char *colon = memchr(p, ':', len);
+      size_t shown = secret && colon ? (size_t)(colon - p) + 1 : len;
+      if (o)
+        o += (size_t)snprintf(line + o, sizeof line - o, " | ");
+      o += (size_t)snprintf(line + o, sizeof line - o, "%.*s%s", (int)shown, p,
+                            secret ? " ***" : "");
+      if (o >= sizeof line)
+        o = sizeof line - 1;
+    }
+    p = eol ? eol + 1 : end;
+  }
+  dlog("#%u > %s", l->x->id, line);
+  return 0;
+}
+
+/* The request headers: the item's own, then the leg's range (with the
+ * validator, so a changed file comes back whole as a 200). */
+static void set_request_headers(struct leg *l)
+{
+  struct xrun *r = l->x->run;
+  const struct cfg_item *it = l->x->spec;
+  curl_slist_free_all(l->req_headers);
+  l->req_headers = NULL;
+  for (size_t i = 0; i < it->headers.n; i++)
+    l->req_headers = curl_slist_append(l->req_headers, it->headers.v[i]);
+  if (l->start > 0 || l->end >= 0) {
+    char h[600];
+    if (l->end >= 0)
+      snprintf(h, sizeof h, "Range: bytes=%lld-%lld", (long long)l->start, (long long)l->end);
+    else
+      snprintf(h, sizeof h, "Range: bytes=%lld-", (long long)l->start);
+    l->req_headers = curl_slist_append(l->req_headers, h);
+    const char *validator = r->etag ? r->etag : r->last_modified;
+    if (validator && strlen(validator) < 500) {
+      snprintf(h, sizeof h, "If-Range: %s", validator);
+      l->req_headers = curl_slist_append(l->req_headers, h);
+    }
+  }
+  curl_easy_setopt(l->easy, CURLOPT_HTTPHEADER, l->req_headers);
+}
+
+/* Every option of a leg's easy handle.  Options the user sets for the
+ * network (proxy, TLS, netrc, HTTP version) belong in one call here. */
+static void setup_easy(struct leg *l)
+{
+  struct xfer *x = l->x;
+  struct engine *e = x->eng;
+  const struct cfg_item *it = x->spec;
+  CURL *c = l->easy;
+  curl_easy_setopt(c, CURLOPT_URL, it->url);
+  curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)l);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "siphon/" SIPHON_VERSION);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, l->errbuf);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_write_cb);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, l);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, l);
+  curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, prereq_cb);
+  curl_easy_setopt(c, CURLOPT_PREREQDATA, l);
+  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, l);
+  glue_set_socket_callbacks(e, c);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  /* never follow a redirect to another scheme */
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+                   strncasecmp(it->url, "https:", 6) == 0 ? "https" : "http");
+  /* custom Authorization/Cookie headers stay with the host the user named */
+  curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  /* 0 = none: curl's own 0 means its 300 s default, so say "very long" */
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   it->connect_timeout_ms > 0 ? (long)it->connect_timeout_ms : 0x7fffffffL);
+  size_t cap = x->run->st.cap;
+  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)(cap < 512 * 1024 ? cap : 512 * 1024));
+  curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, (long)(e->run.dns_ttl_ms / 1000));
+  curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)e->maxage_s);
+  curl_easy_setopt(c, CURLOPT_MAXLIFETIME_CONN, (long)e->maxlife_s);
+  if (dlog_enabled()) {
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, l);
+  }
+  set_request_headers(l);
+}
+
+/* A fresh easy handle for the leg, asking for bytes start..end (end -1: to
+ * the end of the file).  The caller attaches it (glue_attach).  0, or -1
+ * when curl cannot make a handle. */
+int attempt_prepare(struct leg *l, int64_t start, int64_t end)
+{
+  l->start = start;
+  l->end = end;
+  l->body_ok = 0;
+  l->headers_seen = 0;
+  headers_reset(&l->resp);
+  l->connected = 0;
+  l->write_paused = 0;
+  l->abort = AB_NONE;
+  l->errbuf[0] = '\0';
+  l->easy = curl_easy_init();
+  if (!l->easy)
+    return -1;
+  setup_easy(l);
+  l->last_rx = xfer_now(l->x);
+  return 0;
+}
+
+/* Take the leg's handle out of curl and free it (closing its connection
+ * unless the transfer completed). */
+void attempt_detach(struct leg *l)
+{
+  if (!l->easy)
+    return;
+  glue_detach(l->x->eng, l->easy);
+  curl_easy_cleanup(l->easy);
+  l->easy = NULL;
+  l->write_paused = 0;
+}

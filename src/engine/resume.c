@@ -1,0 +1,190 @@
+/* resume.c - every decision about where a file resumes, and the sidecar
+ * (NAME.part.meta: the URL, the validator and the expected size) that
+ * lets a later run resume it safely.  The sidecar is written atomically
+ * (temp file, fsync, rename).  Engine thread, except resume_write_file,
+ * which the disk workers also run (once per response, with a write job). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine-int.h"
+#include "siphon/xalloc.h"
+
+static int write_all(int fd, const char *p, size_t n)
+{
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    if (w == 0)
+      return EIO;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Atomic replace: temp, fsync, rename.  errno or 0. */
+int resume_write_file(const char *path, const char *text)
+{
+  char *tmp = xasprintf("%s.tmp", path);
+  int err = 0;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) {
+    err = errno;
+    goto out;
+  }
+  err = write_all(fd, text, strlen(text));
+  if (!err && fsync(fd) != 0)
+    err = errno;
+  if (close(fd) != 0 && !err)
+    err = errno;
+  if (!err && rename(tmp, path) != 0)
+    err = errno;
+  if (err)
+    unlink(tmp);
+out:
+  free(tmp);
+  return err;
+}
+
+char *resume_meta_text(const struct xfer *x)
+{
+  const struct xrun *r = x->run;
+  return xasprintf("siphon-part 1\nurl %s\netag %s\nlast_modified %s\ntotal %lld\n",
+                   x->spec->url, r->etag ? r->etag : "", r->last_modified ? r->last_modified : "",
+                   (long long)x->total);
+}
+
+/* On pause, shutdown and failure: small and rare. */
+int resume_meta_save(const struct xfer *x)
+{
+  char *text = resume_meta_text(x);
+  int err = resume_write_file(x->run->meta_path, text);
+  free(text);
+  return err ? -1 : 0;
+}
+
+/* Resume an earlier run's .part only when its sidecar is for this URL and
+ * has a validator to send with If-Range.  0 if usable. */
+static int meta_load(struct xfer *x, int64_t part_size)
+{
+  struct xrun *r = x->run;
+  FILE *f = fopen(r->meta_path, "re");
+  if (!f)
+    return -1;
+  char line[8192];
+  int ok = 0, url_ok = 0;
+  long long total = -1;
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = '\0';
+    if (strcmp(line, "siphon-part 1") == 0)
+      ok = 1;
+    else if (strncmp(line, "url ", 4) == 0)
+      url_ok = strcmp(line + 4, x->spec->url) == 0;
+    else if (strncmp(line, "etag ", 5) == 0 && line[5]) {
+      free(r->etag);
+      r->etag = xstrdup(line + 5);
+    } else if (strncmp(line, "last_modified ", 14) == 0 && line[14]) {
+      free(r->last_modified);
+      r->last_modified = xstrdup(line + 14);
+    } else if (strncmp(line, "total ", 6) == 0)
+      total = strtoll(line + 6, NULL, 10);
+  }
+  fclose(f);
+  if (!ok || !url_ok || !(r->etag || r->last_modified) || (total >= 0 && part_size > total))
+    return -1;
+  x->total = total;
+  return 0;
+}
+
+/* Before an attempt: how many bytes of the file we already have.  A .part
+ * from an earlier run counts only with its stored validator. */
+void resume_decide(struct xfer *x)
+{
+  struct xrun *r = x->run;
+  if (r->fd < 0 && !r->truncate) {
+    struct stat sb;
+    if (lstat(r->part_path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        meta_load(x, sb.st_size) == 0)
+      x->bytes = sb.st_size;
+    else
+      x->bytes = 0, r->truncate = 1;
+  }
+  if (r->truncate)
+    x->bytes = 0;
+}
+
+/* A 2xx response is in: where its body lands in the file (the offset), or
+ * -1 when a 206 is not for the range we asked (start over from zero).  Its
+ * validator becomes the one of the file on disk. */
+int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length)
+{
+  struct xrun *r = x->run;
+  int64_t start = 0;
+  if (l->resp.status == 206) {
+    if (l->resp.range_start != l->start)
+      return -1;
+    start = l->start;
+    x->total = l->resp.range_total >= 0 ? l->resp.range_total
+               : content_length >= 0    ? start + content_length
+                                        : -1;
+  } else {
+    /* a 200 to a Range request: the server or the file changed; start over */
+    x->total = content_length >= 0 ? content_length : -1;
+    if (l->start > 0 || x->bytes > 0)
+      r->truncate = 1;
+    l->start = 0;
+    x->bytes = 0;
+    stream_rewind(x, 0);
+  }
+  free(r->etag);
+  free(r->last_modified);
+  r->etag = l->resp.etag;
+  r->last_modified = l->resp.last_modified;
+  l->resp.etag = l->resp.last_modified = NULL;
+  if (start > 0)
+    r->resumed_ever = 1;
+  r->meta_written = 0;
+  return start;
+}
+
+/* Should this write job also store the sidecar?  Once per response, and
+ * only for files big enough to be worth resuming. */
+int resume_meta_wanted(struct xfer *x)
+{
+  struct xrun *r = x->run;
+  if (r->meta_written || !(r->etag || r->last_modified))
+    return 0;
+  /* a file done within two buffers is cheaper to fetch again than to guard */
+  if (x->total >= 0 && x->total <= (int64_t)(2 * r->st.cap))
+    return 0;
+  r->meta_written = 1;
+  return 1;
+}
+
+/* An item ended in state st (file closed): what stays on disk.  The .part
+ * and sidecar stay only when the reason's policy keeps them, the item was
+ * not cancelled and the file is not empty. */
+void resume_tidy_end(struct xfer *x, enum msg_state st)
+{
+  struct xrun *r = x->run;
+  if (!r->part_path || st == MSG_STATE_DONE || st == MSG_STATE_SKIPPED)
+    return;
+  int keep = st != MSG_STATE_CANCELLED && msg_reason_keeps_part(r->end_reason);
+  struct stat sb;
+  int has_part = lstat(r->part_path, &sb) == 0 && S_ISREG(sb.st_mode);
+  if (has_part && (!keep || sb.st_size == 0)) {
+    unlink(r->part_path);
+    unlink(r->meta_path);
+  } else if (has_part && (r->etag || r->last_modified)) {
+    resume_meta_save(x);
+  }
+}
