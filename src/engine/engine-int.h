@@ -55,7 +55,7 @@ enum phase {
 enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_END, AF_STOP };
 
 /* Why the current attempt was aborted from inside a curl callback. */
-enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_SKIP };
+enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_NO_NAME, AB_RESUME_NAMED };
 
 /* One connection of an item: an easy handle with its byte range and what
  * its current response said.  An item has nlegs of them (one today; the
@@ -113,6 +113,14 @@ struct xrun {
   int meta_written;            /* this response's sidecar is written */
   char *etag, *last_modified;  /* validator of the file on disk */
   int accept_ranges;
+  /* redirects are followed here, not by curl (SPEC: headers stay with
+     their host): the URL of this request, how many hops, and whether it is
+     another scheme/host/port than the user's URL */
+  char *cur_url;
+  int redirects;
+  int foreign;
+  char guard_msg[320];         /* why the .part was refused (AB_DISK) */
+  int hands_off;               /* the .part or its sidecar is not ours to touch */
   uint64_t retry_at;
   /* speed ring, one sample per tick */
   int64_t samples[SPEED_SAMPLES];
@@ -191,6 +199,7 @@ struct engine {
   size_t sock_cap;
   int pool_open;
   char *last_dir;              /* the directory xfer.c made last */
+  struct nameset *names;       /* every item's path, once a server names a file (name.c) */
   char **bufpool;              /* free transfer buffers of bufpool_size */
   size_t bufpool_n, bufpool_cap, bufpool_size;
   uv_idle_t disk_idle;         /* sends the disk jobs of one loop iteration */
@@ -244,6 +253,11 @@ int xfer_connected(const struct xfer *x);
 int attempt_prepare(struct leg *l, int64_t start, int64_t end);
 void attempt_detach(struct leg *l);
 enum msg_reason attempt_reason(CURLcode rc);
+/* A 3xx's target, to be followed by the caller: 0 and *url (malloc'd),
+ * 1 when the response is not a redirect. */
+int attempt_redirect_url(struct leg *l, char **url);
+/* 1 if a and b differ in scheme, host or port (SPEC "another host"). */
+int attempt_other_origin(const char *a, const char *b);
 
 /* stream.c - the item's bytes on their way to NAME.part */
 void stream_init(struct xfer *x);
@@ -257,7 +271,7 @@ void stream_submit(struct xfer *x);
 int stream_close(struct xfer *x);
 
 /* resume.c - the sidecar and every decision about where a file resumes */
-void resume_decide(struct xfer *x);
+int resume_decide(struct xfer *x, char *msg, size_t msglen);
 int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length);
 int resume_meta_wanted(struct xfer *x);
 char *resume_meta_text(const struct xfer *x);
@@ -269,7 +283,11 @@ void resume_tidy_end(struct xfer *x, enum msg_state st);
 void name_init(struct xfer *x);
 void name_set(struct xfer *x, const char *name);
 int name_make_parents(struct engine *e, const char *path);
-int name_from_disposition(struct xfer *x, const char *disposition);
+enum { NAME_RESUME = 1 };
+int name_from_disposition(struct xfer *x, const struct headers *resp);
+/* This item's path is taken (once the run's set of names exists). */
+void name_claim(struct xfer *x);
+void name_free_all(struct engine *e);
 
 /* disk.c - the worker side of the stream */
 struct job;

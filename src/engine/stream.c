@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine-int.h"
+#include "guard.h"
 #include "siphon/xalloc.h"
 
 /* Transfer buffers of the run's usual size are kept for the next transfer
@@ -59,14 +60,16 @@ void stream_free(struct xfer *x)
 }
 
 /* The first 2xx body of a file: open NAME.part (truncating it for a fresh
- * start).  0 or -errno. */
+ * start) without blocking or following a symlink, and lock it: nothing is
+ * truncated before the lock says no other siphon writes it.  0 or -errno
+ * (-EBUSY: another siphon's; r->guard_msg says why). */
 int stream_open(struct xfer *x)
 {
   struct xrun *r = x->run;
   if (r->fd < 0) {
-    r->fd = open(r->part_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (r->fd < 0)
-      return -errno;
+    int rc = guard_part_open(r->part_path, &r->fd, r->guard_msg, sizeof r->guard_msg);
+    if (rc < 0)
+      return rc;
   }
   if (r->truncate) {
     if (ftruncate(r->fd, 0) != 0)

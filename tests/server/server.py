@@ -351,8 +351,6 @@ class Handler(BaseHTTPRequestHandler):
         # (vary), a different total (range_size), or always from 0.
         if q.get("vary") == "1":
             seed += n_req
-        if rng and "range_size" in q:
-            size = int(q["range_size"])
 
         # The validators of this response.
         if "etag" in q:
@@ -378,6 +376,8 @@ class Handler(BaseHTTPRequestHandler):
         if "cd" in q:
             headers.append(("Content-Disposition", q["cd"]))
 
+        if rng and "range_size" in q:
+            size = int(q["range_size"])  # same validator, another length
         status, start, end = 200, 0, size - 1
         if rng and q.get("range_from0") == "1":
             rng = "bytes=0-"  # answered as if the client had asked from 0
