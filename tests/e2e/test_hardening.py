@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ASAN, _argv
+ASAN = os.environ.get("SIPHON_ASAN") == "1"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _argv(args):
+    """argv of the binary under test (conftest's own helper is not importable
+    when pytest collects tests/e2e and tests/tui together)."""
+    b = os.environ.get("SIPHON_BIN") or str(REPO / "build" / "siphon")
+    return [b, "--headless", "--json", "--no-config"] + [str(a) for a in args]
 
 MiB = 1 << 20
 LM = "Mon, 01 Jan 2024 00:00:00 GMT"
@@ -336,7 +344,7 @@ def test_f13_always_206_from_zero_is_bounded(server, siphon, tmp_path):
 
 def test_f14_closed_stdout_ends_the_run_non_zero(server, tmp_path):
     url = server.url("/f/p14.bin", size=4 * MiB, rate=MiB)
-    argv = _argv([url], True)
+    argv = _argv([url])
     with open("/dev/full", "w") as full:
         p = subprocess.run(argv, cwd=str(tmp_path), stdout=full, stderr=subprocess.PIPE,
                            stdin=subprocess.DEVNULL, timeout=30)
