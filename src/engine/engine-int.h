@@ -4,9 +4,8 @@
  * state machine), attempt.c (one leg's easy handle and response),
  * headers.c (pure header parsers), stream.c (the bytes to NAME.part),
  * resume.c (the sidecar, resume decisions), name.c (the file's name and
- * directory), disk.c (writes and hashing on libuv's worker threads).  Engine thread only, except
- * the work functions in disk.c, which run on a worker and touch nothing
- * but their job. */
+ * directory).  Engine thread only, except the work functions in stream.c,
+ * which run on libuv's workers and touch nothing but their job. */
 #ifndef SIPHON_ENGINE_INT_H
 #define SIPHON_ENGINE_INT_H
 
@@ -81,18 +80,28 @@ struct leg {
   size_t loglen;
 };
 
-/* The write-behind of one item (stream.c; the worker side is disk.c). */
+/* A buffer of the write-behind and how many bytes it holds. */
+struct piece {
+  char *buf;
+  size_t len;
+};
+
+/* The write-behind of one item (stream.c).  Engine thread only; the job in
+ * flight is shared with a worker through its atomics. */
 struct stream {
-  /* two buffers: the engine fills buf[fill] while a worker writes the other */
-  char *buf[2];
-  size_t cap, fill_len;
-  int fill;
-  int inflight;                /* a disk job is running */
-  struct job *cur_job;         /* that job (disk.c) */
-  int64_t submitted;           /* file offset of the next disk job */
+  size_t cap;                  /* buffer_size */
+  char *fill;                  /* the buffer being filled, or NULL */
+  size_t fill_len;
+  struct piece *queued;        /* full buffers waiting for a job, file order */
+  int nqueued, qcap;
+  size_t queued_bytes;
+  int64_t queued_off;          /* file offset of the first queued (or fill) byte */
+  int nbufs;                   /* buffers held: fill + queued + the job's not taken back */
+  struct job *job;             /* the one job in flight, or NULL */
+  int reclaimed;               /* pieces of that job taken back */
   int job_err;                 /* errno from the last job */
   unsigned char job_digest[32];
-  int job_hash_file;           /* job hashes the whole file instead of writing */
+  int job_hash_file;           /* the last job hashed the whole file */
 };
 
 /* The heavy state of an item that has been admitted at least once; queued
@@ -202,9 +211,9 @@ struct engine {
   struct nameset *names;       /* every item's path, once a server names a file (name.c) */
   char **bufpool;              /* free transfer buffers of bufpool_size */
   size_t bufpool_n, bufpool_cap, bufpool_size;
-  uv_idle_t disk_idle;         /* sends the disk jobs of one loop iteration */
+  size_t wb_shared;            /* bytes of buffers held beyond each stream's own */
+  uv_idle_t disk_idle;         /* sends the flush jobs of one loop iteration */
   struct job *disk_pending, **disk_pending_tail;
-  int disk_batches;            /* batches in the pool */
   int64_t maxage_s, maxlife_s; /* CURLOPT_MAXAGE_CONN, CURLOPT_MAXLIFETIME_CONN */
 };
 
@@ -259,16 +268,21 @@ int attempt_redirect_url(struct leg *l, char **url);
 /* 1 if a and b differ in scheme, host or port (SPEC "another host"). */
 int attempt_other_origin(const char *a, const char *b);
 
-/* stream.c - the item's bytes on their way to NAME.part */
+/* stream.c - the item's bytes on their way to NAME.part (write-behind and
+ * its disk workers) */
 void stream_init(struct xfer *x);
 void stream_free(struct xfer *x);
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp);
 int stream_open(struct xfer *x);
+int stream_close(struct xfer *x);
+int stream_busy(const struct xfer *x);
 int stream_has_pending(const struct xfer *x);
 void stream_discard(struct xfer *x);
 void stream_rewind(struct xfer *x, int64_t off);
-void stream_submit(struct xfer *x);
-int stream_close(struct xfer *x);
+void stream_flush(struct xfer *x);
+void stream_tick(struct xfer *x);
+void stream_submit_hash(struct xfer *x);
+void stream_loop_init(struct engine *e);
 
 /* resume.c - the sidecar and every decision about where a file resumes */
 int resume_decide(struct xfer *x, char *msg, size_t msglen);
@@ -288,12 +302,5 @@ int name_from_disposition(struct xfer *x, const struct headers *resp);
 /* This item's path is taken (once the run's set of names exists). */
 void name_claim(struct xfer *x);
 void name_free_all(struct engine *e);
-
-/* disk.c - the worker side of the stream */
-struct job;
-void disk_init(struct engine *e);
-void disk_submit_write(struct xfer *x);
-void disk_submit_hash(struct xfer *x);
-int disk_reap(struct xfer *x);
 
 #endif

@@ -351,7 +351,7 @@ static void close_walk_cb(uv_handle_t *h, void *arg)
 static void finish_shutdown(struct engine *e)
 {
   for (struct xfer *x = e->live_head; x; x = x->lnext)
-    if (x->run && x->run->st.inflight)
+    if (stream_busy(x))
       return; /* the tick comes back */
   if (e->stopped_posted)
     return;
@@ -449,7 +449,7 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   e->tick.data = e;
   uv_idle_init(&e->loop, &e->announcer);
   e->announcer.data = e;
-  disk_init(e);
+  stream_loop_init(e);
   if (glue_init(e) != 0) {
     snprintf(err, errlen, "cannot create the curl multi handle");
     uv_close((uv_handle_t *)&e->wake, NULL);

@@ -1,22 +1,64 @@
 /* stream.c - an item's bytes on their way into NAME.part: curl's write
- * callback, the write-behind buffers, opening the file and handing full
- * buffers to the disk side (disk.c, on libuv's workers).  Engine thread
- * only.  Two buffers per item: the engine fills one while a worker writes
- * the other. */
+ * callback, the bounded write-behind, opening and closing the file, and
+ * the disk work (pwritev, the streaming sha256, the resume sidecar,
+ * whole-file hashing) on libuv's worker threads.
+ *
+ * The write callback copies curl's bytes into buffers of buffer_size.  Full
+ * buffers queue up and go to a worker as one job (one pwritev for many
+ * buffers) once WB_BATCH bytes wait, so the worker is woken per batch, not
+ * per buffer.  The engine takes written buffers back by reading the job's
+ * progress counter, without waiting for libuv's after-work round trip, and
+ * sends the next batch at once.  Memory: each stream may hold WB_OWN
+ * buffers, and beyond that borrows from WB_SHARED_MAX bytes shared by all;
+ * a stream that gets no buffer pauses its leg (CURL_WRITEFUNC_PAUSE) until
+ * its job is done.  One job per stream is in flight, so writes and hash
+ * updates happen in file order.
+ *
+ * Engine thread, except batch_work/run_job (a worker), which touch only
+ * their job, and the job's atomics, which both sides read. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "engine-int.h"
 #include "guard.h"
 #include "siphon/xalloc.h"
 
-/* Transfer buffers of the run's usual size are kept for the next transfer
- * (as many as the running ones can use): no malloc/free of 2 x buffer size
- * per file, and the pages that stay resident are the same few buffers, not
- * fresh heap for every transfer of a long list. */
+enum {
+  WB_OWN = 4,                      /* buffers a stream may always hold */
+  WB_SHARED_MAX = 16 << 20,        /* bytes all streams may hold beyond that */
+  WB_BATCH = 2 << 20,              /* bytes queued before a mid-stream job goes */
+  WB_IOV = 64                      /* buffers per pwritev */
+};
+
+/* One hand-off to a worker: buffers to write at off (or a file to hash). */
+struct job {
+  struct job *next;                /* in a batch */
+  struct xfer *x;
+  atomic_int done;                 /* pieces written and hashed (worker) */
+  atomic_int finished;             /* the worker is through with the job */
+  int reaped;                      /* the engine took it back before after_cb */
+  int fd;
+  struct piece *pieces;
+  int n;
+  int64_t off;
+  EVP_MD_CTX *sha;                 /* update with the written bytes, or NULL */
+  char *meta_text, *meta_path;     /* also store the sidecar, or NULL */
+  char *hash_path;                 /* hash this whole file instead of writing */
+  unsigned char digest[32];
+  int err;
+};
+
+/* ---- buffers ------------------------------------------------------- */
+
+/* Buffers of the run's usual size are kept for the next transfer (up to
+ * the memory the write-behind may hold), so a long list reuses the same
+ * resident pages instead of fresh heap (and mmap faults) per file. */
 static char *buf_get(struct engine *e, size_t size)
 {
   if (size == e->bufpool_size && e->bufpool_n > 0)
@@ -26,7 +68,7 @@ static char *buf_get(struct engine *e, size_t size)
 
 static void buf_put(struct engine *e, char *buf, size_t size)
 {
-  size_t keep = 2 * (size_t)e->run.concurrency + 2;
+  size_t keep = WB_OWN * (size_t)e->run.concurrency + WB_SHARED_MAX / (size ? size : 1);
   if (!buf)
     return;
   if (size != e->bufpool_size || e->bufpool_n >= keep) {
@@ -40,12 +82,309 @@ static void buf_put(struct engine *e, char *buf, size_t size)
   e->bufpool[e->bufpool_n++] = buf;
 }
 
-void stream_init(struct xfer *x)
+/* A buffer for the stream within its budget, or NULL. */
+static char *stream_buf_take(struct xfer *x)
+{
+  struct engine *e = x->eng;
+  struct stream *s = &x->run->st;
+  if (s->nbufs >= WB_OWN) {
+    if (e->wb_shared + s->cap > WB_SHARED_MAX)
+      return NULL;
+    e->wb_shared += s->cap;
+  }
+  s->nbufs++;
+  return buf_get(e, s->cap);
+}
+
+static void stream_buf_give(struct xfer *x, char *buf)
+{
+  struct engine *e = x->eng;
+  struct stream *s = &x->run->st;
+  if (!buf)
+    return;
+  if (s->nbufs > WB_OWN)
+    e->wb_shared -= s->cap;
+  s->nbufs--;
+  buf_put(e, buf, s->cap);
+}
+
+/* ---- the worker side ------------------------------------------------- */
+
+static void hash_file(struct job *j)
+{
+  int fd = open(j->hash_path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    j->err = errno;
+    return;
+  }
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  char *buf = xmalloc(1 << 20);
+  EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  for (;;) {
+    ssize_t n = read(fd, buf, 1 << 20);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      j->err = errno;
+      break;
+    }
+    if (n == 0)
+      break;
+    EVP_DigestUpdate(ctx, buf, (size_t)n);
+  }
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, j->digest, &len);
+  EVP_MD_CTX_free(ctx);
+  free(buf);
+  close(fd);
+}
+
+/* pieces[0..n) at off, all of them (short writes continue). errno or 0. */
+static int write_pieces(int fd, const struct piece *p, int n, int64_t off)
+{
+  struct iovec iov[WB_IOV];
+  int first = 0;
+  size_t skip = 0; /* bytes of pieces[first] already written */
+  while (first < n) {
+    int k = 0;
+    for (int i = first; i < n && k < WB_IOV; i++, k++) {
+      iov[k].iov_base = p[i].buf + (i == first ? skip : 0);
+      iov[k].iov_len = p[i].len - (i == first ? skip : 0);
+    }
+    ssize_t w = pwritev(fd, iov, k, (off_t)off);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    if (w == 0)
+      return EIO;
+    off += w;
+    size_t left = (size_t)w;
+    while (left > 0) {
+      size_t room = p[first].len - skip;
+      if (left < room) {
+        skip += left;
+        left = 0;
+      } else {
+        left -= room;
+        first++;
+        skip = 0;
+      }
+    }
+  }
+  return 0;
+}
+
+/* The pieces go out WB_IOV at a time, each group hashed and then published
+ * as done, so the engine takes buffers back while the rest is written. */
+static void run_job(struct job *j)
+{
+  if (j->hash_path) {
+    hash_file(j);
+    return;
+  }
+  int64_t off = j->off;
+  for (int i = 0; i < j->n; i += WB_IOV) {
+    int k = j->n - i < WB_IOV ? j->n - i : WB_IOV;
+    j->err = write_pieces(j->fd, j->pieces + i, k, off);
+    if (j->err)
+      return;
+    for (int m = 0; m < k; m++) {
+      off += (int64_t)j->pieces[i + m].len;
+      if (j->sha)
+        EVP_DigestUpdate(j->sha, j->pieces[i + m].buf, j->pieces[i + m].len);
+    }
+    atomic_store_explicit(&j->done, i + k, memory_order_release);
+  }
+  if (j->meta_text)
+    resume_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
+}
+
+/* Jobs go to the pool in batches: a mid-stream job alone, at once; the
+ * last writes of transfers (and hashes) submitted during one loop
+ * iteration together, so a burst of small files costs one thread hand-off,
+ * not one each. */
+struct batch {
+  uv_work_t req;
+  struct job *jobs;
+};
+
+static void batch_work(uv_work_t *req)
+{
+  struct batch *b = req->data;
+  for (struct job *j = b->jobs; j; j = j->next) {
+    run_job(j);
+    atomic_store_explicit(&j->finished, 1, memory_order_release);
+  }
+}
+
+static void job_free(struct job *j)
+{
+  free(j->pieces);
+  free(j->meta_text);
+  free(j->meta_path);
+  free(j->hash_path);
+  free(j);
+}
+
+/* Take back the buffers the worker has written.  When the whole job is
+ * done (and did not fail), the stream lets go of it: the next job can go
+ * without waiting for the after-work callback. */
+static void stream_reap(struct xfer *x)
 {
   struct stream *s = &x->run->st;
-  s->cap = x->spec->buffer_size;
-  s->buf[0] = buf_get(x->eng, s->cap);
-  s->buf[1] = buf_get(x->eng, s->cap);
+  struct job *j = s->job;
+  if (!j || j->hash_path)
+    return;
+  int done = atomic_load_explicit(&j->done, memory_order_acquire);
+  for (; s->reclaimed < done; s->reclaimed++) {
+    stream_buf_give(x, j->pieces[s->reclaimed].buf);
+    j->pieces[s->reclaimed].buf = NULL;
+  }
+  if (s->reclaimed == j->n && atomic_load_explicit(&j->finished, memory_order_acquire) &&
+      !j->err) {
+    j->reaped = 1;
+    s->job = NULL;
+  }
+}
+
+/* libuv's after-work, per job not reaped: take the rest back, keep the
+ * outcome, and let the state machine go on. */
+static void job_done(struct job *j, int status)
+{
+  if (j->reaped) {
+    job_free(j);
+    return;
+  }
+  struct xfer *x = j->x;
+  struct stream *s = &x->run->st;
+  for (; s->reclaimed < j->n; s->reclaimed++)
+    stream_buf_give(x, j->pieces[s->reclaimed].buf);
+  s->job = NULL;
+  s->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
+  if (j->hash_path) {
+    memcpy(s->job_digest, j->digest, sizeof s->job_digest);
+    s->job_hash_file = 1;
+  }
+  job_free(j);
+  xfer_write_done(x);
+}
+
+static void batch_done(uv_work_t *req, int status)
+{
+  struct batch *b = req->data;
+  for (struct job *j = b->jobs, *next; j; j = next) {
+    next = j->next;
+    job_done(j, status);
+  }
+  free(b);
+}
+
+static void send_batch(struct engine *e, struct job *jobs)
+{
+  struct batch *b = xcalloc(1, sizeof *b);
+  b->req.data = b;
+  b->jobs = jobs;
+  if (uv_queue_work(&e->loop, &b->req, batch_work, batch_done) != 0) {
+    /* cannot happen with a live loop; do it here rather than lose bytes */
+    batch_work(&b->req);
+    batch_done(&b->req, 0);
+  }
+}
+
+/* uv_idle: runs before the loop polls (and keeps it from blocking while
+ * jobs wait), so whatever phase queued them, they leave within the
+ * iteration. */
+static void flush_pending(uv_idle_t *idle)
+{
+  struct engine *e = idle->data;
+  uv_idle_stop(idle);
+  struct job *jobs = e->disk_pending;
+  e->disk_pending = NULL;
+  e->disk_pending_tail = &e->disk_pending;
+  if (jobs)
+    send_batch(e, jobs);
+}
+
+static void enqueue(struct engine *e, struct job *j, int now)
+{
+  j->next = NULL;
+  if (now) {
+    send_batch(e, j);
+    return;
+  }
+  if (!e->disk_pending)
+    uv_idle_start(&e->disk_idle, flush_pending);
+  *e->disk_pending_tail = j;
+  e->disk_pending_tail = &j->next;
+}
+
+void stream_loop_init(struct engine *e)
+{
+  uv_idle_init(&e->loop, &e->disk_idle);
+  e->disk_idle.data = e;
+  e->disk_pending = NULL;
+  e->disk_pending_tail = &e->disk_pending;
+}
+
+/* ---- the engine side ------------------------------------------------ */
+
+/* Everything queued (and, when flushing, the partial fill buffer) goes to
+ * a worker as one job.  now: mid-stream, at once; else with the other last
+ * writes of this loop iteration. */
+static void submit(struct xfer *x, int flush, int now)
+{
+  struct xrun *r = x->run;
+  struct stream *s = &r->st;
+  if (flush && s->fill && s->fill_len > 0) {
+    if (s->nqueued == s->qcap) {
+      s->qcap = s->qcap ? 2 * s->qcap : 8;
+      s->queued = xrealloc(s->queued, (size_t)s->qcap * sizeof *s->queued);
+    }
+    s->queued[s->nqueued++] = (struct piece){s->fill, s->fill_len};
+    s->queued_bytes += s->fill_len;
+    s->fill = NULL;
+    s->fill_len = 0;
+  }
+  if (s->nqueued == 0 || s->job)
+    return;
+  struct job *j = xcalloc(1, sizeof *j);
+  j->x = x;
+  j->fd = r->fd;
+  j->n = s->nqueued;
+  j->pieces = xmalloc((size_t)j->n * sizeof *j->pieces);
+  memcpy(j->pieces, s->queued, (size_t)j->n * sizeof *j->pieces);
+  j->off = s->queued_off;
+  j->sha = x->spec->sha256 && r->sha_from_zero ? r->sha : NULL;
+  if (resume_meta_wanted(x)) {
+    j->meta_text = resume_meta_text(x);
+    j->meta_path = xstrdup(r->meta_path);
+  }
+  s->queued_off += (int64_t)s->queued_bytes;
+  s->nqueued = 0;
+  s->queued_bytes = 0;
+  s->job = j;
+  s->reclaimed = 0;
+  enqueue(x->eng, j, now);
+}
+
+void stream_init(struct xfer *x)
+{
+  x->run->st.cap = x->spec->buffer_size;
+}
+
+/* Give back every buffer not in a worker's hands. */
+static void drop_buffers(struct xfer *x)
+{
+  struct stream *s = &x->run->st;
+  for (int i = 0; i < s->nqueued; i++)
+    stream_buf_give(x, s->queued[i].buf);
+  s->nqueued = 0;
+  s->queued_bytes = 0;
+  stream_buf_give(x, s->fill);
+  s->fill = NULL;
+  s->fill_len = 0;
 }
 
 void stream_free(struct xfer *x)
@@ -54,9 +393,10 @@ void stream_free(struct xfer *x)
   if (r->fd >= 0)
     close(r->fd);
   r->fd = -1;
-  buf_put(x->eng, r->st.buf[0], r->st.cap);
-  buf_put(x->eng, r->st.buf[1], r->st.cap);
-  r->st.buf[0] = r->st.buf[1] = NULL;
+  drop_buffers(x);
+  free(r->st.queued);
+  r->st.queued = NULL;
+  r->st.qcap = 0;
 }
 
 /* The first 2xx body of a file: open NAME.part (truncating it for a fresh
@@ -90,35 +430,91 @@ int stream_close(struct xfer *x)
   return rc == 0 ? 0 : -errno;
 }
 
+/* A job is in flight (its after-work callback will call xfer_write_done). */
+int stream_busy(const struct xfer *x)
+{
+  return x->run && x->run->st.job != NULL;
+}
+
 /* Bytes buffered that a write could take. */
 int stream_has_pending(const struct xfer *x)
 {
-  return x->run->st.fill_len > 0 && x->run->fd >= 0;
+  const struct stream *s = &x->run->st;
+  return (s->fill_len > 0 || s->nqueued > 0) && x->run->fd >= 0;
 }
 
 /* Drop the buffered bytes (they are not wanted any more). */
 void stream_discard(struct xfer *x)
 {
-  x->run->st.fill_len = 0;
+  if (x->run->st.cap)
+    drop_buffers(x);
 }
 
 /* The next bytes go at file offset off. */
 void stream_rewind(struct xfer *x, int64_t off)
 {
-  x->run->st.submitted = off;
-  x->run->st.fill_len = 0;
+  stream_discard(x);
+  x->run->st.queued_off = off;
 }
 
-/* Hand what is buffered to the disk side. */
-void stream_submit(struct xfer *x)
+/* Write everything buffered (the end of a response, pause, shutdown). */
+void stream_flush(struct xfer *x)
 {
-  disk_submit_write(x);
+  submit(x, 1, 0);
 }
 
-/* Body bytes: copied into the fill buffer; a full buffer goes to a disk
- * worker while the other one fills.  When both are busy we take nothing
- * and pause the leg until the write completes, so memory stays at two
- * buffers however slow the disk is. */
+/* Once a tick: bytes that wait for a batch that is not filling up (a slow
+ * connection) go now. */
+void stream_tick(struct xfer *x)
+{
+  struct stream *s = &x->run->st;
+  if (s->nqueued > 0 && !s->job && x->phase == PH_ATTACHED)
+    submit(x, 0, 1);
+}
+
+void stream_submit_hash(struct xfer *x)
+{
+  struct xrun *r = x->run;
+  struct job *j = xcalloc(1, sizeof *j);
+  j->x = x;
+  j->hash_path = xstrdup(r->part_path);
+  r->st.job = j;
+  r->st.reclaimed = 0;
+  enqueue(x->eng, j, 0);
+}
+
+/* A full fill buffer joins the queue; a batch goes when big enough. */
+static void queue_fill(struct xfer *x)
+{
+  struct stream *s = &x->run->st;
+  if (s->nqueued == s->qcap) {
+    s->qcap = s->qcap ? 2 * s->qcap : 8;
+    s->queued = xrealloc(s->queued, (size_t)s->qcap * sizeof *s->queued);
+  }
+  s->queued[s->nqueued++] = (struct piece){s->fill, s->fill_len};
+  s->queued_bytes += s->fill_len;
+  s->fill = NULL;
+  s->fill_len = 0;
+  if (!s->job && s->queued_bytes >= WB_BATCH)
+    submit(x, 0, 1);
+}
+
+/* The leg waits for the disk: what is queued goes now if nothing is in
+ * flight, and the leg resumes when the job is done (xfer_write_done). */
+static size_t pause_leg(struct leg *l)
+{
+  if (!l->x->run->st.job)
+    submit(l->x, 0, 1);
+  l->write_paused = 1;
+  return CURL_WRITEFUNC_PAUSE;
+}
+
+/* Body bytes: copied into the fill buffer.  When the stream can get no
+ * buffer (its own are all waiting and the shared ones are taken), the leg
+ * pauses until its job is done; memory stays bounded however slow the
+ * disk is.  Curl hands at most CURLOPT_BUFFERSIZE <= buffer_size bytes, so
+ * a call spans at most two buffers, both taken before anything is copied
+ * (a write callback takes all or nothing). */
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
 {
   struct leg *l = userp;
@@ -128,20 +524,22 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   if (!l->body_ok)
     return len; /* an error page: drain it so the connection can be reused */
   if (len > s->cap)
-    return 0; /* libcurl hands at most CURL_MAX_WRITE_SIZE (16K) <= cap */
-  if (s->fill_len + len >= s->cap && s->inflight && !disk_reap(x)) {
-    l->write_paused = 1;
-    return CURL_WRITEFUNC_PAUSE;
-  }
-  size_t part = len;
-  if (part > s->cap - s->fill_len)
-    part = s->cap - s->fill_len;
-  memcpy(s->buf[s->fill] + s->fill_len, ptr, part);
+    return 0;
+  if (s->job)
+    stream_reap(x);
+  if (!s->fill && !(s->fill = stream_buf_take(x)))
+    return pause_leg(l);
+  char *next = NULL;
+  if (s->fill_len + len > s->cap && !(next = stream_buf_take(x)))
+    return pause_leg(l);
+  size_t part = len < s->cap - s->fill_len ? len : s->cap - s->fill_len;
+  memcpy(s->fill + s->fill_len, ptr, part);
   s->fill_len += part;
   if (s->fill_len == s->cap) {
-    disk_submit_write(x);
-    if (len > part) {
-      memcpy(s->buf[s->fill], ptr + part, len - part);
+    queue_fill(x);
+    if (next) {
+      s->fill = next;
+      memcpy(s->fill, ptr + part, len - part);
       s->fill_len = len - part;
     }
   }

@@ -248,10 +248,10 @@ static void flush_then(struct xfer *x, enum after_flush what)
 {
   struct xrun *r = x->run;
   r->after = what;
-  if (r->st.inflight)
+  if (stream_busy(x))
     return; /* xfer_write_done continues */
   if (stream_has_pending(x)) {
-    stream_submit(x);
+    stream_flush(x);
     return;
   }
   stream_discard(x);
@@ -262,7 +262,6 @@ static void flush_then(struct xfer *x, enum after_flush what)
 void xfer_write_done(struct xfer *x)
 {
   struct xrun *r = x->run;
-  r->st.inflight = 0;
   if (r->st.job_hash_file) {
     r->st.job_hash_file = 0;
     r->hashed = 1;
@@ -277,11 +276,12 @@ void xfer_write_done(struct xfer *x)
   }
   if (r->after != AF_NONE) {
     if (stream_has_pending(x))
-      stream_submit(x);
+      stream_flush(x);
     else
       run_after(x);
     return;
   }
+  stream_tick(x); /* the network side is idle or paused: what is queued goes */
   for (int i = 0; i < r->nlegs; i++) {
     struct leg *l = &r->legs[i];
     if (l->write_paused && l->easy) {
@@ -305,7 +305,7 @@ static void finalize(struct xfer *x)
       EVP_DigestFinal_ex(r->sha, md, &len);
     } else if (!r->hashed) {
       r->after = AF_FINALIZE;
-      disk_submit_hash(x); /* bytes from an earlier run: hash the file once */
+      stream_submit_hash(x); /* bytes from an earlier run: hash the file once */
       return;
     } else {
       memcpy(md, r->st.job_digest, sizeof md);
@@ -410,7 +410,7 @@ static void finish_whole(struct xfer *x)
 static void attempt_begin(struct xfer *x)
 {
   struct xrun *r = x->run;
-  if (r->st.inflight) {
+  if (stream_busy(x)) {
     r->after = AF_RETRY; /* write_done starts us */
     return;
   }
@@ -629,7 +629,8 @@ void xfer_tick(struct xfer *x, uint64_t now)
         return;
       }
     }
-  } else if (x->phase == PH_RETRY_WAIT && !r->st.inflight && r->after == AF_NONE &&
+    stream_tick(x);
+  } else if (x->phase == PH_RETRY_WAIT && !stream_busy(x) && r->after == AF_NONE &&
              now >= r->retry_at) {
     attempt_begin(x);
     return;
