@@ -1,0 +1,35 @@
+"""Signals always work on the screen too (issue 10): SIGINT, SIGTERM and
+SIGHUP end siphon within 2 s whatever the engine thread is doing (here it
+hangs on quit, through the engine's test seam SIPHON_TEST_HANG_ON_QUIT, as
+a hung disk would hang it), with the status table and exit 130."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import SLOW
+
+
+def _siphon_pid(s):
+    shell = int(s.pane_flag("#{pane_pid}"))
+    with open("/proc/%d/task/%d/children" % (shell, shell)) as f:
+        kids = [int(k) for k in f.read().split()]
+    assert len(kids) == 1, "expected siphon as the shell's only child: %r" % kids
+    return kids[0]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_signal_ends_the_screen_even_when_the_engine_hangs(server, screen, tmp_path, sig):
+    url = server.url("/f/wd.bin", size=3_000_000, rate=300_000)
+    s = screen([url], env={"SIPHON_TEST_HANG_ON_QUIT": "1"})
+    s.wait_row("wd.bin", lambda r: "running" in r)
+    pid = _siphon_pid(s)
+    t0 = time.time()
+    os.kill(pid, sig)
+    assert s.wait_exit(timeout=10) == 130
+    took = time.time() - t0
+    assert took < 2.0 * SLOW + 0.3, "took %.1fs to stop" % took  # + the exit file's polling
+    assert "wd.bin" in s.text(), "the status table is printed"
+    assert (tmp_path / "wd.bin.part").exists()
