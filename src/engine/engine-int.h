@@ -302,5 +302,8 @@ int name_from_disposition(struct xfer *x, const struct headers *resp);
 /* This item's path is taken (once the run's set of names exists). */
 void name_claim(struct xfer *x);
 void name_free_all(struct engine *e);
+/* A URL added while running (`a`) whose file another item of the run
+ * writes is named the next free stem.N.ext (name and output). */
+void name_for_added(struct engine *e, struct cfg_item *it);
 
 #endif

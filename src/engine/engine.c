@@ -132,6 +132,7 @@ static void add_url(struct engine *e, const char *url)
     engine_post(e, ev);
     return;
   }
+  name_for_added(e, it);
   struct xfer *x = item_new(e, it, 1);
   announce(e, x);
   e->idle_posted = 0;

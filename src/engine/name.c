@@ -145,6 +145,8 @@ static struct nameset *names_of_run(struct engine *e)
 {
   if (!e->names) {
     e->names = xcalloc(1, sizeof *e->names);
+    e->names->cap = 64; /* never empty: lookups mask with cap - 1 */
+    e->names->slot = xcalloc(e->names->cap, sizeof(char *));
     for (size_t i = 0; i < e->nitems; i++) {
       char *p = planned_path(&e->slabs[i / ITEM_SLAB][i % ITEM_SLAB]);
       nameset_add(e->names, p);
@@ -158,6 +160,16 @@ void name_claim(struct xfer *x)
 {
   if (x->eng->names && x->run && x->run->final_path)
     nameset_add(x->eng->names, x->run->final_path);
+}
+
+/* "stem.N.ext" of name (N >= 1), or name itself for N = 0. */
+static char *numbered(const char *name, int n)
+{
+  if (n == 0)
+    return xstrdup(name);
+  const char *dot = strrchr(name, '.');
+  size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+  return xasprintf("%.*s.%d%s", (int)stem, name, n, name + stem);
 }
 
 /* 1 if path.part has a sidecar of this URL with the validator this
@@ -179,17 +191,32 @@ static int is_our_part(const struct xfer *x, const char *path)
   return ours;
 }
 
-/* "stem.N.ext" of name (N >= 1), or name itself for N = 0. */
-static char *numbered(const char *name, int n)
-{
-  if (n == 0)
-    return xstrdup(name);
-  const char *dot = strrchr(name, '.');
-  size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
-  return xasprintf("%.*s.%d%s", (int)stem, name, n, name + stem);
-}
-
 enum { NAME_TRIES = 1000 };
+
+void name_for_added(struct engine *e, struct cfg_item *it)
+{
+  struct nameset *ns = names_of_run(e);
+  char *name = it->output ? xstrdup(it->output) : fname_from_url(it->url);
+  for (int n = 0; n < NAME_TRIES; n++) {
+    char *cand = numbered(name, n);
+    char *path = path_join(it->dir, cand);
+    int free_name = *nameset_find(ns, path) == NULL;
+    if (free_name)
+      nameset_add(ns, path);
+    free(path);
+    if (free_name && n > 0) {
+      free(it->output);
+      free(it->name);
+      it->output = cand;
+      it->name = xstrdup(cand);
+      break;
+    }
+    free(cand);
+    if (free_name)
+      break;
+  }
+  free(name);
+}
 
 /* A response's Content-Disposition names a file that has no bytes yet (and
  * the user gave no output).  The server never chooses what is replaced: a
