@@ -209,6 +209,7 @@ struct engine {
   int pool_open;
   char *last_dir;              /* the directory xfer.c made last */
   struct nameset *names;       /* every item's path, once a server names a file (name.c) */
+  const char *dir_checked;     /* the item dir (plan-interned) that passed the guards last */
   char **bufpool;              /* free transfer buffers of bufpool_size */
   size_t bufpool_n, bufpool_cap, bufpool_size;
   size_t wb_shared;            /* bytes of buffers held beyond each stream's own */

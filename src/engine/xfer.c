@@ -454,13 +454,20 @@ static void attempt_begin(struct xfer *x)
 static int admit_guard(struct xfer *x, int made)
 {
   struct xrun *r = x->run;
+  struct engine *e = x->eng;
   char msg[512];
+  /* a list's items mostly share one dir: checked once while it passes */
+  if (x->spec->dir == e->dir_checked && !strchr(r->name, '/'))
+    return 0;
   int rc = made ? guard_dir_writable(x->spec->dir, msg, sizeof msg)
                 : guard_no_symlink_dirs(r->final_path, x->spec->dir_base, msg, sizeof msg);
   if (rc < 0) {
+    e->dir_checked = NULL;
     xfer_fail(x, MSG_REASON_DISK, msg);
     return -1;
   }
+  if (made && !strchr(r->name, '/'))
+    e->dir_checked = x->spec->dir;
   return 0;
 }
 

@@ -317,6 +317,18 @@ def test_f11_signal_ends_siphon_whatever_the_engine_does(server, siphon_proc, tm
     assert (tmp_path / "slow11.bin.part").exists()
 
 
+def test_f11_fifo_list_or_config_never_blocks(server, siphon, tmp_path):
+    """A list or a config file that is a FIFO nobody writes to is read as
+    empty instead of hanging the open."""
+    os.mkfifo(tmp_path / "l.txt")
+    res = siphon([tmp_path / "l.txt"], timeout=15)
+    assert res.code == 2 and "l.txt" in res.stderr, res
+    os.mkfifo(tmp_path / "conf.ini")
+    res = siphon(["--config", tmp_path / "conf.ini", server.url("/f/c11.bin", size=100)],
+                 flags=False, timeout=15)
+    assert res.code == 0, res
+
+
 def test_f12_device_sidecar_does_not_spin(server, siphon, tmp_path):
     (tmp_path / "z.bin.part").write_bytes(server.expected_bytes(1000, seed=35))
     (tmp_path / "z.bin.part.meta").symlink_to("/dev/zero")
