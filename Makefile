@@ -25,7 +25,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurses-dev \
-            libinih-dev libcriterion-dev libssl-dev python3 python3-pytest tmux clang \
+            libinih-dev libcriterion-dev libssl-dev python3 python3-pytest tmux clang strace \
             libclang-rt-14-dev
 
 .PHONY: all deps test unit e2e tui asan demo check-deps fuzz bench clean
@@ -68,7 +68,7 @@ tui: $(BUILD)/siphon
 # FUZZ_TIME=0 skips the short libFuzzer run (make asan does: the fuzzers
 # already run under ASan).
 FUZZ_TIME ?= 10
-test: $(BUILD)/siphon $(BUILD)/unit-tests
+test: check-deps $(BUILD)/siphon $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 	SIPHON_BIN=$(abspath $(BUILD)/siphon) $(PYTHON) -m pytest -q tests/e2e tests/tui
 	@if [ "$(FUZZ_TIME)" != 0 ]; then $(MAKE) --no-print-directory -C tests/fuzz FUZZ_TIME=$(FUZZ_TIME); fi

@@ -208,7 +208,9 @@ static void on_snapshot(struct headless *h, const struct msg_snapshot *s, uint64
       const struct msg_snap_row *row = &s->rows[i];
       struct item *it = item_at(h, row->id);
       uint32_t t = (uint32_t)(now - h->started_ms);
-      if (row->state != MSG_STATE_RUNNING || row->retrying ||
+      /* it->state: a snapshot taken before an item's final event is older
+         than that event and must not show it running after it */
+      if (row->state != MSG_STATE_RUNNING || it->state != MSG_STATE_RUNNING || row->retrying ||
           (it->last_progress_ms && t - it->last_progress_ms < PROGRESS_EVERY_MS))
         continue;
       it->last_progress_ms = t ? t : 1;

@@ -50,7 +50,7 @@ static int prereq_cb(void *clientp, char *conn_primary_ip, char *conn_local_ip,
   struct leg *l = clientp;
   /* connected: from here on silence counts against the stall limit */
   l->connected = 1;
-  l->last_rx = xfer_now(l->x);
+  l->last_rx = uv_now(&l->x->eng->loop);
   return CURL_PREREQFUNC_OK;
 }
 
@@ -117,12 +117,7 @@ static int on_final_headers(struct leg *l)
       return -1;
     }
   }
-  int rc = stream_open(x);
-  if (rc < 0) {
-    l->abort = AB_DISK;
-    l->abort_errno = -rc;
-    return -1;
-  }
+  stream_open(x); /* on the worker, before the first write */
   if (x->spec->sha256 && start == 0) {
     EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
     r->sha_from_zero = 1;
@@ -352,7 +347,7 @@ int attempt_prepare(struct leg *l, int64_t start, int64_t end)
   if (!l->easy)
     return -1;
   setup_easy(l);
-  l->last_rx = xfer_now(l->x);
+  l->last_rx = uv_now(&l->x->eng->loop);
   return 0;
 }
 

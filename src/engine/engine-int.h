@@ -51,10 +51,10 @@ enum phase {
 };
 
 /* What to do once the write in flight completes. */
-enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_END, AF_STOP };
+enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_RENAMED, AF_END, AF_STOP };
 
 /* Why the current attempt was aborted from inside a curl callback. */
-enum abort_why { AB_NONE, AB_RESTART, AB_DISK, AB_NO_NAME, AB_RESUME_NAMED };
+enum abort_why { AB_NONE, AB_RESTART, AB_NO_NAME, AB_RESUME_NAMED };
 
 /* One connection of an item: an easy handle with its byte range and what
  * its current response said.  An item has nlegs of them (one today; the
@@ -71,7 +71,6 @@ struct leg {
   int body_ok;                 /* the final response is a 2xx we write */
   int headers_seen;
   enum abort_why abort;
-  int abort_errno;
   int write_paused;            /* we returned CURL_WRITEFUNC_PAUSE */
   int connected;
   uint64_t last_rx;            /* last body byte, or when connected (uv_now ms) */
@@ -102,6 +101,16 @@ struct stream {
   int job_err;                 /* errno from the last job */
   unsigned char job_digest[32];
   int job_hash_file;           /* the last job hashed the whole file */
+  void (*written)(struct xfer *x); /* a job's outcome is in (the owner's callback) */
+  const char *job_err_path;    /* the path the failed step names */
+  int job_refused;             /* the open refused the .part: busy or not a regular file */
+  /* file operations the next job does, in this order, on the worker */
+  int opened;                  /* NAME.part is (or is being) opened */
+  int open_pending;            /* open it */
+  int trunc_pending;           /* truncate it (a fresh start) */
+  int meta_pending;            /* store the sidecar */
+  int close_pending;           /* close it once everything is written */
+  const char *rename_to;       /* then rename it here (and drop the sidecar) */
 };
 
 /* The heavy state of an item that has been admitted at least once; queued
@@ -128,7 +137,6 @@ struct xrun {
   char *cur_url;
   int redirects;
   int foreign;
-  char guard_msg[320];         /* why the .part was refused (AB_DISK) */
   int hands_off;               /* the .part or its sidecar is not ours to touch */
   uint64_t retry_at;
   /* speed ring, one sample per tick */
@@ -175,6 +183,7 @@ struct engine {
   uv_idle_t announcer;         /* announces the plan's items a chunk at a time */
   size_t announced;            /* plan items announced so far */
   CURLM *multi;
+  void (*leg_done)(struct leg *l, CURLcode rc); /* glue.c reports a finished leg */
   CURL *pruner;                /* a handle that never connects: makes curl prune */
   struct curl_slist *pruner_resolve;
   int pruner_attached;
@@ -239,13 +248,13 @@ void glue_set_socket_callbacks(struct engine *e, CURL *easy);
 struct host *sched_host(struct engine *e, const char *url);
 void sched_enqueue(struct engine *e, struct xfer *x, int front);
 void sched_dequeue(struct xfer *x);
-void sched_pump(struct engine *e);
+struct xfer *sched_next(struct engine *e);
 void sched_release(struct engine *e, struct xfer *x);
 
 /* xfer.c - the item's state machine */
 const char *xfer_phase_name(enum phase ph);
 uint64_t xfer_now(const struct xfer *x);
-void xfer_admit(struct xfer *x);
+void xfer_pump(struct engine *e);
 void xfer_leg_done(struct leg *l, CURLcode rc);
 void xfer_tick(struct xfer *x, uint64_t now);
 void xfer_pause(struct xfer *x);
@@ -254,7 +263,6 @@ void xfer_cancel(struct xfer *x);
 void xfer_retry_cmd(struct xfer *x);
 void xfer_stop(struct xfer *x);
 void xfer_free(struct xfer *x);
-void xfer_write_done(struct xfer *x);
 int64_t xfer_speed(const struct xfer *x);
 int xfer_retry_in_ms(const struct xfer *x, uint64_t now);
 int xfer_connected(const struct xfer *x);
@@ -271,11 +279,13 @@ int attempt_other_origin(const char *a, const char *b);
 
 /* stream.c - the item's bytes on their way to NAME.part (write-behind and
  * its disk workers) */
-void stream_init(struct xfer *x);
+void stream_init(struct xfer *x, void (*written)(struct xfer *x));
 void stream_free(struct xfer *x);
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp);
-int stream_open(struct xfer *x);
+void stream_open(struct xfer *x);
 int stream_close(struct xfer *x);
+void stream_later(struct xfer *x, int close_file, int save_meta);
+void stream_finish_later(struct xfer *x, const char *rename_to);
 int stream_busy(const struct xfer *x);
 int stream_has_pending(const struct xfer *x);
 void stream_discard(struct xfer *x);

@@ -196,7 +196,7 @@ static void on_wake(uv_async_t *a)
     msg_cmd_free(c);
     c = next;
   }
-  sched_pump(e);
+  xfer_pump(e);
 }
 
 static void wake_engine(void *arg)
@@ -402,7 +402,7 @@ static void announce_chunk(uv_idle_t *idle)
   }
   if (e->announced == e->plan->nitems)
     uv_idle_stop(idle);
-  sched_pump(e);
+  xfer_pump(e);
   engine_check_idle(e);
 }
 
@@ -451,6 +451,7 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   uv_idle_init(&e->loop, &e->announcer);
   e->announcer.data = e;
   stream_loop_init(e);
+  e->leg_done = xfer_leg_done;
   if (glue_init(e) != 0) {
     snprintf(err, errlen, "cannot create the curl multi handle");
     uv_close((uv_handle_t *)&e->wake, NULL);

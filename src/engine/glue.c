@@ -42,7 +42,7 @@ static void glue_drain(struct engine *e)
     struct leg *l = NULL;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&l);
     if (l)
-      xfer_leg_done(l, rc);
+      e->leg_done(l, rc);
   }
 }
 

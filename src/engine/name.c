@@ -229,7 +229,7 @@ void name_for_added(struct engine *e, struct cfg_item *it)
 int name_from_disposition(struct xfer *x, const struct headers *resp)
 {
   struct xrun *r = x->run;
-  if (x->spec->output || r->fd >= 0 || !resp->disposition)
+  if (x->spec->output || r->st.opened || !resp->disposition)
     return 0;
   char *cd = fname_from_disposition(resp->disposition);
   if (!cd || strcmp(cd, r->name) == 0) {

@@ -115,7 +115,7 @@ static int meta_load(struct xfer *x, int64_t part_size, char *msg, size_t msglen
 int resume_decide(struct xfer *x, char *msg, size_t msglen)
 {
   struct xrun *r = x->run;
-  if (r->fd < 0 && !r->truncate) {
+  if (!r->st.opened && !r->truncate) {
     int64_t size;
     int rc = guard_part_probe(r->part_path, &size, msg, msglen);
     if (rc < 0)
@@ -127,7 +127,7 @@ int resume_decide(struct xfer *x, char *msg, size_t msglen)
       x->bytes = size;
     else
       x->bytes = 0, r->truncate = 1;
-  } else if (r->fd < 0 && r->truncate) {
+  } else if (!r->st.opened && r->truncate) {
     int64_t size;
     int rc = guard_part_probe(r->part_path, &size, msg, msglen);
     if (rc < 0)

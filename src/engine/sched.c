@@ -3,7 +3,8 @@
  * global slot (concurrency) and a slot of its host (its per_host limit) are
  * free, so waiting items never sit inside curl.  Admission takes, among the
  * hosts with a free slot, the head with the lowest queue number; resumed
- * items get numbers below every other so they go first.  Engine thread. */
+ * items get numbers below every other so they go first.  The scheduler
+ * only picks (sched_next); xfer_pump admits.  Engine thread. */
 #include <string.h>
 
 #include "engine-int.h"
@@ -83,28 +84,26 @@ void sched_dequeue(struct xfer *x)
   x->qnext = x->qprev = NULL;
 }
 
-/* Admit waiting items while global and per-host slots allow. */
-void sched_pump(struct engine *e)
+/* The next waiting item that a global and a per-host slot allow, taken
+ * off its queue with its slots counted; NULL when none may start.  The
+ * caller admits it (the scheduler never starts a transfer itself). */
+struct xfer *sched_next(struct engine *e)
 {
-  if (e->pumping)
-    return; /* an item ending inside xfer_admit: the outer loop goes on */
-  e->pumping = 1;
-  while (!e->stopping && e->running < e->run.concurrency) {
-    struct xfer *best = NULL;
-    for (size_t i = 0; i < e->nhosts; i++) {
-      struct xfer *head = e->hosts[i]->qhead;
-      if (head && e->hosts[i]->running < head->spec->per_host &&
-          (!best || head->qseq < best->qseq))
-        best = head;
-    }
-    if (!best)
-      break;
-    sched_dequeue(best);
-    best->host->running++;
-    e->running++;
-    xfer_admit(best); /* may end at once (skipped, bad name) and release */
+  if (e->stopping || e->running >= e->run.concurrency)
+    return NULL;
+  struct xfer *best = NULL;
+  for (size_t i = 0; i < e->nhosts; i++) {
+    struct xfer *head = e->hosts[i]->qhead;
+    if (head && e->hosts[i]->running < head->spec->per_host &&
+        (!best || head->qseq < best->qseq))
+      best = head;
   }
-  e->pumping = 0;
+  if (!best)
+    return NULL;
+  sched_dequeue(best);
+  best->host->running++;
+  e->running++;
+  return best;
 }
 
 /* Give back the slots of an admitted item. */

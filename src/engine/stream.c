@@ -32,7 +32,7 @@
 enum {
   WB_OWN = 4,                      /* buffers a stream may always hold */
   WB_SHARED_MAX = 16 << 20,        /* bytes all streams may hold beyond that */
-  WB_BATCH = 2 << 20,              /* bytes queued before a mid-stream job goes */
+  WB_BATCH = 2 << 20,              /* most bytes queued before a mid-stream job goes */
   WB_IOV = 64                      /* buffers per pwritev */
 };
 
@@ -44,6 +44,13 @@ struct job {
   atomic_int finished;             /* the worker is through with the job */
   int reaped;                      /* the engine took it back before after_cb */
   int fd;
+  char *open_path;                 /* first open (and maybe truncate) the file */
+  int trunc;
+  int close;                       /* close fd after the writes */
+  char *rename_from;               /* then rename the file */
+  const char *rename_to;
+  char *unlink_path;               /* then remove this */
+  const char *err_path;            /* the path of the step that failed */
   struct piece *pieces;
   int n;
   int64_t off;
@@ -52,6 +59,7 @@ struct job {
   char *hash_path;                 /* hash this whole file instead of writing */
   unsigned char digest[32];
   int err;
+  int refused;                     /* the .part was refused (guard.c): not ours */
 };
 
 /* ---- buffers ------------------------------------------------------- */
@@ -176,6 +184,43 @@ static int write_pieces(int fd, const struct piece *p, int n, int64_t off)
   return 0;
 }
 
+/* The file operations around a job's writes; the err_path says which
+ * path a failure names. */
+static int job_open(struct job *j)
+{
+  if (j->open_path) {
+    /* never blocks or follows a symlink, refuses a FIFO or device, and
+       locks the file before anything (the truncate below) touches it */
+    char msg[8];
+    int rc = guard_part_open(j->open_path, &j->fd, msg, sizeof msg);
+    if (rc < 0) {
+      j->refused = rc == -EBUSY || rc == -EINVAL;
+      return -rc;
+    }
+  }
+  if (j->trunc && ftruncate(j->fd, 0) != 0)
+    return errno;
+  return 0;
+}
+
+static void job_close(struct job *j)
+{
+  if (j->close && j->fd >= 0) {
+    if (close(j->fd) != 0 && !j->err)
+      j->err = errno;
+    j->fd = -1;
+  }
+  if (j->err)
+    return;
+  if (j->rename_from && rename(j->rename_from, j->rename_to) != 0) {
+    j->err = errno;
+    j->err_path = j->rename_to;
+    return;
+  }
+  if (j->unlink_path)
+    unlink(j->unlink_path);
+}
+
 /* The pieces go out WB_IOV at a time, each group hashed and then published
  * as done, so the engine takes buffers back while the rest is written. */
 static void run_job(struct job *j)
@@ -184,12 +229,17 @@ static void run_job(struct job *j)
     hash_file(j);
     return;
   }
+  j->err = job_open(j);
+  if (j->err)
+    return;
   int64_t off = j->off;
   for (int i = 0; i < j->n; i += WB_IOV) {
     int k = j->n - i < WB_IOV ? j->n - i : WB_IOV;
     j->err = write_pieces(j->fd, j->pieces + i, k, off);
-    if (j->err)
+    if (j->err) {
+      job_close(j);
       return;
+    }
     for (int m = 0; m < k; m++) {
       off += (int64_t)j->pieces[i + m].len;
       if (j->sha)
@@ -199,6 +249,7 @@ static void run_job(struct job *j)
   }
   if (j->meta_text)
     resume_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
+  job_close(j);
 }
 
 /* Jobs go to the pool in batches: a mid-stream job alone, at once; the
@@ -221,11 +272,22 @@ static void batch_work(uv_work_t *req)
 
 static void job_free(struct job *j)
 {
+  free(j->open_path);
+  free(j->rename_from);
+  free(j->unlink_path);
   free(j->pieces);
   free(j->meta_text);
   free(j->meta_path);
   free(j->hash_path);
   free(j);
+}
+
+/* The descriptor the job opened (or closed) is the stream's from now on. */
+static void adopt_fd(struct xfer *x, const struct job *j)
+{
+  if (j->hash_path)
+    return;
+  x->run->fd = j->fd;
 }
 
 /* Take back the buffers the worker has written.  When the whole job is
@@ -244,6 +306,7 @@ static void stream_reap(struct xfer *x)
   }
   if (s->reclaimed == j->n && atomic_load_explicit(&j->finished, memory_order_acquire) &&
       !j->err) {
+    adopt_fd(x, j);
     j->reaped = 1;
     s->job = NULL;
   }
@@ -262,13 +325,16 @@ static void job_done(struct job *j, int status)
   for (; s->reclaimed < j->n; s->reclaimed++)
     stream_buf_give(x, j->pieces[s->reclaimed].buf);
   s->job = NULL;
+  adopt_fd(x, j);
   s->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
+  s->job_err_path = j->err_path;
+  s->job_refused = j->refused;
   if (j->hash_path) {
     memcpy(s->job_digest, j->digest, sizeof s->job_digest);
     s->job_hash_file = 1;
   }
   job_free(j);
-  xfer_write_done(x);
+  s->written(x);
 }
 
 static void batch_done(uv_work_t *req, int status)
@@ -347,19 +413,40 @@ static void submit(struct xfer *x, int flush, int now)
     s->fill = NULL;
     s->fill_len = 0;
   }
-  if (s->nqueued == 0 || s->job)
+  int ops = s->open_pending || s->trunc_pending || s->meta_pending ||
+            (flush && s->close_pending);
+  if ((s->nqueued == 0 && !ops) || s->job)
     return;
   struct job *j = xcalloc(1, sizeof *j);
   j->x = x;
   j->fd = r->fd;
+  j->err_path = r->part_path;
+  if (s->open_pending)
+    j->open_path = xstrdup(r->part_path);
+  j->trunc = s->trunc_pending;
+  s->open_pending = s->trunc_pending = 0;
   j->n = s->nqueued;
-  j->pieces = xmalloc((size_t)j->n * sizeof *j->pieces);
+  j->pieces = xmalloc((size_t)(j->n ? j->n : 1) * sizeof *j->pieces);
   memcpy(j->pieces, s->queued, (size_t)j->n * sizeof *j->pieces);
   j->off = s->queued_off;
   j->sha = x->spec->sha256 && r->sha_from_zero ? r->sha : NULL;
-  if (resume_meta_wanted(x)) {
+  int finishing = flush && s->close_pending && s->rename_to;
+  if (s->meta_pending || (!finishing && resume_meta_wanted(x))) {
     j->meta_text = resume_meta_text(x);
     j->meta_path = xstrdup(r->meta_path);
+  }
+  s->meta_pending = 0;
+  if (flush && s->close_pending) {
+    j->close = 1;
+    if (s->rename_to) {
+      j->rename_from = xstrdup(r->part_path);
+      j->rename_to = s->rename_to;
+    }
+    /* a complete file needs no sidecar (if one was ever written or read) */
+    if (finishing && (r->meta_written || r->resumed_ever))
+      j->unlink_path = xstrdup(r->meta_path);
+    s->close_pending = 0;
+    s->rename_to = NULL;
   }
   s->queued_off += (int64_t)s->queued_bytes;
   s->nqueued = 0;
@@ -369,9 +456,12 @@ static void submit(struct xfer *x, int flush, int now)
   enqueue(x->eng, j, now);
 }
 
-void stream_init(struct xfer *x)
+/* written: called once a job's outcome is in and the engine did not take
+ * it back early (errors, flushes, a paused leg). */
+void stream_init(struct xfer *x, void (*written)(struct xfer *x))
 {
   x->run->st.cap = x->spec->buffer_size;
+  x->run->st.written = written;
 }
 
 /* Give back every buffer not in a worker's hands. */
@@ -399,24 +489,39 @@ void stream_free(struct xfer *x)
   r->st.qcap = 0;
 }
 
-/* The first 2xx body of a file: open NAME.part (truncating it for a fresh
- * start) without blocking or following a symlink, and lock it: nothing is
- * truncated before the lock says no other siphon writes it.  0 or -errno
- * (-EBUSY: another siphon's; r->guard_msg says why). */
-int stream_open(struct xfer *x)
+/* The first 2xx body of a file: NAME.part is opened (and truncated for a
+ * fresh start) by the worker, ahead of the first write; a failure comes
+ * back as the job's error. */
+void stream_open(struct xfer *x)
 {
   struct xrun *r = x->run;
-  if (r->fd < 0) {
-    int rc = guard_part_open(r->part_path, &r->fd, r->guard_msg, sizeof r->guard_msg);
-    if (rc < 0)
-      return rc;
-  }
+  struct stream *s = &r->st;
+  if (!s->opened)
+    s->opened = s->open_pending = 1;
   if (r->truncate) {
-    if (ftruncate(r->fd, 0) != 0)
-      return -errno;
+    s->trunc_pending = 1;
     r->truncate = 0;
   }
-  return 0;
+}
+
+/* After the buffered bytes, on the worker: store the sidecar (pause) and
+ * close the file (shutdown). */
+void stream_later(struct xfer *x, int close_file, int save_meta)
+{
+  struct stream *s = &x->run->st;
+  if (close_file && s->opened)
+    s->close_pending = 1;
+  if (save_meta)
+    s->meta_pending = 1;
+}
+
+/* A complete file: after its last write the worker closes it, renames it
+ * to its final name and removes its sidecar. */
+void stream_finish_later(struct xfer *x, const char *rename_to)
+{
+  struct stream *s = &x->run->st;
+  s->close_pending = 1;
+  s->rename_to = rename_to;
 }
 
 /* Close NAME.part.  0 or -errno. */
@@ -430,17 +535,19 @@ int stream_close(struct xfer *x)
   return rc == 0 ? 0 : -errno;
 }
 
-/* A job is in flight (its after-work callback will call xfer_write_done). */
+/* A job is in flight (its outcome will come through the written callback). */
 int stream_busy(const struct xfer *x)
 {
   return x->run && x->run->st.job != NULL;
 }
 
-/* Bytes buffered that a write could take. */
+/* Bytes buffered, or file operations, that a job could take. */
 int stream_has_pending(const struct xfer *x)
 {
   const struct stream *s = &x->run->st;
-  return (s->fill_len > 0 || s->nqueued > 0) && x->run->fd >= 0;
+  return (s->opened && (s->fill_len > 0 || s->nqueued > 0 || s->open_pending ||
+                        s->trunc_pending || s->close_pending)) ||
+         s->meta_pending;
 }
 
 /* Drop the buffered bytes (they are not wanted any more). */
@@ -464,11 +571,13 @@ void stream_flush(struct xfer *x)
 }
 
 /* Once a tick: bytes that wait for a batch that is not filling up (a slow
- * connection) go now. */
+ * connection) go now, and so does the open of a file whose first buffer
+ * is not full yet (NAME.part appears within a tick of the response; a
+ * small file that ends sooner is opened with its only write). */
 void stream_tick(struct xfer *x)
 {
   struct stream *s = &x->run->st;
-  if (s->nqueued > 0 && !s->job && x->phase == PH_ATTACHED)
+  if ((s->nqueued > 0 || s->open_pending) && !s->job && x->phase == PH_ATTACHED)
     submit(x, 0, 1);
 }
 
@@ -483,6 +592,17 @@ void stream_submit_hash(struct xfer *x)
   enqueue(x->eng, j, 0);
 }
 
+/* How many queued bytes make a batch: WB_BATCH, less when many streams
+ * share the memory (each gets to half its share, so the others still
+ * find buffers while a batch fills), never less than one buffer. */
+static size_t batch_bytes(const struct xfer *x)
+{
+  const struct engine *e = x->eng;
+  size_t share = WB_SHARED_MAX / (2 * (size_t)(e->running > 1 ? e->running : 1));
+  size_t b = share < WB_BATCH ? share : WB_BATCH;
+  return b > x->run->st.cap ? b : x->run->st.cap;
+}
+
 /* A full fill buffer joins the queue; a batch goes when big enough. */
 static void queue_fill(struct xfer *x)
 {
@@ -495,12 +615,12 @@ static void queue_fill(struct xfer *x)
   s->queued_bytes += s->fill_len;
   s->fill = NULL;
   s->fill_len = 0;
-  if (!s->job && s->queued_bytes >= WB_BATCH)
+  if (!s->job && s->queued_bytes >= batch_bytes(x))
     submit(x, 0, 1);
 }
 
 /* The leg waits for the disk: what is queued goes now if nothing is in
- * flight, and the leg resumes when the job is done (xfer_write_done). */
+ * flight, and the leg resumes when the job is done (the written callback). */
 static size_t pause_leg(struct leg *l)
 {
   if (!l->x->run->st.job)
@@ -545,6 +665,6 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   }
   x->bytes += (int64_t)len;
   x->eng->bytes_total += (int64_t)len;
-  l->last_rx = xfer_now(x);
+  l->last_rx = uv_now(&x->eng->loop);
   return len;
 }

@@ -18,6 +18,8 @@
 enum { BACKOFF_FIRST_MS = 1000, BACKOFF_CAP_MS = 60000 };
 enum { KEEP_STATE = -1 };
 
+static void xfer_write_done(struct xfer *x);
+
 static const char *const phase_names[] = {
 #define XFER_PHASE_NAME(e, name) name,
     XFER_PHASE_MAP(XFER_PHASE_NAME)
@@ -97,7 +99,7 @@ static struct xrun *run_new(struct xfer *x)
     r->legs[i].end = -1;
     headers_init(&r->legs[i].resp);
   }
-  stream_init(x);
+  stream_init(x, xfer_write_done);
   r->sha = EVP_MD_CTX_new();
   name_init(x);
   return r;
@@ -171,7 +173,7 @@ static void end_finish(struct xfer *x)
   xfer_move(x, PH_FINAL, (int)st, ev);
   run_free(x);
   engine_check_idle(e);
-  sched_pump(e);
+  xfer_pump(e);
 }
 
 /* Every way an item ends goes through here: the outcome is recorded
@@ -225,20 +227,19 @@ static void run_after(struct xfer *x)
   case AF_RETRY: /* an admitted item waiting for its write before starting */
     attempt_begin(x);
     break;
-  case AF_PAUSE:
-    if (x->bytes > 0 && (r->etag || r->last_modified))
-      resume_meta_save(x);
+  case AF_PAUSE: /* the sidecar went with the last write */
     break;
   case AF_FINALIZE:
     finalize(x);
     break;
+  case AF_RENAMED: /* closed, renamed, sidecar removed: on the worker */
+    xfer_end(x, MSG_STATE_DONE, MSG_REASON_NONE, NULL);
+    break;
   case AF_END:
     end_finish(x);
     break;
-  case AF_STOP:
+  case AF_STOP: /* closed (and the sidecar stored) on the worker */
     stream_close(x);
-    if (x->bytes > 0 && (r->etag || r->last_modified))
-      resume_meta_save(x);
     break;
   }
 }
@@ -258,8 +259,8 @@ static void flush_then(struct xfer *x, enum after_flush what)
   run_after(x);
 }
 
-/* A disk job finished (libuv's after-work callback). */
-void xfer_write_done(struct xfer *x)
+/* A disk job's outcome is in (stream.c's callback). */
+static void xfer_write_done(struct xfer *x)
 {
   struct xrun *r = x->run;
   if (r->st.job_hash_file) {
@@ -268,10 +269,24 @@ void xfer_write_done(struct xfer *x)
   }
   if (r->st.job_err && x->phase != PH_ENDING) {
     char msg[256];
-    snprintf(msg, sizeof msg, "%s: %s", r->part_path, strerror(r->st.job_err));
+    enum msg_reason why = MSG_REASON_DISK;
+    if (r->st.job_refused) {
+      /* another siphon's .part, or a FIFO/device put in its place: hands off */
+      r->hands_off = 1;
+      why = r->st.job_err == EBUSY ? MSG_REASON_BUSY : MSG_REASON_DISK;
+      snprintf(msg, sizeof msg, "%s %s", r->part_path,
+               why == MSG_REASON_BUSY ? "is being written by another siphon"
+                                      : "is not a regular file: refusing it");
+    } else {
+      snprintf(msg, sizeof msg, "%s: %s",
+               r->st.job_err_path ? r->st.job_err_path : r->part_path,
+               strerror(r->st.job_err));
+    }
     r->st.job_err = 0;
+    r->st.job_err_path = NULL;
+    r->st.job_refused = 0;
     stream_discard(x);
-    xfer_fail(x, MSG_REASON_DISK, msg);
+    xfer_fail(x, why, msg);
     return;
   }
   if (r->after != AF_NONE) {
@@ -333,18 +348,8 @@ static void finalize(struct xfer *x)
       return;
     }
   }
-  int rc = stream_close(x);
-  if (rc == 0 && rename(r->part_path, r->final_path) != 0)
-    rc = -errno;
-  if (rc != 0) {
-    char msg[256];
-    snprintf(msg, sizeof msg, "%s: %s", r->final_path, strerror(-rc));
-    xfer_fail(x, MSG_REASON_DISK, msg);
-    return;
-  }
-  if (r->meta_written || r->resumed_ever)
-    unlink(r->meta_path);
-  xfer_end(x, MSG_STATE_DONE, MSG_REASON_NONE, NULL);
+  stream_finish_later(x, r->final_path);
+  flush_then(x, AF_RENAMED);
 }
 
 /* ---- attempts ------------------------------------------------------ */
@@ -402,6 +407,8 @@ static void finish_whole(struct xfer *x)
   r->sha_from_zero = 0;
   r->hashed = 0;
   r->resumed_ever = 1;
+  r->truncate = 0;
+  stream_open(x); /* the worker opens (and locks) it, then closes and renames it */
   flush_then(x, AF_FINALIZE);
 }
 
@@ -522,7 +529,7 @@ static void restart_from_zero(struct xfer *x, struct leg *l)
 }
 
 /* The scheduler gave this item a slot. */
-void xfer_admit(struct xfer *x)
+static void xfer_admit(struct xfer *x)
 {
   struct engine *e = x->eng;
   struct xrun *r = x->run ? x->run : run_new(x);
@@ -531,7 +538,7 @@ void xfer_admit(struct xfer *x)
   if (x->attempt == 0)
     x->attempt = 1;
   struct stat sb;
-  if (!x->spec->overwrite && r->fd < 0 && lstat(r->final_path, &sb) == 0) {
+  if (!x->spec->overwrite && !r->st.opened && lstat(r->final_path, &sb) == 0) {
     xfer_end(x, MSG_STATE_SKIPPED, MSG_REASON_EXISTS, NULL);
     return;
   }
@@ -547,6 +554,20 @@ void xfer_admit(struct xfer *x)
   }
   if (admit_guard(x, 1) == 0)
     attempt_begin(x);
+}
+
+/* Admit what the scheduler lets start.  An item that ends at once
+ * (skipped, no directory) gives its slot back and pumps again: the
+ * outer loop goes on instead. */
+void xfer_pump(struct engine *e)
+{
+  if (e->pumping)
+    return;
+  e->pumping = 1;
+  struct xfer *x;
+  while ((x = sched_next(e)))
+    xfer_admit(x);
+  e->pumping = 0;
 }
 
 /* curl finished a leg's attempt (successfully or not). */
@@ -567,15 +588,6 @@ void xfer_leg_done(struct leg *l, CURLcode rc)
   switch (l->abort) {
   case AB_RESTART:
     restart_from_zero(x, l);
-    return;
-  case AB_DISK:
-    if (r->guard_msg[0])
-      snprintf(msg, sizeof msg, "%s", r->guard_msg);
-    else
-      snprintf(msg, sizeof msg, "%s: %s", r->part_path, strerror(l->abort_errno));
-    r->hands_off = r->guard_msg[0] != '\0' && r->fd < 0;
-    r->guard_msg[0] = '\0';
-    xfer_fail(x, l->abort_errno == EBUSY ? MSG_REASON_BUSY : MSG_REASON_DISK, msg);
     return;
   case AB_NO_NAME:
     xfer_fail(x, MSG_REASON_BAD_NAME, "no free name for the file the server named");
@@ -602,9 +614,13 @@ void xfer_leg_done(struct leg *l, CURLcode rc)
     snprintf(msg, sizeof msg, "the body ended after %lld of %lld bytes", (long long)x->bytes,
              (long long)x->total);
     attempt_failed(x, MSG_REASON_NETWORK, 0, msg);
+  } else if (x->spec->sha256) {
+    x->total = x->bytes;
+    flush_then(x, AF_FINALIZE); /* the hash is checked once every byte is written */
   } else {
     x->total = x->bytes;
-    flush_then(x, AF_FINALIZE);
+    stream_finish_later(x, r->final_path); /* one job: last write, close, rename */
+    flush_then(x, AF_RENAMED);
   }
 }
 
@@ -701,9 +717,11 @@ void xfer_pause(struct xfer *x)
        holds no socket */
     clock_stop(x);
     xfer_move(x, PH_PAUSED, MSG_STATE_PAUSED, ev);
+    if (x->bytes > 0 && (x->run->etag || x->run->last_modified))
+      stream_later(x, 0, 1); /* the file stays open; the sidecar is stored */
     flush_then(x, AF_PAUSE);
   }
-  sched_pump(e);
+  xfer_pump(e);
 }
 
 void xfer_resume(struct xfer *x)
@@ -715,7 +733,7 @@ void xfer_resume(struct xfer *x)
       !x->run->accept_ranges)
     x->run->truncate = 1;
   sched_enqueue(x->eng, x, 1); /* a resumed item goes first */
-  sched_pump(x->eng);
+  xfer_pump(x->eng);
 }
 
 void xfer_cancel(struct xfer *x)
@@ -739,7 +757,7 @@ void xfer_retry_cmd(struct xfer *x)
   engine_post(x->eng, ev);
   x->eng->idle_posted = 0;
   sched_enqueue(x->eng, x, 0);
-  sched_pump(x->eng);
+  xfer_pump(x->eng);
 }
 
 /* After shutdown (engine_free): whatever the item still holds (the item
@@ -766,5 +784,6 @@ void xfer_stop(struct xfer *x)
     return;
   clock_stop(x);
   xfer_move(x, PH_PAUSED, KEEP_STATE, NULL);
+  stream_later(x, 1, x->bytes > 0 && (x->run->etag || x->run->last_modified));
   flush_then(x, AF_STOP);
 }

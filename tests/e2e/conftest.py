@@ -296,10 +296,11 @@ class SiphonProc:
     /proc figures can be read while it runs; waited for with wait4 so its
     peak RSS (ru_maxrss) is exact."""
 
-    def __init__(self, args, cwd, flags=True, env=None, sample=False, nobody=False):
+    def __init__(self, args, cwd, flags=True, env=None, sample=False, nobody=False, wrap=None):
         e = dict(os.environ)
         e.update(env or {})
-        self.argv = _argv(args, flags)
+        # wrap: a command siphon runs under (strace ... --), its exit code passed on
+        self.argv = list(wrap or []) + _argv(args, flags)
         pre = None
         if nobody and os.geteuid() == 0:
             # root ignores file modes; a read-only dir only bites an ordinary user
@@ -461,9 +462,9 @@ def siphon_proc(tmp_path):
     process still running at the end of the test is killed."""
     procs = []
 
-    def start(args, cwd=None, flags=True, env=None, sample=False, nobody=False):
+    def start(args, cwd=None, flags=True, env=None, sample=False, nobody=False, wrap=None):
         sp = SiphonProc(args, cwd or tmp_path, flags=flags, env=env, sample=sample,
-                        nobody=nobody)
+                        nobody=nobody, wrap=wrap)
         procs.append(sp)
         return sp
 
