@@ -25,6 +25,11 @@ def test_signal_ends_the_screen_even_when_the_engine_hangs(server, screen, tmp_p
     url = server.url("/f/wd.bin", size=3_000_000, rate=300_000)
     s = screen([url], env={"SIPHON_TEST_HANG_ON_QUIT": "1"})
     s.wait_row("wd.bin", lambda r: "running" in r)
+    part = tmp_path / "wd.bin.part"
+    deadline = time.time() + 10 * SLOW
+    while time.time() < deadline and not (part.exists() and part.stat().st_size > 0):
+        time.sleep(0.05)
+    assert part.exists(), "the download never reached the disk"
     pid = _siphon_pid(s)
     t0 = time.time()
     os.kill(pid, sig)
