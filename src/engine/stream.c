@@ -427,7 +427,8 @@ static void submit(struct xfer *x, int flush, int now)
   s->open_pending = s->trunc_pending = 0;
   j->n = s->nqueued;
   j->pieces = xmalloc((size_t)(j->n ? j->n : 1) * sizeof *j->pieces);
-  memcpy(j->pieces, s->queued, (size_t)j->n * sizeof *j->pieces);
+  if (j->n > 0)
+    memcpy(j->pieces, s->queued, (size_t)j->n * sizeof *j->pieces);
   j->off = s->queued_off;
   j->sha = x->spec->sha256 && r->sha_from_zero ? r->sha : NULL;
   int finishing = flush && s->close_pending && s->rename_to;

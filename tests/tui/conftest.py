@@ -34,7 +34,7 @@ SLOW = 3 if ASAN else 1
 class Screen:
     """siphon running in a tmux pane of a private tmux server."""
 
-    def __init__(self, args, cwd, width=120, height=40, env=None):
+    def __init__(self, args, cwd, width=120, height=40, env=None, wrap=None):
         self.cwd = Path(cwd)
         self.sock = "siphon-tui-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8])
         self.exit_file = self.cwd / ".tui-exit"
@@ -42,7 +42,8 @@ class Screen:
         envs = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "screen"}
         envs.pop("NO_COLOR", None)
         envs.update(env or {})
-        argv = [siphon_bin(), "--no-config"] + [str(a) for a in args]
+        # wrap: a command siphon runs under (strace ... --), its exit code passed on
+        argv = list(wrap or []) + [siphon_bin(), "--no-config"] + [str(a) for a in args]
         # After siphon exits: record its status and the terminal's modes,
         # then keep the pane open so the status table can be read.
         # The exit file is written last: once it is there, so is the rest.
@@ -141,10 +142,10 @@ def screen(tmp_path):
     server (and siphon with it) is killed at teardown."""
     screens = []
 
-    def start(args, width=120, height=40, env=None, cwd=None):
+    def start(args, width=120, height=40, env=None, cwd=None, wrap=None):
         if cwd:
             Path(cwd).mkdir(parents=True, exist_ok=True)
-        s = Screen(args, cwd or tmp_path, width, height, env)
+        s = Screen(args, cwd or tmp_path, width, height, env, wrap)
         screens.append(s)
         return s
 
