@@ -4,6 +4,8 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -15,6 +17,19 @@
 #include "siphon/mbox.h"
 #include "siphon/ui.h"
 #include "siphon/version.h"
+
+/* The retry jitter (rand() on the engine thread) must differ from run to
+ * run and process to process, or many siphons retry in lockstep. */
+static void seed_jitter(void)
+{
+  unsigned seed = 0;
+  if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    seed = (unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec ^ ((unsigned)getpid() << 16);
+  }
+  srand(seed);
+}
 
 static int usage_error(const char *msg)
 {
@@ -32,6 +47,7 @@ int main(int argc, char **argv)
   int rc;
 
   setlocale(LC_ALL, "");
+  seed_jitter();
   if (args_parse(&args, argc, argv, err, sizeof err) != 0)
     return usage_error(err);
   if (args.help) {

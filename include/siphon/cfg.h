@@ -123,6 +123,9 @@ struct cfg_item {
   const char *dir; /* the directory the file goes to, as it opens from the
                        current directory: base dir joined with profile/item
                        dir; borrowed from the plan (items of a list share it) */
+  size_t dir_base; /* bytes of dir's path (as joined with its file name)
+                      that the command line or config file named: below them
+                      no symlink is followed (a list's places are data) */
   char *profile; /* profile name or NULL */
   char *sha256;  /* lower-case hex, NULL if none */
   int per_host;    /* this item's host limit (its profile's, else the run's) */
@@ -188,7 +191,13 @@ void cfg_item_free(struct cfg_item *it);
  * (--insecure): the screen and stderr must say so. */
 int cfg_plan_insecure(const struct cfg_plan *plan);
 
-/* 1 if url is an absolute http:// or https:// URL with a host; else 0. */
+/* 1 if url is an absolute http:// or https:// URL with a host, at most
+ * CFG_URL_MAX bytes; else 0. */
 int cfg_url_ok(const char *url);
+/* A longer URL is a bad_url whatever it holds (SPEC "Reasons are right"). */
+enum { CFG_URL_MAX = 64 * 1024 };
+/* The message for a URL that is not ok: "not an http(s) URL: ..." or
+ * "URL longer than 64 KiB (N bytes)". */
+void cfg_url_err(char *err, size_t errlen, const char *url);
 
 #endif

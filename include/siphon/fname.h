@@ -2,7 +2,8 @@
  *
  * A safe base name has no '/' (a decoded '/' becomes '_'), is not "." or
  * "..", does not start with '.', holds no control characters (0x00-0x1f,
- * 0x7f) and is at most 200 bytes. */
+ * 0x7f), is at most 200 bytes (a cut keeps a short extension) and does
+ * not end in ".part" or ".part.meta" (such a name gets '_' appended). */
 #ifndef SIPHON_FNAME_H
 #define SIPHON_FNAME_H
 
@@ -20,6 +21,13 @@ char *fname_from_url(const char *url);
  * (RFC 5987, UTF-8''...) preferred over filename= (quoted or token); only
  * its base name is kept, then made safe.  malloc'd; NULL if none. */
 char *fname_from_disposition(const char *value);
+
+/* A user-given relative path (`output`) with its last component made fit
+ * to be a final name: cut so that NAME.part.meta fits the file system's
+ * name limit, and '_' appended when it ends in .part or .part.meta (a
+ * final file never looks like another download's partial file).
+ * malloc'd. */
+char *fname_fit_path(const char *path);
 
 /* 1 if path is a safe relative path: not empty, not absolute, no "." or
  * ".." component, no empty component, no control characters; else 0. */

@@ -33,6 +33,7 @@
   X(EXISTS, "exists", "a complete file is already there", SKIPPED, NO, 1)                  \
   X(BAD_URL, "bad_url", "not a valid http or https URL", FAILED, NO, 1)                    \
   X(BAD_NAME, "bad_name", "no safe file name could be made", FAILED, NO, 1)                \
+  X(BUSY, "busy", "another siphon is writing this file", FAILED, NO, 1)                   \
   X(INTERNAL, "internal", "internal error", FAILED, NO, 1)
 
 /* The transient column. */

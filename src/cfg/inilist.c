@@ -283,8 +283,11 @@ static int inilist_item_key(struct inilist *il, struct load_item *it, const char
   if (strcmp(name, "url") == 0) {
     if (it->url)
       inilist_fail(il, "duplicate key 'url' in %s", shown);
-    else if (!cfg_url_ok(value))
-      inilist_fail(il, "not an http(s) URL: %s", v);
+    else if (!cfg_url_ok(value)) {
+      char msg[CFG_ERR_MAX];
+      cfg_url_err(msg, sizeof msg, value);
+      inilist_fail(il, "%s", msg);
+    }
     else
       it->url = xstrdup(value);
   } else if (strcmp(name, "output") == 0) {
@@ -316,6 +319,24 @@ static int inilist_item_key(struct inilist *il, struct load_item *it, const char
     return 0;
   }
   return 1;
+}
+
+/* Lists are data (SPEC "Integrity and hostile input"): a list's [settings]
+ * may name only relative places inside the current directory; only the
+ * command line and the config file may send files elsewhere.  -1 (and the
+ * error recorded) for an absolute or climbing dir or log. */
+static int inilist_place_key(struct inilist *il, const char *name, const char *value)
+{
+  if (strcmp(name, "dir") != 0 && strcmp(name, "log") != 0)
+    return 0;
+  if (fname_relpath_ok(value) || (strcmp(name, "dir") == 0 && strcmp(value, ".") == 0))
+    return 0;
+  char v[80];
+  opts_shorten(v, sizeof v, value);
+  inilist_fail(il, "bad value '%s' for %s: a list may only name a relative path inside the "
+                   "current directory (use %s on the command line or the config file)",
+               v, name, strcmp(name, "dir") == 0 ? "-d" : "--log");
+  return -1;
 }
 
 /* The ini_handler: one key of the current section. */
@@ -363,6 +384,9 @@ static int inilist_handler(void *user, const char *section, const char *name,
     inilist_fail(il, "duplicate key '%s' in %s", key, s->shown);
     return 0;
   }
+  if (!il->is_config && s->kind != SECT_ITEM && s->kind != SECT_PROFILE &&
+      inilist_place_key(il, name, value) < 0)
+    return 0;
   char msg[CFG_ERR_MAX];
   if (cfg_opts_set(o, scope, name, value, msg, sizeof msg) < 0) {
     inilist_fail(il, "%s", msg);

@@ -239,12 +239,21 @@ static int load_check_text(const char *path, const char *buf, size_t len, char *
 int load_read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {
   int is_stdin = strcmp(path, "-") == 0;
-  int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO nobody writes to must not hang the open (a list is
+     hostile input); cleared at once, so a pipe that has a writer, as in
+     siphon <(cmd), is read to its end */
+  int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   char *b = NULL;
   size_t n = 0, cap = 0;
   int rc = -1;
   if (fd < 0) {
     load_err(err, errlen, path, 0, "%s", strerror(errno));
+    return -1;
+  }
+  int fl = is_stdin ? 0 : fcntl(fd, F_GETFL);
+  if (fl < 0 || (!is_stdin && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
+    load_err(err, errlen, path, 0, "%s", strerror(errno));
+    close(fd);
     return -1;
   }
   struct stat st;

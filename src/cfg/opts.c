@@ -302,6 +302,28 @@ static char *opts_header_norm(const char *s)
   return xasprintf("%.*s: %.*s", (int)nl, s, (int)vl, p);
 }
 
+/* A header as an error message may show it: its name at most, never its
+ * value (which may be a secret, and a malformed line may be all value). */
+static void opts_header_shown(char *dst, size_t n, const char *s)
+{
+  while (*s == ' ' || *s == '\t')
+    s++;
+  size_t nl = 0;
+  while (s[nl] && opts_tchar((unsigned char)s[nl]))
+    nl++;
+  const char *p = s + nl;
+  while (*p == ' ' || *p == '\t')
+    p++;
+  char name[64];
+  if (nl > 0 && nl < sizeof name && *p == ':') {
+    memcpy(name, s, nl);
+    name[nl] = '\0';
+    snprintf(dst, n, "%s: ***", name);
+  } else {
+    snprintf(dst, n, "***");
+  }
+}
+
 /* Length of the name part of a stored "Name: value" line. */
 static size_t opts_header_namelen(const char *h)
 {
@@ -519,7 +541,10 @@ int cfg_opts_set(struct cfg_opts *o, enum cfg_scope scope, const char *key, cons
   }
   if (ok != 0) {
     char shown[80];
-    opts_shorten(shown, sizeof shown, value);
+    if (k->kind == K_HEADER)
+      opts_header_shown(shown, sizeof shown, value);
+    else
+      opts_shorten(shown, sizeof shown, value);
     snprintf(err, errlen, "bad value '%s' for %s: %s", shown, k->name, opts_expected(k, scope));
     return -2;
   }
@@ -564,8 +589,22 @@ void cfg_opts_overlay(struct cfg_opts *dst, const struct cfg_opts *src)
   }
 }
 
-/* The check is util's, so the screen can make it before sending a URL. */
+void cfg_url_err(char *err, size_t errlen, const char *url)
+{
+  char shown[80];
+  size_t n = url ? strlen(url) : 0;
+  opts_shorten(shown, sizeof shown, url ? url : "");
+  if (n > CFG_URL_MAX)
+    snprintf(err, errlen, "URL longer than 64 KiB (%zu bytes): %s", n, shown);
+  else
+    snprintf(err, errlen, "not an http(s) URL: %s", shown);
+}
+
+/* An absolute http(s) URL with a host (util's check, which the screen
+ * also makes before it sends a URL) of at most CFG_URL_MAX bytes. */
 int cfg_url_ok(const char *url)
 {
+  if (!url || strnlen(url, CFG_URL_MAX + 1) > CFG_URL_MAX)
+    return 0;
   return url_ok(url);
 }

@@ -90,6 +90,15 @@ static char *plan_join(const char *base, const char *sub)
   return xasprintf("%s%s%s", base, n && base[n - 1] == '/' ? "" : "/", sub);
 }
 
+/* How much of plan_join(base, ...)/NAME is base and its '/'. */
+static size_t plan_base_len(const char *base)
+{
+  size_t n = strlen(base);
+  if (strcmp(base, ".") == 0)
+    return 0;
+  return n && base[n - 1] == '/' ? n : n + 1;
+}
+
 enum { POOL_LOOKBACK = 64 };
 
 /* The plan's one copy of s: items of a list share their dir and file name,
@@ -219,7 +228,15 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
   out->name = take(&li->name);
   out->url = take(&li->url);
   out->output = take(&li->output);
+  if (out->output) {
+    char *fit = fname_fit_path(out->output);
+    free(out->output);
+    out->output = fit;
+  }
   out->dir = plan_intern(plan, plan_join(base, sub));
+  int base_from_list = li->list >= 0 && (ld->lists[li->list].settings.set & PLAN_BIT(dir)) &&
+                       !(cli->set & PLAN_BIT(dir));
+  out->dir_base = plan_base_len(base_from_list ? "." : base);
   out->profile = take(&li->profile);
   out->sha256 = take(&li->sha256);
   out->per_host =
@@ -359,15 +376,14 @@ int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_i
 {
   memset(out, 0, sizeof *out);
   if (!cfg_url_ok(url)) {
-    char shown[80];
-    opts_shorten(shown, sizeof shown, url ? url : "");
-    snprintf(err, errlen, "not an http(s) URL: %s", shown);
+    cfg_url_err(err, errlen, url);
     return -1;
   }
   const struct cfg_opts *d = &plan->add_defaults;
   out->name = fname_from_url(url);
   out->url = xstrdup(url);
   out->dir = plan->run.dir ? plan->run.dir : d->dir ? d->dir : ".";
+  out->dir_base = plan_base_len(out->dir);
   out->per_host = plan->run.per_host;
   out->retries = d->retries;
   out->overwrite = d->overwrite;

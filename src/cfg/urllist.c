@@ -33,8 +33,9 @@ int urllist_add_url(struct load *ld, const char *url, const char *file, int line
 {
   char shown[80];
   if (!cfg_url_ok(url)) {
-    opts_shorten(shown, sizeof shown, url);
-    load_err(err, errlen, file, line, "not an http(s) URL: %s", shown);
+    char msg[CFG_ERR_MAX];
+    cfg_url_err(msg, sizeof msg, url);
+    load_err(err, errlen, file, line, "%s", msg);
     return -1;
   }
   char *name = fname_from_url(url);

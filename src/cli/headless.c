@@ -1,10 +1,14 @@
 /* headless.c - the front end without a screen (main thread): the same
  * loop as the screen's, without curses.  It polls the mailbox's wake fd and
- * a self-pipe for SIGINT/SIGTERM, prints every event (JSON lines on stdout
+ * a self-pipe for SIGINT/SIGTERM/SIGHUP, prints every event (JSON lines on stdout
  * with --json, short text lines on stderr), turns snapshots into progress
  * (JSON at most 2 per item per second; once a second a status line on
  * stderr naming the running items with their percent), stops the
- * engine once every item is final, and returns SPEC.md's exit status. */
+ * engine once every item is final, and returns SPEC.md's exit status.
+ * After a signal (or a write error on stdout) the engine gets STOP_GRACE_MS
+ * to stop; if it has not by then (a hung disk, a blocked open), this thread
+ * prints the summary it has and ends the process itself: a signal always
+ * works. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,7 +28,9 @@ enum {
   PROGRESS_EVERY_MS = 500,
   /* a script reading --json needs no sub-millisecond reaction: letting
      events gather for a moment turns thousands of wake-ups into batches */
-  BATCH_MS = 10
+  BATCH_MS = 10,
+  /* SPEC: a signal ends siphon within 2 s whatever the engine is doing */
+  STOP_GRACE_MS = 1500
 };
 
 /* One per item of the run, so kept to 16 bytes. */
@@ -43,6 +49,8 @@ struct headless {
   int64_t bytes;
   uint64_t started_ms, last_status_ms;
   int quit_sent, all_final, interrupted, stopped;
+  int out_failed;       /* a write to stdout failed: events were lost */
+  uint64_t stop_asked_ms; /* when a signal or the stdout error asked to stop */
 };
 
 static int sig_pipe[2] = {-1, -1};
@@ -167,7 +175,7 @@ static void on_event(struct headless *h, struct msg_event *ev)
   default:
     break;
   }
-  if (h->json)
+  if (h->json && !h->out_failed)
     json_event(stdout, ev);
   print_text(h, ev);
   if (ev->kind == MSG_EV_QUEUED && ev->name) {
@@ -251,9 +259,11 @@ static void on_snapshot(struct headless *h, const struct msg_snapshot *s, uint64
           (it->last_progress_ms && t - it->last_progress_ms < PROGRESS_EVERY_MS))
         continue;
       it->last_progress_ms = t ? t : 1;
-      json_progress(stdout, row);
+      if (!h->out_failed)
+        json_progress(stdout, row);
     }
   }
+  h->bytes = s->bytes;
   if (now - h->last_status_ms < STATUS_EVERY_MS || s->running + s->queued == 0)
     return;
   h->last_status_ms = now;
@@ -269,7 +279,68 @@ static int exit_status(struct headless *h, unsigned *counts)
   }
   if (h->interrupted && !h->all_final)
     return 130;
-  return failed ? 1 : 0;
+  return failed || h->out_failed ? 1 : 0;
+}
+
+/* Stop the run as a signal would: the engine keeps every partial file. */
+static void ask_stop(struct headless *h)
+{
+  if (!h->all_final)
+    h->interrupted = 1;
+  if (!h->stop_asked_ms)
+    h->stop_asked_ms = mono_ms();
+  if (!h->quit_sent) {
+    h->quit_sent = 1;
+    mbox_send(h->mb, MSG_CMD_QUIT, 0, 0, NULL);
+  }
+}
+
+/* SPEC: a write error on stdout (a closed pipe, a full disk) ends the run
+ * like a signal, with a non-zero exit, instead of losing events silently. */
+static void check_stdout(struct headless *h)
+{
+  if (!h->json || h->out_failed || !ferror(stdout))
+    return;
+  h->out_failed = 1;
+  clear_status(h);
+  fprintf(stderr, "siphon: cannot write events to stdout: %s; stopping (partial files kept)\n",
+          strerror(errno ? errno : EIO));
+  ask_stop(h);
+}
+
+/* The summary on stdout (--json) and stderr; rc is the exit status. */
+static void print_summary(struct headless *h, int rc, const unsigned *counts)
+{
+  double secs = (double)(mono_ms() - h->started_ms) / 1000.0;
+  if (h->json && !h->out_failed) {
+    json_summary(stdout, counts[MSG_STATE_DONE], counts[MSG_STATE_FAILED],
+                 counts[MSG_STATE_TIMED_OUT], counts[MSG_STATE_CANCELLED],
+                 counts[MSG_STATE_SKIPPED], h->bytes, secs);
+    fflush(stdout);
+  }
+  char got[32];
+  fmt_bytes(got, sizeof got, (double)h->bytes);
+  fprintf(stderr, "siphon: %u done, %u failed, %u timed out, %u cancelled, %u skipped; %s in %.1fs%s\n",
+          counts[MSG_STATE_DONE], counts[MSG_STATE_FAILED], counts[MSG_STATE_TIMED_OUT],
+          counts[MSG_STATE_CANCELLED], counts[MSG_STATE_SKIPPED], got, secs,
+          rc == 130 ? " (interrupted; partial files kept)" : "");
+}
+
+/* The engine did not stop within STOP_GRACE_MS of being asked: it is stuck
+ * (a hung disk, a blocked open).  Say what we have and end the process
+ * from here; the files it holds stay as they are (partial, resumable). */
+static void watchdog_fire(struct headless *h)
+{
+  unsigned counts[MSG_STATE_COUNT] = {0};
+  int rc = exit_status(h, counts);
+  if (h->interrupted)
+    rc = 130;
+  clear_status(h);
+  fprintf(stderr, "siphon: the engine did not stop within %.1fs; exiting anyway\n",
+          STOP_GRACE_MS / 1000.0);
+  print_summary(h, rc, counts);
+  fflush(stderr);
+  _exit(rc);
 }
 
 int headless_run(struct mbox *mb, int json)
@@ -284,23 +355,28 @@ int headless_run(struct mbox *mb, int json)
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
 
   while (!h.stopped) {
     struct pollfd fds[2] = {{.fd = mbox_wake_fd(mb), .events = POLLIN},
                             {.fd = sig_pipe[0], .events = POLLIN}};
-    if (poll(fds, 2, 1000) < 0 && errno != EINTR)
+    int wait_ms = 1000;
+    if (h.stop_asked_ms) {
+      uint64_t since = mono_ms() - h.stop_asked_ms;
+      if (since >= STOP_GRACE_MS)
+        watchdog_fire(&h);
+      wait_ms = (int)(STOP_GRACE_MS - since) + 1;
+      if (wait_ms > 100)
+        wait_ms = 100;
+    }
+    if (poll(fds, 2, wait_ms) < 0 && errno != EINTR)
       break;
     if (fds[1].revents & POLLIN) {
       char buf[16];
       while (read(sig_pipe[0], buf, sizeof buf) > 0)
         ;
-      if (!h.all_final)
-        h.interrupted = 1;
-      if (!h.quit_sent) {
-        h.quit_sent = 1;
-        mbox_send(mb, MSG_CMD_QUIT, 0, 0, NULL);
-      }
+      ask_stop(&h);
     }
     if (fds[0].revents & POLLIN) {
       struct timespec gather = {0, BATCH_MS * 1000000L};
@@ -317,21 +393,14 @@ int headless_run(struct mbox *mb, int json)
     const struct msg_snapshot *s = mbox_take_snapshot(mb);
     if (s && !h.stopped)
       on_snapshot(&h, s, mono_ms());
+    check_stdout(&h);
   }
   clear_status(&h);
   unsigned counts[MSG_STATE_COUNT] = {0};
   int rc = exit_status(&h, counts);
-  double secs = (double)(mono_ms() - h.started_ms) / 1000.0;
-  if (json)
-    json_summary(stdout, counts[MSG_STATE_DONE], counts[MSG_STATE_FAILED],
-                 counts[MSG_STATE_TIMED_OUT], counts[MSG_STATE_CANCELLED],
-                 counts[MSG_STATE_SKIPPED], h.bytes, secs);
-  char got[32];
-  fmt_bytes(got, sizeof got, (double)h.bytes);
-  fprintf(stderr, "siphon: %u done, %u failed, %u timed out, %u cancelled, %u skipped; %s in %.1fs%s\n",
-          counts[MSG_STATE_DONE], counts[MSG_STATE_FAILED], counts[MSG_STATE_TIMED_OUT],
-          counts[MSG_STATE_CANCELLED], counts[MSG_STATE_SKIPPED], got, secs,
-          rc == 130 ? " (interrupted; partial files kept)" : "");
+  print_summary(&h, rc, counts);
+  if (json && !h.out_failed && ferror(stdout) && rc == 0)
+    rc = 1; /* the summary itself was lost */
   for (size_t i = 0; i < h.nitems; i++)
     free(h.items[i].name);
   free(h.items);
@@ -339,5 +408,6 @@ int headless_run(struct mbox *mb, int json)
   close(sig_pipe[1]);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   return rc;
 }

@@ -9,8 +9,10 @@
 #include <time.h>
 
 #include "engine-int.h"
+#include "sidecar.h"
 #include "siphon/dlog.h"
 #include "siphon/secret.h"
+#include "siphon/redact.h"
 #include "siphon/xalloc.h"
 
 /* Each CURLcode that is not a plain network failure, and its reason. */
@@ -111,9 +113,12 @@ static int on_final_headers(struct leg *l)
     l->abort = AB_RESTART; /* not where we asked: start over from zero */
     return -1;
   }
-  if (start == 0 && name_from_disposition(x, l->resp.disposition) != 0) {
-    l->abort = AB_SKIP;
-    return -1;
+  if (start == 0) {
+    int named = name_from_disposition(x, &l->resp);
+    if (named != 0) {
+      l->abort = named == NAME_RESUME ? AB_RESUME_NAMED : AB_NO_NAME;
+      return -1;
+    }
   }
   stream_open(x); /* on the worker, before the first write */
   if (x->spec->sha256 && start == 0) {
@@ -148,7 +153,7 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
     if (status >= 100 && status < 200)
       return len;
     if (status >= 300 && status < 400 && l->resp.location)
-      return len; /* curl follows it */
+      return len; /* its body is drained; xfer.c follows it */
     l->headers_seen = 1;
     long connects = 0; /* 0: this attempt reused a pooled connection */
     if (curl_easy_getinfo(l->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
@@ -190,8 +195,16 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
       size_t shown = secret && colon ? (size_t)(colon - p) + 1 : len;
       if (o)
         o += (size_t)snprintf(line + o, sizeof line - o, " | ");
-      o += (size_t)snprintf(line + o, sizeof line - o, "%.*s%s", (int)shown, p,
-                            secret ? " ***" : "");
+      /* the request line's query may hold a token: masked like the URL's */
+      char *first = p == data ? xstrndup(p, shown) : NULL;
+      char *masked = first ? redact_url(first) : NULL;
+      if (masked)
+        o += (size_t)snprintf(line + o, sizeof line - o, "%s", masked);
+      else
+        o += (size_t)snprintf(line + o, sizeof line - o, "%.*s%s", (int)shown, p,
+                              secret ? " ***" : "");
+      free(first);
+      free(masked);
       if (o >= sizeof line)
         o = sizeof line - 1;
     }
@@ -209,7 +222,9 @@ static void set_request_headers(struct leg *l)
   const struct cfg_item *it = l->x->spec;
   curl_slist_free_all(l->req_headers);
   l->req_headers = NULL;
-  for (size_t i = 0; i < it->headers.n; i++)
+  /* after a redirect to another scheme, host or port only siphon's own
+     headers go (SPEC "Headers stay with their host") */
+  for (size_t i = 0; !r->foreign && i < it->headers.n; i++)
     l->req_headers = curl_slist_append(l->req_headers, it->headers.v[i]);
   if (l->start > 0 || l->end >= 0) {
     char h[600];
@@ -218,7 +233,7 @@ static void set_request_headers(struct leg *l)
     else
       snprintf(h, sizeof h, "Range: bytes=%lld-", (long long)l->start);
     l->req_headers = curl_slist_append(l->req_headers, h);
-    const char *validator = r->etag ? r->etag : r->last_modified;
+    const char *validator = sidecar_validator(r->etag, r->last_modified);
     if (validator && strlen(validator) < 500) {
       snprintf(h, sizeof h, "If-Range: %s", validator);
       l->req_headers = curl_slist_append(l->req_headers, h);
@@ -235,7 +250,7 @@ static void setup_easy(struct leg *l)
   struct engine *e = x->eng;
   const struct cfg_item *it = x->spec;
   CURL *c = l->easy;
-  curl_easy_setopt(c, CURLOPT_URL, it->url);
+  curl_easy_setopt(c, CURLOPT_URL, x->run->cur_url ? x->run->cur_url : it->url);
   curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)l);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "siphon/" SIPHON_VERSION);
@@ -248,12 +263,10 @@ static void setup_easy(struct leg *l)
   curl_easy_setopt(c, CURLOPT_PREREQDATA, l);
   curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, l);
   glue_set_socket_callbacks(e, c);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+  /* curl 7.88 sends custom headers to a redirect's target whatever its
+     host: xfer.c follows redirects itself (CURLINFO_REDIRECT_URL) */
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  /* never follow a redirect to another scheme */
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-                   strncasecmp(it->url, "https:", 6) == 0 ? "https" : "http");
   /* custom Authorization/Cookie headers stay with the host the user named */
   curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -273,6 +286,53 @@ static void setup_easy(struct leg *l)
     curl_easy_setopt(c, CURLOPT_DEBUGDATA, l);
   }
   set_request_headers(l);
+}
+
+/* Scheme, host and port of an absolute http(s) URL, lower-cased, with the
+ * default port made explicit: "http://h:80". */
+static char *origin_of(const char *url)
+{
+  const char *sch = strstr(url, "://");
+  if (!sch)
+    return xstrdup(url);
+  size_t sl = (size_t)(sch - url);
+  const char *auth = sch + 3;
+  size_t alen = strcspn(auth, "/?#");
+  const char *host = auth;
+  for (size_t i = 0; i < alen; i++)
+    if (auth[i] == '@')
+      host = auth + i + 1;
+  size_t hlen = (size_t)(auth + alen - host);
+  const char *rb = memchr(host, ']', hlen);
+  const char *colon = memchr(rb ? rb : host, ':', hlen - (size_t)((rb ? rb : host) - host));
+  int https = sl == 5 && strncasecmp(url, "https", 5) == 0;
+  char *o = colon ? xasprintf("%.*s://%.*s", (int)sl, url, (int)hlen, host)
+                  : xasprintf("%.*s://%.*s:%s", (int)sl, url, (int)hlen, host,
+                              https ? "443" : "80");
+  for (char *p = o; *p; p++)
+    *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+  return o;
+}
+
+int attempt_other_origin(const char *a, const char *b)
+{
+  char *oa = origin_of(a), *ob = origin_of(b);
+  int other = strcmp(oa, ob) != 0;
+  free(oa);
+  free(ob);
+  return other;
+}
+
+int attempt_redirect_url(struct leg *l, char **url)
+{
+  char *u = NULL;
+  long status = l->resp.status;
+  *url = NULL;
+  if (!l->easy || status < 300 || status >= 400 || !l->resp.location ||
+      curl_easy_getinfo(l->easy, CURLINFO_REDIRECT_URL, &u) != CURLE_OK || !u)
+    return 1;
+  *url = xstrdup(u);
+  return 0;
 }
 
 /* A fresh easy handle for the leg, asking for bytes start..end (end -1: to

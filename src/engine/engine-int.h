@@ -58,8 +58,10 @@ enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_RENAME
 
 /* Why the current attempt was aborted from inside a curl callback.
  * AB_ENOUGH: a segment leg has all of its (maybe shortened) range;
- * AB_REFUSED: an extra leg's answer was not a 206 for exactly its range. */
-enum abort_why { AB_NONE, AB_RESTART, AB_SKIP, AB_ENOUGH, AB_REFUSED };
+ * AB_REFUSED: an extra leg's answer was not a 206 for exactly its range;
+ * AB_NO_NAME / AB_RESUME_NAMED: a Content-Disposition name is taken / is
+ * an earlier run's .part of this item. */
+enum abort_why { AB_NONE, AB_RESTART, AB_ENOUGH, AB_REFUSED, AB_NO_NAME, AB_RESUME_NAMED };
 
 /* A leg of a segmented item (seg.c). */
 enum leg_state { LEG_IDLE, LEG_RUN, LEG_WAIT };
@@ -125,6 +127,7 @@ struct stream {
   int job_hash_file;           /* the last job hashed the whole file */
   void (*written)(struct xfer *x); /* a job's outcome is in (the owner's callback) */
   const char *job_err_path;    /* the path the failed step names */
+  int job_refused;             /* the open refused the .part: busy or not a regular file */
   /* file operations the next job does, in this order, on the worker */
   int opened;                  /* NAME.part is (or is being) opened */
   int open_pending;            /* open it */
@@ -153,6 +156,13 @@ struct xrun {
   int meta_written;            /* this response's sidecar is written */
   char *etag, *last_modified;  /* validator of the file on disk */
   int accept_ranges;
+  /* redirects are followed here, not by curl (SPEC: headers stay with
+     their host): the URL of this request, how many hops, and whether it is
+     another scheme/host/port than the user's URL */
+  char *cur_url;
+  int redirects;
+  int foreign;
+  int hands_off;               /* the .part or its sidecar is not ours to touch */
   uint64_t retry_at;
   /* speed ring, one sample per tick */
   int64_t samples[SPEED_SAMPLES];
@@ -243,6 +253,8 @@ struct engine {
   size_t sock_cap;
   int pool_open;
   char *last_dir;              /* the directory xfer.c made last */
+  struct nameset *names;       /* every item's path, once a server names a file (name.c) */
+  const char *dir_checked;     /* the item dir (plan-interned) that passed the guards last */
   char **bufpool;              /* free transfer buffers of bufpool_size */
   size_t bufpool_n, bufpool_cap, bufpool_size;
   size_t wb_shared;            /* bytes of buffers held beyond each stream's own */
@@ -318,6 +330,11 @@ void netopt_snapshot(struct engine *e, struct msg_snapshot *s);
 int attempt_prepare(struct leg *l, int64_t start, int64_t end);
 void attempt_detach(struct leg *l);
 enum msg_reason attempt_reason(CURLcode rc);
+/* A 3xx's target, to be followed by the caller: 0 and *url (malloc'd),
+ * 1 when the response is not a redirect. */
+int attempt_redirect_url(struct leg *l, char **url);
+/* 1 if a and b differ in scheme, host or port (SPEC "another host"). */
+int attempt_other_origin(const char *a, const char *b);
 
 /* stream.c - the item's bytes on their way to NAME.part (write-behind and
  * its disk workers) */
@@ -341,7 +358,7 @@ void stream_split(struct xfer *x);
 void stream_loop_init(struct engine *e);
 
 /* resume.c - the sidecar and every decision about where a file resumes */
-void resume_decide(struct xfer *x);
+int resume_decide(struct xfer *x, char *msg, size_t msglen);
 int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length);
 int resume_meta_wanted(struct xfer *x);
 char *resume_meta_text(const struct xfer *x);
@@ -362,14 +379,20 @@ void seg_stop_legs(struct xfer *x);
 void seg_reset(struct xfer *x);
 int seg_yield(struct engine *e);
 int seg_load(struct xfer *x, const char *text, int64_t total);
-void seg_meta_line(const struct xfer *x, char *buf, size_t len);
 void seg_snapshot(const struct xfer *x, struct msg_snap_row *row, struct msg_snapshot *s);
 
 /* name.c - where the item's file goes */
 void name_init(struct xfer *x);
 void name_set(struct xfer *x, const char *name);
 int name_make_parents(struct engine *e, const char *path);
-int name_from_disposition(struct xfer *x, const char *disposition);
+enum { NAME_RESUME = 1 };
+int name_from_disposition(struct xfer *x, const struct headers *resp);
+/* This item's path is taken (once the run's set of names exists). */
+void name_claim(struct xfer *x);
+void name_free_all(struct engine *e);
+/* A URL added while running (`a`) whose file another item of the run
+ * writes is named the next free stem.N.ext (name and output). */
+void name_for_added(struct engine *e, struct cfg_item *it);
 
 /* xfer.c - seg.c's ways back into the state machine */
 void xfer_leg_failed_item(struct xfer *x, enum msg_reason why, const char *message);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine-int.h"
 #include "siphon/dlog.h"
@@ -150,6 +151,7 @@ static void add_url(struct engine *e, const char *url, const char *output)
     it->name = xstrdup(output);
     it->output = xstrdup(output);
   }
+  name_for_added(e, it);
   struct xfer *x = item_new(e, it, 1);
   announce(e, x);
   e->idle_posted = 0;
@@ -340,8 +342,21 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- shutdown ------------------------------------------------------ */
 
+/* A test seam for the front end's shutdown watchdog (SPEC: a signal ends
+ * siphon within 2 s whatever the engine does): with SIPHON_TEST_HANG_ON_QUIT
+ * set, the engine thread hangs on quit the way a hung disk would hang it. */
+static void test_hang_on_quit(void)
+{
+  const char *v = getenv("SIPHON_TEST_HANG_ON_QUIT");
+  if (!v || !*v)
+    return;
+  for (;;)
+    pause(); /* signals are blocked on this thread: it never returns */
+}
+
 static void begin_shutdown(struct engine *e)
 {
+  test_hang_on_quit();
   if (e->stopping)
     return;
   e->stopping = 1;
@@ -522,6 +537,7 @@ void engine_free(struct engine *e)
   free(e->sock_host);
   free(e->sock_ctx);
   free(e->last_dir);
+  name_free_all(e);
   for (size_t i = 0; i < e->bufpool_n; i++)
     free(e->bufpool[i]);
   free(e->bufpool);

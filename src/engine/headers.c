@@ -102,6 +102,24 @@ int headers_content_range(const char *v, size_t n, int64_t *start, int64_t *end,
   return 0;
 }
 
+int headers_unsatisfied(const char *v, size_t n, int64_t *total)
+{
+  const char *p = v, *e = v + n;
+  int64_t t;
+  if (n < 8 || strncasecmp(p, "bytes", 5) != 0)
+    return -1;
+  p += 5;
+  while (p < e && (*p == ' ' || *p == '\t'))
+    p++;
+  if (e - p < 3 || p[0] != '*' || p[1] != '/')
+    return -1;
+  p += 2;
+  if (parse_num(&p, e, &t) != 0 || p != e)
+    return -1;
+  *total = t;
+  return 0;
+}
+
 int64_t headers_retry_after(const char *v, size_t n, int64_t now_s)
 {
   char buf[64];
@@ -153,8 +171,12 @@ enum headers_line headers_feed(struct headers *h, const char *line, size_t len, 
   } else if (headers_field(line, len, "Accept-Ranges", &v, &vlen)) {
     h->accept_ranges = vlen >= 5 && strncasecmp(v, "bytes", 5) == 0;
   } else if (headers_field(line, len, "Content-Range", &v, &vlen)) {
-    if (headers_content_range(v, vlen, &h->range_start, &h->range_end, &h->range_total) != 0)
+    if (headers_content_range(v, vlen, &h->range_start, &h->range_end, &h->range_total) != 0) {
       h->range_start = h->range_end = h->range_total = -1;
+      int64_t t;
+      if (headers_unsatisfied(v, vlen, &t) == 0)
+        h->range_total = t; /* a 416: how long the file is */
+    }
   }
   return HEADERS_FIELD;
 }

@@ -46,6 +46,9 @@ int headers_field(const char *line, size_t len, const char *name, const char **v
  * -1 when the value is anything else (A > B, B >= T, no digits, overflow). */
 int headers_content_range(const char *v, size_t n, int64_t *start, int64_t *end,
                           int64_t *total);
+/* A 416's Content-Range, "bytes *" then "/T" (the file is T bytes long):
+ * 0 and T, else -1. */
+int headers_unsatisfied(const char *v, size_t n, int64_t *total);
 /* delta-seconds or an HTTP-date, as ms from now_s, capped at
  * HEADERS_RETRY_AFTER_CAP_MS; -1 if neither. */
 int64_t headers_retry_after(const char *v, size_t n, int64_t now_s);

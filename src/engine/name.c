@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "engine-int.h"
+#include "sidecar.h"
 #include "siphon/fname.h"
 #include "siphon/xalloc.h"
 
@@ -38,6 +39,7 @@ void name_init(struct xfer *x)
   char *name = x->spec->output ? xstrdup(x->spec->output) : fname_from_url(x->spec->url);
   name_set(x, name ? name : "index.html");
   free(name);
+  name_claim(x);
 }
 
 /* mkdir -p for the directory part of path, skipped when it is the
@@ -70,21 +72,189 @@ int name_make_parents(struct engine *e, const char *path)
   return rc;
 }
 
-/* A response's Content-Disposition renames a file that has no bytes yet
- * (and no --output).  0, or 1 when the new name is already there and the
- * item is to be skipped. */
-int name_from_disposition(struct xfer *x, const char *disposition)
+/* ---- names taken in this run ------------------------------------------
+ * SPEC "One file, one owner": a name a server gives (Content-Disposition)
+ * must not be one another item of the run writes, started or not.  The set
+ * of every item's path is built the first time a server names a file (most
+ * runs never pay for it); items admitted later add theirs. */
+struct nameset {
+  char **slot;
+  size_t cap, n;
+};
+
+static uint64_t name_hash(const char *s)
+{
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+static char **nameset_find(struct nameset *ns, const char *path)
+{
+  size_t i = (size_t)name_hash(path) & (ns->cap - 1);
+  while (ns->slot[i] && strcmp(ns->slot[i], path) != 0)
+    i = (i + 1) & (ns->cap - 1);
+  return &ns->slot[i];
+}
+
+static void nameset_add(struct nameset *ns, const char *path)
+{
+  if (2 * (ns->n + 1) > ns->cap) {
+    struct nameset big = {xcalloc(ns->cap ? 2 * ns->cap : 64, sizeof(char *)),
+                          ns->cap ? 2 * ns->cap : 64, 0};
+    for (size_t i = 0; i < ns->cap; i++)
+      if (ns->slot[i]) {
+        *nameset_find(&big, ns->slot[i]) = ns->slot[i];
+        big.n++;
+      }
+    free(ns->slot);
+    *ns = big;
+  }
+  char **s = nameset_find(ns, path);
+  if (!*s) {
+    *s = xstrdup(path);
+    ns->n++;
+  }
+}
+
+void name_free_all(struct engine *e)
+{
+  struct nameset *ns = e->names;
+  if (!ns)
+    return;
+  for (size_t i = 0; i < ns->cap; i++)
+    free(ns->slot[i]);
+  free(ns->slot);
+  free(ns);
+  e->names = NULL;
+}
+
+/* The path an item writes before any response names it. */
+static char *planned_path(const struct xfer *x)
+{
+  if (x->run && x->run->final_path)
+    return xstrdup(x->run->final_path);
+  char *name = x->spec->output ? xstrdup(x->spec->output) : fname_from_url(x->spec->url);
+  char *path = path_join(x->spec->dir, name ? name : "index.html");
+  free(name);
+  return path;
+}
+
+static struct nameset *names_of_run(struct engine *e)
+{
+  if (!e->names) {
+    e->names = xcalloc(1, sizeof *e->names);
+    e->names->cap = 64; /* never empty: lookups mask with cap - 1 */
+    e->names->slot = xcalloc(e->names->cap, sizeof(char *));
+    for (size_t i = 0; i < e->nitems; i++) {
+      char *p = planned_path(&e->slabs[i / ITEM_SLAB][i % ITEM_SLAB]);
+      nameset_add(e->names, p);
+      free(p);
+    }
+  }
+  return e->names;
+}
+
+void name_claim(struct xfer *x)
+{
+  if (x->eng->names && x->run && x->run->final_path)
+    nameset_add(x->eng->names, x->run->final_path);
+}
+
+/* "stem.N.ext" of name (N >= 1), or name itself for N = 0. */
+static char *numbered(const char *name, int n)
+{
+  if (n == 0)
+    return xstrdup(name);
+  const char *dot = strrchr(name, '.');
+  size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+  return xasprintf("%.*s.%d%s", (int)stem, name, n, name + stem);
+}
+
+/* 1 if path.part has a sidecar of this URL with the validator this
+ * response carries: an earlier run's partial file of this very item. */
+static int is_our_part(const struct xfer *x, const char *path)
+{
+  char *meta = xasprintf("%s.part.meta", path);
+  struct sidecar sc;
+  char msg[8];
+  int ours = 0;
+  if (sidecar_read(meta, &sc, msg, sizeof msg) == 0) {
+    const char *had = sidecar_validator(sc.etag, sc.last_modified);
+    /* this response's validator (resume_on_response made it the run's) */
+    const char *now = sidecar_validator(x->run->etag, x->run->last_modified);
+    ours = sidecar_url_matches(&sc, x->spec->url) && had && now && strcmp(had, now) == 0;
+    sidecar_free(&sc);
+  }
+  free(meta);
+  return ours;
+}
+
+enum { NAME_TRIES = 1000 };
+
+void name_for_added(struct engine *e, struct cfg_item *it)
+{
+  struct nameset *ns = names_of_run(e);
+  char *name = it->output ? xstrdup(it->output) : fname_from_url(it->url);
+  for (int n = 0; n < NAME_TRIES; n++) {
+    char *cand = numbered(name, n);
+    char *path = path_join(it->dir, cand);
+    int free_name = *nameset_find(ns, path) == NULL;
+    if (free_name)
+      nameset_add(ns, path);
+    free(path);
+    if (free_name && n > 0) {
+      free(it->output);
+      free(it->name);
+      it->output = cand;
+      it->name = xstrdup(cand);
+      break;
+    }
+    free(cand);
+    if (free_name)
+      break;
+  }
+  free(name);
+}
+
+/* A response's Content-Disposition names a file that has no bytes yet (and
+ * the user gave no output).  The server never chooses what is replaced: a
+ * name another item of the run writes, or that is on disk already (a file,
+ * or another download's .part), is passed over for the next free
+ * stem.N.ext, whatever --overwrite says.  A .part of this URL with the
+ * response's validator is this item's own from an earlier run.  0: the
+ * name is set (a fresh file); NAME_RESUME: set, and an earlier run's .part
+ * of it can be resumed; -1: no free name. */
+int name_from_disposition(struct xfer *x, const struct headers *resp)
 {
   struct xrun *r = x->run;
-  if (x->spec->output || r->st.opened || !disposition)
+  if (x->spec->output || r->st.opened || !resp->disposition)
     return 0;
-  char *cd = fname_from_disposition(disposition);
-  int rc = 0;
-  if (cd && strcmp(cd, r->name) != 0) {
-    name_set(x, cd);
+  char *cd = fname_from_disposition(resp->disposition);
+  if (!cd || strcmp(cd, r->name) == 0) {
+    free(cd);
+    return 0;
+  }
+  struct nameset *ns = names_of_run(x->eng);
+  int rc = -1;
+  for (int n = 0; n < NAME_TRIES && rc < 0; n++) {
+    char *cand = numbered(cd, n);
+    char *path = path_join(x->spec->dir, cand);
+    char *part = xasprintf("%s.part", path);
     struct stat sb;
-    if (!x->spec->overwrite && lstat(r->final_path, &sb) == 0)
-      rc = 1;
+    int taken = *nameset_find(ns, path) != NULL && strcmp(path, r->final_path) != 0;
+    if (!taken && lstat(part, &sb) == 0)
+      rc = is_our_part(x, path) ? NAME_RESUME : -1;
+    else if (!taken && lstat(path, &sb) != 0)
+      rc = 0;
+    if (rc >= 0) {
+      name_set(x, cand);
+      nameset_add(ns, path);
+    }
+    free(part);
+    free(path);
+    free(cand);
   }
   free(cd);
   return rc;

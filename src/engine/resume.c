@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "engine-int.h"
-#include "siphon/secret.h"
+#include "guard.h"
+#include "sidecar.h"
 #include "siphon/xalloc.h"
 
 static int write_all(int fd, const char *p, size_t n)
@@ -33,12 +34,16 @@ static int write_all(int fd, const char *p, size_t n)
   return 0;
 }
 
-/* Atomic replace: temp, fsync, rename.  errno or 0. */
+/* Atomic replace: temp, fsync, rename.  The temp file is made afresh
+ * (whatever was there, even a FIFO, is removed first, so the open never
+ * waits), readable by its owner only: it may name a private URL.  errno
+ * or 0. */
 int resume_write_file(const char *path, const char *text)
 {
   char *tmp = xasprintf("%s.tmp", path);
   int err = 0;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  unlink(tmp);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
   if (fd < 0) {
     err = errno;
     goto out;
@@ -57,22 +62,19 @@ out:
   return err;
 }
 
+/* The URL is stored masked (and hashed to compare): see sidecar.c. */
 char *resume_meta_text(const struct xfer *x)
 {
   const struct xrun *r = x->run;
   char *missing = NULL;
   if (r->seg) {
-    /* every range not yet on disk; a .part of a segmented file is no prefix */
+    /* every range not yet on disk: a .part of a segmented file is no prefix */
     size_t cap = r->missing.n * 42 + 16;
     missing = xmalloc(cap);
-    seg_meta_line(x, missing, cap);
+    if (ranges_format(&r->missing, missing, cap) < 0)
+      snprintf(missing, cap, "0-%lld", (long long)(x->total > 0 ? x->total - 1 : 0));
   }
-  /* the URL as stored is masked: the sidecar never holds a password */
-  char *url = secret_url(x->spec->url);
-  char *text = xasprintf("siphon-part 1\nurl %s\netag %s\nlast_modified %s\ntotal %lld\n%s",
-                         url, r->etag ? r->etag : "", r->last_modified ? r->last_modified : "",
-                         (long long)x->total, missing ? missing : "");
-  free(url);
+  char *text = sidecar_format(x->spec->url, r->etag, r->last_modified, x->total, missing);
   free(missing);
   return text;
 }
@@ -86,73 +88,73 @@ int resume_meta_save(const struct xfer *x)
   return err ? -1 : 0;
 }
 
-/* Resume an earlier run's .part only when its sidecar is for this URL and
- * has a validator to send with If-Range.  0 if usable. */
-static int meta_load(struct xfer *x, int64_t part_size)
+/* An earlier run's .part resumes only when its sidecar is for this URL
+ * and holds a validator that may go in If-Range (never a weak ETag).
+ * 0 if usable; 1 if not (start over); -1 with msg when the sidecar is
+ * refused (a FIFO, a device, a symlink, too big). */
+static int meta_load(struct xfer *x, int64_t part_size, char *msg, size_t msglen)
 {
   struct xrun *r = x->run;
-  FILE *f = fopen(r->meta_path, "re");
-  if (!f)
+  struct sidecar sc;
+  int rc = sidecar_read(r->meta_path, &sc, msg, msglen);
+  if (rc == -1)
     return -1;
-  char line[8192];
-  int ok = 0, url_ok = 0, cut = 0;
-  long long total = -1;
-  char *missing = NULL;
-  while (fgets(line, sizeof line, f)) {
-    size_t n = strcspn(line, "\n");
-    if (line[n] != '\n' && !feof(f))
-      cut = 1; /* a line longer than the buffer: never act on half of it */
-    line[n] = '\0';
-    if (strncmp(line, "missing ", 8) == 0) {
-      free(missing);
-      missing = xstrdup(line + 8);
-    } else if (strcmp(line, "siphon-part 1") == 0)
-      ok = 1;
-    else if (strncmp(line, "url ", 4) == 0) {
-      char *url = secret_url(x->spec->url);
-      url_ok = strcmp(line + 4, url) == 0;
-      free(url);
-    } else if (strncmp(line, "etag ", 5) == 0 && line[5]) {
-      free(r->etag);
-      r->etag = xstrdup(line + 5);
-    } else if (strncmp(line, "last_modified ", 14) == 0 && line[14]) {
-      free(r->last_modified);
-      r->last_modified = xstrdup(line + 14);
-    } else if (strncmp(line, "total ", 6) == 0)
-      total = strtoll(line + 6, NULL, 10);
+  if (rc != 0)
+    return 1;
+  int ok = sidecar_url_matches(&sc, x->spec->url) &&
+           sidecar_validator(sc.etag, sc.last_modified) &&
+           !(sc.total >= 0 && part_size > sc.total);
+  /* a segmented .part: only its missing ranges are fetched again (a bad
+     list starts the file over) */
+  if (ok && sc.missing)
+    ok = sc.total > 0 && seg_load(x, sc.missing, sc.total) == 0;
+  if (ok) {
+    free(r->etag);
+    free(r->last_modified);
+    r->etag = sc.etag;
+    r->last_modified = sc.last_modified;
+    sc.etag = sc.last_modified = NULL;
+    x->total = sc.total;
   }
-  fclose(f);
-  if (cut || !ok || !url_ok || !(r->etag || r->last_modified) ||
-      (total >= 0 && part_size > total)) {
-    free(missing);
-    return -1;
-  }
-  if (missing) {
-    /* a segmented .part: only the listed ranges are fetched again */
-    int rc = total > 0 ? seg_load(x, missing, total) : -1;
-    free(missing);
-    if (rc != 0)
-      return -1;
-  }
-  x->total = total;
-  return 0;
+  sidecar_free(&sc);
+  return ok ? 0 : 1;
 }
 
 /* Before an attempt: how many bytes of the file we already have.  A .part
- * from an earlier run counts only with its stored validator. */
-void resume_decide(struct xfer *x)
+ * from an earlier run counts only with its stored validator; bytes of this
+ * run count only with a validator too (SPEC: bytes are only joined when a
+ * validator proves they belong together).  0 to go on; 1 when the .part
+ * already holds the whole file (finish it without a request); -EBUSY when
+ * another siphon writes it; another negative code when the .part or its
+ * sidecar is refused.  msg says why. */
+int resume_decide(struct xfer *x, char *msg, size_t msglen)
 {
   struct xrun *r = x->run;
   if (!r->st.opened && !r->truncate) {
-    struct stat sb;
-    if (lstat(r->part_path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-        meta_load(x, sb.st_size) == 0)
-      x->bytes = r->seg ? x->total - ranges_bytes(&r->missing) : sb.st_size;
+    int64_t size;
+    int rc = guard_part_probe(r->part_path, &size, msg, msglen);
+    if (rc < 0)
+      return rc;
+    int m = size > 0 ? meta_load(x, size, msg, msglen) : 1;
+    if (m < 0)
+      return -EINVAL;
+    if (m == 0)
+      x->bytes = r->seg ? x->total - ranges_bytes(&r->missing) : size;
     else
       x->bytes = 0, r->truncate = 1;
+  } else if (!r->st.opened && r->truncate) {
+    int64_t size;
+    int rc = guard_part_probe(r->part_path, &size, msg, msglen);
+    if (rc < 0)
+      return rc;
   }
+  if (!r->truncate && x->bytes > 0 && !sidecar_validator(r->etag, r->last_modified))
+    r->truncate = 1;
   if (r->truncate)
     x->bytes = 0;
+  if (x->bytes > 0 && x->total >= 0 && x->bytes == x->total)
+    return 1;
+  return 0;
 }
 
 /* A 2xx response is in: where its body lands in the file (the offset), or
@@ -164,6 +166,10 @@ int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length
   int64_t start = 0;
   if (l->resp.status == 206) {
     if (l->resp.range_start != l->start)
+      return -1;
+    /* the right start but another file length: not the same file */
+    if (l->start > 0 && x->total >= 0 && l->resp.range_total >= 0 &&
+        l->resp.range_total != x->total)
       return -1;
     start = l->start;
     x->total = l->resp.range_total >= 0 ? l->resp.range_total
@@ -220,7 +226,7 @@ int resume_meta_wanted(struct xfer *x)
 void resume_tidy_end(struct xfer *x, enum msg_state st)
 {
   struct xrun *r = x->run;
-  if (!r->part_path || st == MSG_STATE_DONE || st == MSG_STATE_SKIPPED)
+  if (!r->part_path || st == MSG_STATE_DONE || st == MSG_STATE_SKIPPED || r->hands_off)
     return;
   int keep = st != MSG_STATE_CANCELLED && msg_reason_keeps_part(r->end_reason);
   struct stat sb;

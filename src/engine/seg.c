@@ -358,7 +358,8 @@ void seg_leg_done(struct leg *l, CURLcode rc)
   case AB_ENOUGH:
     leg_next(l);
     return;
-  case AB_SKIP:
+  case AB_NO_NAME: /* naming is the first answer's (before any split) */
+  case AB_RESUME_NAMED:
   case AB_NONE:
     break;
   }
@@ -516,19 +517,6 @@ int seg_yield(struct engine *e)
 }
 
 /* ---- the sidecar ------------------------------------------------------- */
-
-/* The sidecar's "missing" line of a segmented item. */
-void seg_meta_line(const struct xfer *x, char *buf, size_t len)
-{
-  int n = snprintf(buf, len, "missing ");
-  if (n < 0 || (size_t)n >= len || ranges_format(&x->run->missing, buf + n, len - (size_t)n) < 0 ||
-      strlen(buf) + 2 > len) {
-    /* cannot happen with the caller's room; say everything is missing */
-    snprintf(buf, len, "missing 0-%lld\n", (long long)x->total - 1);
-    return;
-  }
-  strcat(buf, "\n");
-}
 
 /* A sidecar's "missing" line for a file of total bytes: the item resumes
  * segmented, fetching only those ranges.  0, or -1 (a bad line: the

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "engine-int.h"
+#include "guard.h"
 #include "siphon/xalloc.h"
 
 enum {
@@ -68,6 +69,7 @@ struct job {
   char *hash_path;                 /* hash this whole file instead of writing */
   unsigned char digest[32];
   int err;
+  int refused;                     /* the .part was refused (guard.c): not ours */
 };
 
 /* ---- buffers ------------------------------------------------------- */
@@ -197,9 +199,14 @@ static int write_pieces(int fd, const struct piece *p, int n, int64_t off)
 static int job_open(struct job *j)
 {
   if (j->open_path) {
-    j->fd = open(j->open_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (j->fd < 0)
-      return errno;
+    /* never blocks or follows a symlink, refuses a FIFO or device, and
+       locks the file before anything (the truncate below) touches it */
+    char msg[8];
+    int rc = guard_part_open(j->open_path, &j->fd, msg, sizeof msg);
+    if (rc < 0) {
+      j->refused = rc == -EBUSY || rc == -EINVAL;
+      return -rc;
+    }
   }
   if (j->trunc) {
     /* a sidecar listing a segmented file's missing ranges must never
@@ -365,6 +372,7 @@ static void job_done(struct job *j, int status)
   adopt_fd(x, j);
   s->job_err = status == UV_ECANCELED ? ECANCELED : j->err;
   s->job_err_path = j->err_path;
+  s->job_refused = j->refused;
   if (j->hash_path) {
     memcpy(s->job_digest, j->digest, sizeof s->job_digest);
     s->job_hash_file = 1;

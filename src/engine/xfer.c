@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine-int.h"
+#include "guard.h"
 #include "siphon/dlog.h"
 #include "siphon/secret.h"
 #include "siphon/xalloc.h"
@@ -131,6 +133,7 @@ static void run_free(struct xfer *x)
   free(r->etag);
   free(r->last_modified);
   free(r->end_message);
+  free(r->cur_url);
   free(r);
   x->run = NULL;
 }
@@ -273,12 +276,24 @@ static void xfer_write_done(struct xfer *x)
   }
   if (r->st.job_err && x->phase != PH_ENDING) {
     char msg[256];
-    snprintf(msg, sizeof msg, "%s: %s",
-             r->st.job_err_path ? r->st.job_err_path : r->part_path, strerror(r->st.job_err));
+    enum msg_reason why = MSG_REASON_DISK;
+    if (r->st.job_refused) {
+      /* another siphon's .part, or a FIFO/device put in its place: hands off */
+      r->hands_off = 1;
+      why = r->st.job_err == EBUSY ? MSG_REASON_BUSY : MSG_REASON_DISK;
+      snprintf(msg, sizeof msg, "%s %s", r->part_path,
+               why == MSG_REASON_BUSY ? "is being written by another siphon"
+                                      : "is not a regular file: refusing it");
+    } else {
+      snprintf(msg, sizeof msg, "%s: %s",
+               r->st.job_err_path ? r->st.job_err_path : r->part_path,
+               strerror(r->st.job_err));
+    }
     r->st.job_err = 0;
     r->st.job_err_path = NULL;
+    r->st.job_refused = 0;
     stream_discard(x);
-    xfer_fail(x, MSG_REASON_DISK, msg);
+    xfer_fail(x, why, msg);
     return;
   }
   if (r->after != AF_NONE) {
@@ -398,6 +413,20 @@ static void attempt_failed(struct xfer *x, enum msg_reason why, long http, const
   xfer_fail(x, why, message);
 }
 
+/* The .part already holds the whole file (its sidecar's total, or a
+ * 416's): finish it without fetching anything again. */
+static void finish_whole(struct xfer *x)
+{
+  struct xrun *r = x->run;
+  x->total = x->bytes;
+  r->sha_from_zero = 0;
+  r->hashed = 0;
+  r->resumed_ever = 1;
+  r->truncate = 0;
+  stream_open(x); /* the worker opens (and locks) it, then closes and renames it */
+  flush_then(x, AF_FINALIZE);
+}
+
 /* Begin an attempt: decide where it resumes from and hand the legs to
  * curl. */
 static void attempt_begin(struct xfer *x)
@@ -407,8 +436,18 @@ static void attempt_begin(struct xfer *x)
     r->after = AF_RETRY; /* write_done starts us */
     return;
   }
-  resume_decide(x);
-  if (r->seg) {
+  char msg[512];
+  int whole = resume_decide(x, msg, sizeof msg);
+  if (whole < 0) {
+    r->hands_off = 1; /* another siphon's, or refused: leave it as it is */
+    xfer_fail(x, whole == -EBUSY ? MSG_REASON_BUSY : MSG_REASON_DISK, msg);
+    return;
+  }
+  free(r->cur_url); /* every attempt starts at the user's URL */
+  r->cur_url = NULL;
+  r->redirects = 0;
+  r->foreign = 0;
+  if (r->seg && !whole) {
     /* the missing ranges of a segmented file, each with If-Range */
     int rc = seg_begin(x);
     if (rc == 1) {
@@ -429,6 +468,10 @@ static void attempt_begin(struct xfer *x)
     return;
   }
   stream_rewind(x, x->bytes);
+  if (whole) {
+    finish_whole(x);
+    return;
+  }
   if (x->bytes == 0 && x->spec->sha256)
     r->sha_from_zero = 1;
   else if (x->bytes > 0 && !r->sha_from_zero)
@@ -447,6 +490,79 @@ static void attempt_begin(struct xfer *x)
   }
 }
 
+/* Before any request: a symlinked directory below the run's directory
+ * (checked before any is made), or a directory that cannot be written
+ * (once made), fails the item with `disk`. */
+static int admit_guard(struct xfer *x, int made)
+{
+  struct xrun *r = x->run;
+  struct engine *e = x->eng;
+  char msg[512];
+  /* a list's items mostly share one dir: checked once while it passes */
+  if (x->spec->dir == e->dir_checked && !strchr(r->name, '/'))
+    return 0;
+  int rc = made ? guard_dir_writable(x->spec->dir, msg, sizeof msg)
+                : guard_no_symlink_dirs(r->final_path, x->spec->dir_base, msg, sizeof msg);
+  if (rc < 0) {
+    e->dir_checked = NULL;
+    xfer_fail(x, MSG_REASON_DISK, msg);
+    return -1;
+  }
+  if (made && !strchr(r->name, '/'))
+    e->dir_checked = x->spec->dir;
+  return 0;
+}
+
+/* A redirect: the same leg asks the target (at most 10 hops, never to
+ * another scheme); after one to another scheme, host or port the user's
+ * headers stay behind.  Not a new attempt. */
+static void follow_redirect(struct xfer *x, struct leg *l, char *url)
+{
+  struct xrun *r = x->run;
+  const char *from = x->spec->url;
+  char msg[160];
+  if (++r->redirects > 10) {
+    free(url);
+    xfer_fail(x, MSG_REASON_TOO_MANY_REDIRECTS, "more than 10 redirects");
+    return;
+  }
+  if (strncasecmp(url, from, strcspn(from, ":") + 1) != 0) {
+    snprintf(msg, sizeof msg, "redirected to another scheme: %.100s", url);
+    free(url);
+    xfer_fail(x, MSG_REASON_BAD_REDIRECT, msg);
+    return;
+  }
+  r->foreign = r->foreign || attempt_other_origin(from, url);
+  free(r->cur_url);
+  r->cur_url = url;
+  if (attempt_prepare(l, l->start, l->end) != 0) {
+    xfer_fail(x, MSG_REASON_INTERNAL, "curl_easy_init failed");
+    return;
+  }
+  xfer_move(x, PH_ATTACHED, MSG_STATE_RUNNING, NULL);
+  if (glue_attach(x->eng, l->easy) != 0) {
+    xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL);
+    xfer_fail(x, MSG_REASON_INTERNAL, "curl_multi_add_handle failed");
+  }
+}
+
+/* A 206 that does not continue the file, or a 416 that says the .part is
+ * the whole file: what the attempt's response means for the item. */
+static void restart_from_zero(struct xfer *x, struct leg *l)
+{
+  struct xrun *r = x->run;
+  char msg[200];
+  snprintf(msg, sizeof msg,
+           "asked for bytes %lld- of %lld, the server answered from %lld of %lld: "
+           "starting over from zero",
+           (long long)l->start, (long long)x->total, (long long)l->resp.range_start,
+           (long long)l->resp.range_total);
+  r->truncate = 1;
+  stream_discard(x);
+  /* SPEC: a restart counts as an attempt (backoff and retries apply) */
+  attempt_failed(x, MSG_REASON_NETWORK, 0, msg);
+}
+
 /* The scheduler gave this item a slot. */
 static void xfer_admit(struct xfer *x)
 {
@@ -461,6 +577,8 @@ static void xfer_admit(struct xfer *x)
     xfer_end(x, MSG_STATE_SKIPPED, MSG_REASON_EXISTS, NULL);
     return;
   }
+  if (admit_guard(x, 0) < 0)
+    return;
   int rc = name_make_parents(e, r->final_path);
   if (rc < 0) {
     char msg[300];
@@ -469,7 +587,8 @@ static void xfer_admit(struct xfer *x)
     xfer_fail(x, MSG_REASON_DISK, msg);
     return;
   }
-  attempt_begin(x);
+  if (admit_guard(x, 1) == 0)
+    attempt_begin(x);
 }
 
 /* Admit what the scheduler lets start.  An item that ends at once
@@ -504,20 +623,34 @@ void xfer_leg_done(struct leg *l, CURLcode rc)
   char msg[CURL_ERROR_SIZE + 64];
   snprintf(msg, sizeof msg, "%s", l->errbuf[0] ? l->errbuf : curl_easy_strerror(rc));
   long http = l->resp.status;
+  char *redirect = NULL;
+  if (rc == CURLE_OK && l->abort == AB_NONE && attempt_redirect_url(l, &redirect) == 0) {
+    xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL);
+    follow_redirect(x, l, redirect);
+    return;
+  }
   xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL); /* between attempts, still holding the slot */
   switch (l->abort) {
   case AB_RESTART:
-    r->truncate = 1;
-    stream_discard(x);
-    attempt_begin(x);
+    restart_from_zero(x, l);
     return;
-  case AB_SKIP:
-    xfer_end(x, MSG_STATE_SKIPPED, MSG_REASON_EXISTS, NULL);
+  case AB_NO_NAME:
+    xfer_fail(x, MSG_REASON_BAD_NAME, "no free name for the file the server named");
+    return;
+  case AB_RESUME_NAMED: /* an earlier run's .part of the server's name: resume it */
+    r->truncate = 0;
+    x->bytes = 0;
+    attempt_begin(x);
     return;
   case AB_ENOUGH:
   case AB_REFUSED: /* set only for the legs of a segmented item (seg.c) */
   case AB_NONE:
     break;
+  }
+  if (rc == CURLE_OK && http == 416 && l->start > 0 && l->resp.range_total == l->start) {
+    x->bytes = l->start; /* the .part is the whole file */
+    finish_whole(x);
+    return;
   }
   if (rc != CURLE_OK) {
     attempt_failed(x, attempt_reason(rc), 0, msg);

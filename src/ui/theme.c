@@ -4,6 +4,7 @@
  * Runs on the main thread (theme_load may run before the engine starts). */
 #define NCURSES_WIDECHAR 1
 #include <curses.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdio.h>
@@ -217,16 +218,40 @@ static int on_key(void *user, const char *section, const char *name, const char 
   return 0;
 }
 
+/* SPEC "Local files siphon reads back are hostile too": a theme is a
+ * regular file of at most 64 KiB, opened without waiting on a FIFO. */
+enum { THEME_MAX = 64 * 1024 };
+
+static FILE *theme_open(const char *path, char *err, size_t errlen)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat sb;
+  if (fd < 0) {
+    snprintf(err, errlen, "%s: cannot open theme", path);
+    return NULL;
+  }
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > THEME_MAX) {
+    snprintf(err, errlen, "%s: not a theme (a theme is a regular file of at most 64 KiB)",
+             path);
+    close(fd);
+    return NULL;
+  }
+  FILE *f = fdopen(fd, "r");
+  if (!f) {
+    snprintf(err, errlen, "%s: cannot open theme", path);
+    close(fd);
+  }
+  return f;
+}
+
 int theme_parse_file(struct theme *t, const char *path, char *err, size_t errlen)
 {
   struct parse_ctx c = {.t = t, .path = path, .err = err, .errlen = errlen};
   int mono = t->source[0] && strstr(t->source, "mono") != NULL;
   theme_builtin(t, mono);
-  c.f = fopen(path, "r");
-  if (!c.f) {
-    snprintf(err, errlen, "%s: cannot open theme", path);
+  c.f = theme_open(path, err, errlen);
+  if (!c.f)
     return -1;
-  }
   int r = ini_parse_stream(count_reader, &c, on_key, &c);
   fclose(c.f);
   if (r == 0) {

@@ -33,7 +33,12 @@
 #include "theme.h"
 #include "ui-int.h"
 
-enum { FRAME_MS = 100 };
+enum {
+  FRAME_MS = 100,
+  /* SPEC: a signal ends siphon within 2 s whatever the engine is doing;
+     after this long the screen stops waiting for the engine */
+  STOP_GRACE_MS = 1500
+};
 
 /* Signal plumbing: handlers only write a byte; the loop does the work. */
 static int sig_pipe[2] = {-1, -1};
@@ -475,11 +480,12 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
     goto out;
   }
   int dirty = UI_CLEAR, quit_sent = 0, force = 0, stdin_ok = 1;
-  int64_t last_paint = 0;
+  int64_t last_paint = 0, quit_at = 0;
   while (!(u->quit && u->stopped) && !force) {
     if (u->quit && !quit_sent) {
       mbox_send(mb, MSG_CMD_QUIT, 0, 0, NULL);
       quit_sent = 1;
+      quit_at = ui_now_ms();
     }
     int timeout = -1;
     if (dirty) {
@@ -489,6 +495,13 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
       /* the elapsed clock moves on while anything is unfinished */
       int64_t wait = last_paint + 1000 - ui_now_ms();
       timeout = wait > 0 ? (int)wait : 0;
+    }
+    if (quit_sent && !u->stopped) { /* the shutdown watchdog */
+      int64_t left = quit_at + STOP_GRACE_MS - ui_now_ms();
+      if (left <= 0)
+        break;
+      if (timeout < 0 || left < timeout)
+        timeout = (int)left;
     }
     struct pollfd p[3] = {{.fd = stdin_ok ? STDIN_FILENO : -1, .events = POLLIN},
                           {.fd = mbox_wake_fd(mb), .events = POLLIN},
@@ -536,6 +549,14 @@ int ui_run(struct mbox *mb, const struct ui_options *opts)
   restore_terminal();
   print_table(u);
   status = exit_status(u);
+  if (!u->stopped) {
+    /* the engine is stuck (a hung disk): it cannot be joined, so end the
+       process here; its partial files stay as they are, resumable */
+    fprintf(stderr, "siphon: the engine did not stop within %.1fs; exiting anyway\n",
+            STOP_GRACE_MS / 1000.0);
+    fflush(stdout);
+    _exit(status);
+  }
 out:
   model_free(u);
   free(u);

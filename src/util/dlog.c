@@ -18,16 +18,26 @@
 static pthread_mutex_t dlog_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *dlog_file;
 
+/* Appends, never truncates (a log named by mistake loses nothing), is
+ * created readable by its owner only, is never opened through a symlink,
+ * and never waits on a FIFO without a reader (O_NONBLOCK, cleared after). */
 int dlog_open(const char *path)
 {
-  /* appended to, never truncated, and readable by its owner only: it
-     holds URLs and headers */
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
   if (fd < 0)
     return -1;
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+  }
   FILE *f = fdopen(fd, "a");
   if (!f) {
+    int saved = errno;
     close(fd);
+    errno = saved;
     return -1;
   }
   setvbuf(f, NULL, _IOLBF, 0);

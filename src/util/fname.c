@@ -14,6 +14,8 @@
 
 enum {
   FNAME_MAX = 200,
+  /* a user's name is cut so that NAME.part.meta.tmp fits NAME_MAX (255) */
+  FNAME_FIT = 255 - 14,
   EXT_MAX = 16 /* longest extension (dot included) kept when truncating */
 };
 
@@ -67,6 +69,52 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
   return ((unsigned char)s[cut] & 0xc0) == 0x80 ? max : cut;
 }
 
+/* The names siphon gives its own files beside NAME: a final name never
+ * ends in one of these, or a download could take over another's partial
+ * file. */
+static const char *const own_suffixes[] = {".part", ".part.meta", ".part.meta.tmp"};
+
+/* Cut the base name d (malloc'd, NUL-terminated) to at most max bytes,
+ * keeping "report.pdf"'s ".pdf" so the file still opens right, then
+ * append '_' if it ends like one of siphon's own files.  Returns d, maybe
+ * reallocated. */
+static char *fit_name(char *d, size_t max)
+{
+  size_t n = strlen(d);
+  if (n > max) {
+    const char *dot = strrchr(d, '.');
+    size_t extlen = dot ? n - (size_t)(dot - d) : 0;
+    if (extlen > EXT_MAX || extlen == 1)
+      extlen = 0;
+    size_t stem = utf8_cut(d, n - extlen, max - extlen);
+    memmove(d + stem, d + n - extlen, extlen);
+    n = stem + extlen;
+    d[n] = '\0';
+  }
+  for (size_t i = 0; i < sizeof own_suffixes / sizeof own_suffixes[0]; i++) {
+    size_t sl = strlen(own_suffixes[i]);
+    if (n >= sl && strcmp(d + n - sl, own_suffixes[i]) == 0) {
+      d = xrealloc(d, n + 2);
+      d[n] = '_';
+      d[n + 1] = '\0';
+      break;
+    }
+  }
+  return d;
+}
+
+char *fname_fit_path(const char *path)
+{
+  if (!path)
+    return NULL;
+  const char *slash = strrchr(path, '/');
+  size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+  char *base = fit_name(xstrdup(path + dirlen), FNAME_FIT);
+  char *out = xasprintf("%.*s%s", (int)dirlen, path, base);
+  free(base);
+  return out;
+}
+
 /* The safe base name of s[0..n): leading dots dropped, separators and
  * control characters made '_', at most FNAME_MAX bytes with a short
  * extension kept.  NULL if nothing is left. */
@@ -85,18 +133,7 @@ static char *sanitize_n(const char *s, size_t n)
     d[i] = (c == '/' || c == '\\' || is_ctl(c)) ? '_' : (char)c;
   }
   d[n] = '\0';
-  if (n <= FNAME_MAX)
-    return d;
-
-  /* Too long: keep "report.pdf"'s ".pdf" so the file still opens right. */
-  const char *dot = strrchr(d, '.');
-  size_t extlen = dot ? n - (size_t)(dot - d) : 0;
-  if (extlen > EXT_MAX || extlen == 1)
-    extlen = 0;
-  size_t stem = utf8_cut(d, n - extlen, FNAME_MAX - extlen);
-  memmove(d + stem, d + n - extlen, extlen);
-  d[stem + extlen] = '\0';
-  return d;
+  return fit_name(d, FNAME_MAX);
 }
 
 char *fname_sanitize(const char *name)

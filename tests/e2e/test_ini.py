@@ -60,7 +60,7 @@ ERRORS = [
     ("bad_bool", "[a]\nurl = {u}\noverwrite = perhaps\n",
      "l.ini:3: bad value 'perhaps' for overwrite: expected true/false, yes/no, on/off or 1/0"),
     ("bad_header", "[a]\nurl = {u}\nheader = NoColonHere\n",
-     "l.ini:3: bad value 'NoColonHere' for header: expected 'Name: value'"),
+     "l.ini:3: bad value '***' for header: expected 'Name: value'"),
     ("bad_sha256", "[a]\nurl = {u}\nsha256 = 1234\n",
      "l.ini:3: bad value '1234' for sha256: expected 64 hex digits"),
     ("duplicate_item", "[a]\nurl = {u}\n[a]\nurl = {u}\n",

@@ -360,6 +360,11 @@ class Handler(BaseHTTPRequestHandler):
                 cred = b""
             if not cred or hashlib.sha256(cred).hexdigest() != q["auth"].lower():
                 return self.unauthorized()
+        rng = self.headers.get("Range")
+        # Hostile answers to a Range request: another content every time
+        # (vary), a different total (range_size), or always from 0.
+        if q.get("vary") == "1":
+            seed += n_req
 
         # The validators of this response.
         if "etag" in q:
@@ -391,8 +396,11 @@ class Handler(BaseHTTPRequestHandler):
             sid = hashlib.sha256(q["set_cookie"].encode()).hexdigest()[:24]
             headers.append(("Set-Cookie", "sid=%s; Path=/" % sid))
 
+        if rng and "range_size" in q:
+            size = int(q["range_size"])  # same validator, another length
         status, start, end = 200, 0, size - 1
-        rng = self.headers.get("Range")
+        if rng and q.get("range_from0") == "1":
+            rng = "bytes=0-"  # answered as if the client had asked from 0
         if rng and not no_range:
             ir = self.headers.get("If-Range")
             if ir is not None:

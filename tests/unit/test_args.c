@@ -135,7 +135,7 @@ Test(args, bad_values_name_the_option)
   const char *v3[] = {"--buffer-size=9M", NULL};
   parse_bad(v3, "option --buffer-size: bad value '9M': expected a size from 16K to 8M, like 128K");
   const char *v4[] = {"--header", "oops", NULL};
-  parse_bad(v4, "option --header: bad value 'oops': expected 'Name: value'");
+  parse_bad(v4, "option --header: bad value '***': expected 'Name: value'");
   const char *v5[] = {"--retries", "-1", NULL};
   parse_bad(v5, "option --retries: bad value '-1': expected a whole number from 0 to 1000000");
   const char *v6[] = {"--per-host", "", NULL};
@@ -220,4 +220,13 @@ Test(args, usage_lists_every_option_and_exit_codes)
     cr_assert_leq(n, 80, "help line too long: %.*s", (int)n, p);
     p += n + (p[n] == '\n');
   }
+}
+
+/* SPEC: a header's value is never shown, not even when the line is malformed. */
+Test(args, bad_header_value_never_shown)
+{
+  const char *v1[] = {"--header", "X-Api-Key sekrit-123", NULL};
+  parse_bad(v1, "option --header: bad value '***': expected 'Name: value'");
+  const char *v2[] = {"--header", "Authorization: Bearer ab\x01sekrit", NULL};
+  parse_bad(v2, "option --header: bad value 'Authorization: ***': expected 'Name: value'");
 }

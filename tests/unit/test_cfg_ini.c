@@ -113,7 +113,7 @@ Test(cfg_ini, bad_values)
                  "l.ini:3: bad value 'sure' for overwrite: expected true/false, yes/no, on/off "
                  "or 1/0");
   tcu_expect_err("l.ini", "[a]\nurl = http://h/x\nheader = NoColon\n",
-                 "l.ini:3: bad value 'NoColon' for header: expected 'Name: value'");
+                 "l.ini:3: bad value '***' for header: expected 'Name: value'");
   tcu_expect_err("l.ini", "[a]\nurl = http://h/x\nsha256 = abc\n",
                  "l.ini:3: bad value 'abc' for sha256: expected 64 hex digits");
   tcu_expect_err("l.ini", "[a]\nurl = http://h/x\nprofile =\n",
@@ -466,4 +466,88 @@ Test(cfg_ini, segments_at_every_level)
   cfg_plan_free(&plan);
   tcu_expect_err("n.ini", "[a]\nurl = http://h/x\nsegments = 64\n",
                  "n.ini:3: bad value '64' for segments: expected a whole number from 1 to 32");
+}
+
+/* Issue 10, finding 7: a list is data; its [settings] may not send files
+ * (or the log) anywhere but relative places inside the current dir. */
+Test(cfg_ini, list_paths_stay_inside)
+{
+  tcu_expect_err("l.ini", "[settings]\nlog = /tmp/x.log\n[a]\nurl = http://h/x\n",
+                 "l.ini:2: bad value '/tmp/x.log' for log: a list may only name a relative "
+                 "path inside the current directory (use --log on the command line or the "
+                 "config file)");
+  tcu_expect_err("l.ini", "[settings]\ndir = /root/.ssh\n[a]\nurl = http://h/x\n",
+                 "l.ini:2: bad value '/root/.ssh' for dir: a list may only name a relative "
+                 "path inside the current directory (use -d on the command line or the "
+                 "config file)");
+  tcu_expect_err("l.ini", "[settings]\ndir = a/../../b\n[a]\nurl = http://h/x\n",
+                 "l.ini:2: bad value 'a/../../b' for dir: a list may only name a relative "
+                 "path inside the current directory (use -d on the command line or the "
+                 "config file)");
+  tcu_expect_err("l.ini", "[settings]\nlog = ../x.log\n[a]\nurl = http://h/x\n",
+                 "l.ini:2: bad value '../x.log' for log: a list may only name a relative "
+                 "path inside the current directory (use --log on the command line or the "
+                 "config file)");
+  struct cfg_plan plan;
+  tcu_expect_ok(&plan, "ok.ini", "[settings]\ndir = dl/sub\nlog = logs/s.log\n[a]\nurl = http://h/x\n");
+  cr_assert_str_eq(plan.items[0].dir, "dl/sub");
+  cr_assert_str_eq(plan.run.log, "logs/s.log");
+  cfg_plan_free(&plan);
+  /* the config file may name other places */
+  char err[CFG_ERR_MAX];
+  tcu_write("conf.ini", "[settings]\ndir = /tmp\nlog = /tmp/siphon-test.log\n");
+  tcu_write("l2.txt", "http://h/x\n");
+  const char *in[] = {"l2.txt", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, "conf.ini", 0, err, in), 0, "%s", err);
+  cr_assert_str_eq(plan.items[0].dir, "/tmp");
+  cfg_plan_free(&plan);
+}
+
+/* Issue 10, finding 15: a URL longer than 64 KiB is a list error naming
+ * the line, whatever list it comes from. */
+Test(cfg_ini, url_longer_than_64k)
+{
+  size_t n = 70 * 1024;
+  char *url = malloc(n + 64);
+  strcpy(url, "http://h/");
+  memset(url + 9, 'a', n);
+  url[9 + n] = '\0';
+  char *ini = malloc(n + 128), *txt = malloc(n + 128);
+  snprintf(ini, n + 128, "[a]\nurl = %s\n", url);
+  snprintf(txt, n + 128, "# c\n%s\n", url);
+  char want[128];
+  snprintf(want, sizeof want, "l.ini:2: URL longer than 64 KiB (%zu bytes): http://h/aaaa", n + 9);
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  tcu_write("l.ini", ini);
+  const char *in[] = {"l.ini", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), -1);
+  cr_assert(strncmp(err, want, strlen(want)) == 0, "%s", err);
+  tcu_write("l.txt", txt);
+  const char *in2[] = {"l.txt", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in2), -1);
+  cr_assert(strncmp(err, "l.txt:2: URL longer than 64 KiB", 31) == 0, "%s", err);
+  free(url);
+  free(ini);
+  free(txt);
+}
+
+/* Issue 10, findings 1 and 16: an output that ends like siphon's own files
+ * gets '_'; one too long for NAME.part.meta is cut, its extension kept. */
+Test(cfg_ini, output_names_fit)
+{
+  char big[400];
+  memset(big, 'b', 250);
+  strcpy(big + 250, ".iso");
+  char text[600];
+  snprintf(text, sizeof text,
+           "[a]\nurl = http://h/x\noutput = y.part\n[b]\nurl = http://h/z\noutput = d/%s\n"
+           "[c]\nurl = http://h/y.part.meta\n", big);
+  struct cfg_plan plan;
+  tcu_expect_ok(&plan, "l.ini", text);
+  cr_assert_str_eq(tcu_item(&plan, "a")->output, "y.part_");
+  const char *o = tcu_item(&plan, "b")->output;
+  cr_assert_eq(strlen(o), 2 + 241, "%s", o);
+  cr_assert(strncmp(o, "d/bbb", 5) == 0 && strcmp(o + strlen(o) - 4, ".iso") == 0, "%s", o);
+  cfg_plan_free(&plan);
 }

@@ -390,3 +390,15 @@ Test(fname, long_run_of_non_utf8_bytes_still_gives_a_name)
   cr_assert_leq(strlen(n), 200);
   free(n);
 }
+
+/* Issue 10, finding 1: a final name never ends like a partial file. */
+Test(fname, own_suffixes_get_underscore)
+{
+  url_is("http://h/y.part", "y.part_");
+  url_is("http://h/y.part.meta", "y.part.meta_");
+  url_is("http://h/y.part.meta.tmp", "y.part.meta.tmp_");
+  url_is("http://h/y.partial", "y.partial");
+  disp_is("attachment; filename=\"a.part\"", "a.part_");
+  expect(fname_fit_path("sub/x.part"), "sub/x.part_", "sub/x.part");
+  expect(fname_fit_path("x.bin"), "x.bin", "x.bin");
+}

@@ -154,3 +154,23 @@ Test(ui_theme, no_color_picks_mono)
   cr_assert_eq(theme_load(&t, NULL, NULL, err, sizeof err), 0, "%s", err);
   cr_assert_neq(t.role[THEME_RUNNING].fg256, -1, "an empty NO_COLOR does not count");
 }
+
+/* Issue 10: a theme is hostile input too: a FIFO is never waited on and a
+ * file over 64 KiB is refused, each with a message naming it. */
+Test(theme, fifo_and_huge_files_are_refused, .init = mk_tmp, .fini = rm_tmp)
+{
+  struct theme t;
+  char err[512], fifo[128], big[128];
+  snprintf(fifo, sizeof fifo, "%s/fifo.ini", tmpdir);
+  snprintf(big, sizeof big, "%s/big.ini", tmpdir);
+  cr_assert_eq(mkfifo(fifo, 0600), 0);
+  FILE *f = fopen(big, "w");
+  for (int i = 0; i < 3000; i++)
+    fputs("; a comment line that is long enough to add up\n", f);
+  fclose(f);
+  memset(&t, 0, sizeof t);
+  cr_assert_eq(theme_parse_file(&t, fifo, err, sizeof err), -1);
+  cr_assert(strstr(err, "fifo.ini") && strstr(err, "64 KiB"), "%s", err);
+  cr_assert_eq(theme_parse_file(&t, big, err, sizeof err), -1);
+  cr_assert(strstr(err, "big.ini") && strstr(err, "64 KiB"), "%s", err);
+}

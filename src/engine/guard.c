@@ -1,0 +1,146 @@
+/* guard.c - the checks that keep siphon's files its own: directories it
+ * cannot write are found before any request, no file is written through
+ * a symlinked directory below the run's directory, a .part is never a
+ * FIFO or device (opened O_NONBLOCK | O_NOFOLLOW, then fstat), and an
+ * advisory lock (flock) on the .part keeps two siphons off one file.
+ * Plain libc; engine thread. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guard.h"
+#include "sidecar.h"
+#include "siphon/xalloc.h"
+
+int guard_dir_writable(const char *dir, char *msg, size_t msglen)
+{
+  if (!dir || !*dir)
+    dir = ".";
+  struct stat sb;
+  if (stat(dir, &sb) != 0) {
+    if (errno == ENOENT)
+      return 0; /* made on first use; a failure to make it says why */
+    int err = errno;
+    snprintf(msg, msglen, "%s: %s", dir, strerror(err));
+    return -err;
+  }
+  if (!S_ISDIR(sb.st_mode)) {
+    snprintf(msg, msglen, "%s is not a directory", dir);
+    return -ENOTDIR;
+  }
+  if (access(dir, W_OK | X_OK) != 0) {
+    int err = errno;
+    snprintf(msg, msglen, "cannot write into %s: %s", dir, strerror(err));
+    return -err;
+  }
+  return 0;
+}
+
+int guard_no_symlink_dirs(const char *path, size_t from, char *msg, size_t msglen)
+{
+  size_t n = strlen(path);
+  if (from > n)
+    return 0;
+  char *p = xstrdup(path);
+  int rc = 0;
+  for (size_t i = from; i < n && rc == 0; i++) {
+    if (p[i] != '/' || i == 0)
+      continue;
+    p[i] = '\0';
+    struct stat sb;
+    if (lstat(p, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+      snprintf(msg, msglen, "%s is a symlink: siphon never writes through one", p);
+      rc = -ELOOP;
+    }
+    p[i] = '/';
+  }
+  free(p);
+  return rc;
+}
+
+static int refuse(const char *path, unsigned mode, char *msg, size_t msglen)
+{
+  snprintf(msg, msglen, "%s is %s, not a regular file: refusing it", path, sidecar_kind(mode));
+  return -EINVAL;
+}
+
+static int busy(const char *path, char *msg, size_t msglen)
+{
+  snprintf(msg, msglen, "%s is being written by another siphon", path);
+  return -EBUSY;
+}
+
+int guard_part_probe(const char *path, int64_t *size, char *msg, size_t msglen)
+{
+  *size = -1;
+  struct stat sb;
+  if (lstat(path, &sb) != 0) {
+    if (errno == ENOENT)
+      return 0;
+    int err = errno;
+    snprintf(msg, msglen, "%s: %s", path, strerror(err));
+    return -err;
+  }
+  if (!S_ISREG(sb.st_mode))
+    return refuse(path, sb.st_mode, msg, msglen);
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    snprintf(msg, msglen, "%s: %s", path, strerror(err));
+    return -err;
+  }
+  int rc = 0;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+    rc = refuse(path, sb.st_mode, msg, msglen);
+  else if (flock(fd, LOCK_SH | LOCK_NB) != 0)
+    rc = errno == EWOULDBLOCK ? busy(path, msg, msglen) : 0;
+  else
+    *size = sb.st_size;
+  close(fd); /* drops our shared lock */
+  return rc;
+}
+
+int guard_part_open(const char *path, int *fd, char *msg, size_t msglen)
+{
+  *fd = -1;
+  int f = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (f < 0) {
+    int err = errno;
+    struct stat sb;
+    if ((err == ELOOP || err == ENXIO) && lstat(path, &sb) == 0)
+      return refuse(path, sb.st_mode, msg, msglen);
+    snprintf(msg, msglen, "%s: %s", path, strerror(err));
+    return -err;
+  }
+  struct stat sb = {0};
+  int rc = 0;
+  if (fstat(f, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    rc = refuse(path, sb.st_mode, msg, msglen);
+  } else if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    if (err == EWOULDBLOCK)
+      rc = busy(path, msg, msglen);
+    else {
+      snprintf(msg, msglen, "%s: %s", path, strerror(err));
+      rc = -err;
+    }
+  } else {
+    int fl = fcntl(f, F_GETFL);
+    if (fl < 0 || fcntl(f, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+      int err = errno;
+      snprintf(msg, msglen, "%s: %s", path, strerror(err));
+      rc = -err;
+    }
+  }
+  if (rc != 0) {
+    close(f);
+    return rc;
+  }
+  *fd = f;
+  return 0;
+}
