@@ -164,7 +164,6 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
     }
     return on_final_headers(l) == 0 ? len : 0;
   }
-  netopt_header(l, buf, len);
   if (dlog_enabled() && len > 2) {
     log_append(l, " | ", 3);
     log_append(l, buf, len - 2);

@@ -322,7 +322,6 @@ int64_t limit_rate(const struct engine *e, const struct xfer *x);
 /* netopt.c: proxy, TLS, netrc, HTTP/2 on a handle; the snapshot's part */
 void netopt_multi(struct engine *e);
 void netopt_apply(struct xfer *x, CURL *c);
-void netopt_header(struct leg *l, const char *line, size_t len);
 void netopt_release(struct xfer *x);
 void netopt_snapshot(struct engine *e, struct msg_snapshot *s);
 

@@ -45,7 +45,11 @@ void netopt_apply(struct xfer *x, CURL *c)
     curl_easy_setopt(c, CURLOPT_CAINFO, it->cacert);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, it->insecure ? 0L : 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, it->insecure ? 0L : 2L);
-  if (e->run.netrc_file) {
+  /* netrc credentials go only to the scheme, host and port the user named:
+     siphon follows redirects itself (xfer.c), and a hop to another origin
+     (r->foreign) gets a handle without netrc (curl looks netrc up by host
+     name alone, so a redirect to another port would otherwise get them) */
+  if (e->run.netrc_file && !(x->run && x->run->foreign)) {
     curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_OPTIONAL);
     curl_easy_setopt(c, CURLOPT_NETRC_FILE, e->run.netrc_file);
   }
@@ -59,57 +63,6 @@ void netopt_apply(struct xfer *x, CURL *c)
     if (strncasecmp(it->url, "https:", 6) == 0)
       curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
   }
-}
-
-/* A 3xx with this Location that curl will follow: netrc credentials go
- * only to the scheme, host and port the user named, so they are switched
- * off for every later request of this attempt when the target is another
- * one (curl looks netrc up again for each host it connects to, by name
- * alone, without the port; the next attempt starts with a fresh handle).
- * A relative Location resolves against the URL of this response. */
-static void netopt_redirect(struct xfer *x, CURL *c, const char *location, size_t len)
-{
-  char *here = NULL;
-  curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &here);
-  char *target = strndup(location, len);
-  CURLU *a = curl_url(), *b = curl_url();
-  int same = 0;
-  if (target && a && b && curl_url_set(a, CURLUPART_URL, x->spec->url, 0) == CURLUE_OK &&
-      curl_url_set(b, CURLUPART_URL, here ? here : x->spec->url, 0) == CURLUE_OK &&
-      curl_url_set(b, CURLUPART_URL, target, 0) == CURLUE_OK) {
-    static const CURLUPart parts[] = {CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT};
-    same = 1;
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0] && same; i++) {
-      char *pa = NULL, *pb = NULL;
-      curl_url_get(a, parts[i], &pa, CURLU_DEFAULT_PORT);
-      curl_url_get(b, parts[i], &pb, CURLU_DEFAULT_PORT);
-      same = pa && pb && strcasecmp(pa, pb) == 0;
-      curl_free(pa);
-      curl_free(pb);
-    }
-  }
-  curl_url_cleanup(a);
-  curl_url_cleanup(b);
-  free(target);
-  if (!same)
-    curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
-}
-
-/* A response header line of a leg: a Location of a 3xx is where curl goes
- * next (netrc must not follow it to another origin). */
-void netopt_header(struct leg *l, const char *line, size_t len)
-{
-  static const char name[] = "Location:";
-  size_t n = sizeof name - 1;
-  if (!l->x->eng->run.netrc_file || l->resp.status < 300 || l->resp.status >= 400 ||
-      len <= n || strncasecmp(line, name, n) != 0)
-    return;
-  const char *v = line + n, *end = line + len;
-  while (v < end && (*v == ' ' || *v == '\t'))
-    v++;
-  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
-    end--;
-  netopt_redirect(l->x, l->easy, v, (size_t)(end - v));
 }
 
 /* A pause: HTTP/1.1 closes a connection left mid-body by itself, but an
