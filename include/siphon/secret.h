@@ -10,6 +10,11 @@
  * "***" ("http://u:***@h/p"); a URL without one is copied as it is.
  * NULL gives NULL. */
 char *secret_url(const char *url);
+/* The same, and its query too (from '?' to the next ' ', '#' or the end):
+ * "http://bob:***@h/f?***", for the log and the sidecar, since a query
+ * often carries a token (signed URLs).  Works on a URL and on an HTTP
+ * request line ("GET /f?t=1 HTTP/1.1").  NULL gives NULL. */
+char *secret_url_query(const char *s);
 /* 1 if the header line "Name: value" (or a name of len bytes) carries a
  * credential: Authorization, Proxy-Authorization, Cookie, Set-Cookie. */
 int secret_header(const char *line, size_t len);

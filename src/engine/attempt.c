@@ -12,7 +12,6 @@
 #include "sidecar.h"
 #include "siphon/dlog.h"
 #include "siphon/secret.h"
-#include "siphon/redact.h"
 #include "siphon/xalloc.h"
 
 /* Each CURLcode that is not a plain network failure, and its reason. */
@@ -196,7 +195,7 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
         o += (size_t)snprintf(line + o, sizeof line - o, " | ");
       /* the request line's query may hold a token: masked like the URL's */
       char *first = p == data ? xstrndup(p, shown) : NULL;
-      char *masked = first ? redact_url(first) : NULL;
+      char *masked = first ? secret_url_query(first) : NULL;
       if (masked)
         o += (size_t)snprintf(line + o, sizeof line - o, "%s", masked);
       else

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "sidecar.h"
-#include "siphon/redact.h"
+#include "siphon/secret.h"
 #include "siphon/xalloc.h"
 
 static void url_hash(const char *url, char hex[65])
@@ -139,7 +139,7 @@ char *sidecar_format(const char *url, const char *etag, const char *last_modifie
 {
   char hex[65];
   url_hash(url, hex);
-  char *shown = redact_url(url);
+  char *shown = secret_url_query(url);
   if (has_ctl(shown))
     shown[0] = '\0';
   if (etag && has_ctl(etag))

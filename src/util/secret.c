@@ -1,5 +1,6 @@
 /* secret.c - masks credentials before text leaves the process: the
- * password of a URL's user-info and credential header values.  Pure
+ * password of a URL's user-info (and, for the log and the sidecar, its
+ * query) and credential header values.  Pure
  * functions, called from any thread (the engine for events, the log and
  * the sidecar). */
 #include <stdlib.h>
@@ -45,4 +46,48 @@ int secret_header(const char *line, size_t len)
     if (strlen(names[i]) == nl && strncasecmp(line, names[i], nl) == 0)
       return 1;
   return 0;
+}
+
+/* Mask the password of a URL's user-info and its query, in one pass. */
+char *secret_url_query(const char *s)
+{
+  if (!s)
+    return NULL;
+  size_t n = strlen(s);
+  char *out = xmalloc(n + 8);
+  size_t o = 0, i = 0;
+  const char *sch = strstr(s, "://");
+  if (sch) {
+    size_t auth = (size_t)(sch - s) + 3;
+    size_t alen = strcspn(s + auth, "/?# ");
+    const char *at = NULL;
+    for (size_t k = 0; k < alen; k++)
+      if (s[auth + k] == '@')
+        at = s + auth + k;
+    const char *colon = at ? memchr(s + auth, ':', (size_t)(at - (s + auth))) : NULL;
+    if (colon) {
+      memcpy(out, s, (size_t)(colon - s) + 1);
+      o = (size_t)(colon - s) + 1;
+      memcpy(out + o, "***", 3);
+      o += 3;
+      i = (size_t)(at - s);
+    }
+  }
+  int masked = 0;
+  while (i < n) {
+    if (s[i] == '?' && !masked) {
+      masked = 1;
+      out[o++] = '?';
+      size_t q = strcspn(s + i + 1, " #");
+      if (q > 0) {
+        memcpy(out + o, "***", 3);
+        o += 3;
+      }
+      i += 1 + q;
+      continue;
+    }
+    out[o++] = s[i++];
+  }
+  out[o] = '\0';
+  return out;
 }

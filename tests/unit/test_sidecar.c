@@ -1,6 +1,6 @@
 /* test_sidecar.c - the resume sidecar's text (issue 10: no secrets in it,
  * bounded and never-blocking reads), the validator rule (never a weak
- * ETag), and redact_url. */
+ * ETag), and secret_url_query. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "../../src/engine/sidecar.h"
-#include "siphon/redact.h"
+#include "siphon/secret.h"
 
 static void redacts(const char *in, const char *want)
 {
-  char *got = redact_url(in);
+  char *got = secret_url_query(in);
   cr_assert_str_eq(got, want, "%s", in);
   free(got);
 }
