@@ -257,8 +257,23 @@ int load_read_file(const char *path, char **buf, size_t *len, char *err, size_t 
     return -1;
   }
   struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (fstat(fd, &st) < 0) {
+    load_err(err, errlen, path, 0, "%s", strerror(errno));
+    goto out;
+  }
+  if (S_ISDIR(st.st_mode)) {
     load_err(err, errlen, path, 0, "is a directory, not a list");
+    goto out;
+  }
+  /* a device is never a list (/dev/zero would be read up to the limit,
+     a tape or a terminal could block); a regular file over the limit is
+     refused by its size before a byte is read */
+  if (!is_stdin && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+    load_err(err, errlen, path, 0, "is a device, not a list");
+    goto out;
+  }
+  if (S_ISREG(st.st_mode) && st.st_size > (off_t)LOAD_MAX_FILE) {
+    load_err(err, errlen, path, 0, "too large for a list (over 64 MiB)");
     goto out;
   }
   for (;;) {

@@ -328,3 +328,18 @@ def test_long_url_and_long_names(server, siphon, tmp_path):
     server.verify(tmp_path / "long.bin", 2000, seed=5)
     assert (tmp_path / "a.bin").stat().st_size == 10
     assert (tmp_path / "b.bin").stat().st_size == 20
+
+
+def test_device_list(server, siphon, tmp_path):
+    # /dev/zero would otherwise be read up to the 64 MiB limit
+    res = siphon(["/dev/zero"])
+    assert_list_error(res, server, tmp_path, "/dev/zero: is a device, not a list")
+
+
+def test_huge_list_refused_by_size(server, siphon, tmp_path):
+    p = tmp_path / "big.txt"
+    with open(p, "wb") as f:  # sparse: 65 MiB on paper, nothing on disk
+        f.truncate(65 << 20)
+    res = siphon(["big.txt"])
+    assert_list_error(res, server, tmp_path, "big.txt: too large for a list (over 64 MiB)",
+                      keep=("big.txt",))
