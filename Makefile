@@ -56,8 +56,9 @@ DEB_PKGS := build-essential pkg-config libcurl4-openssl-dev libuv1-dev libncurse
             libclang-rt-14-dev
 # install-test: the shells that parse the completions, the page's linters
 DEB_PKGS += zsh fish bash-completion mandoc man-db
-# the network tests: real servers (nginx with TLS + HTTP/2, proxies) and certificates
-DEB_PKGS += nginx-light tinyproxy microsocks openssl
+# the network tests: real servers (nginx with TLS + HTTP/2, proxies, stunnel as the TLS
+# front of an https:// proxy) and certificates
+DEB_PKGS += nginx-light tinyproxy microsocks openssl stunnel4
 
 .PHONY: all deps test unit e2e tui install-test asan demo check-deps fuzz bench clean \
         install uninstall pkg-check FORCE

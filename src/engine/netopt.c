@@ -30,14 +30,15 @@ void netopt_apply(struct xfer *x, CURL *c)
     /* "" makes curl use no proxy at all, not even from the environment */
     const char *p = strcmp(it->proxy, "none") == 0 ? "" : it->proxy;
     curl_easy_setopt(c, CURLOPT_PROXY, p);
-    if (*p && strncasecmp(p, "https:", 6) == 0) {
-      if (it->cacert)
-        curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, it->cacert);
-      if (it->insecure) {
-        curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYHOST, 0L);
-      }
-    }
+  }
+  /* --cacert and --insecure also cover the TLS to an https:// proxy, whether
+     it came from --proxy or from the environment (curl only reads these for
+     an https:// proxy, so they are harmless for any other) */
+  if (it->cacert)
+    curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, it->cacert);
+  if (it->insecure) {
+    curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYHOST, 0L);
   }
   if (e->run.no_proxy)
     curl_easy_setopt(c, CURLOPT_NOPROXY, e->run.no_proxy);

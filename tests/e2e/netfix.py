@@ -1,7 +1,8 @@
 """Real network servers for the network tests, each started by the test on
 127.0.0.1 and stopped by its PID: nginx with TLS and HTTP/2 (certificate
 made here with openssl), tinyproxy (HTTP and CONNECT) and microsocks
-(SOCKS5).  Every wait is bounded; a server that does not come up skips
+(SOCKS5), and stunnel as the TLS front of tinyproxy (an https:// proxy).
+Every wait is bounded; a server that does not come up skips
 nothing: the test fails with its log."""
 
 import hashlib
@@ -239,3 +240,32 @@ class Microsocks:
     def stop(self):
         _stop(self.proc)
         self._log.close()
+
+
+class Stunnel:
+    """stunnel on 127.0.0.1 with the test certificate, passing each TLS
+    connection on to a plain TCP port: in front of tinyproxy it makes an
+    https:// proxy (TLS between siphon and the proxy)."""
+
+    def __init__(self, work, cert, key, to_port):
+        self.work = Path(work)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.cert = cert
+        self.logfile = self.work / "stunnel.log"
+        conf = ["foreground = yes", "pid =", 'output = %s' % self.logfile, "debug = 5",
+                "[proxy]", "accept = 127.0.0.1:%d" % self.port,
+                "connect = 127.0.0.1:%d" % to_port, "cert = %s" % cert, "key = %s" % key]
+        (self.work / "stunnel.conf").write_text("\n".join(conf) + "\n")
+        exe = _which("stunnel4") or _which("stunnel")
+        if not exe:
+            raise RuntimeError("stunnel is not installed (Makefile DEB_PKGS has stunnel4)")
+        self.proc = subprocess.Popen([exe, str(self.work / "stunnel.conf")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_port(self.port, self.proc, "stunnel", [self.logfile])
+
+    def url(self, cred=None):
+        return "https://%s127.0.0.1:%d" % (cred + "@" if cred else "", self.port)
+
+    def stop(self):
+        _stop(self.proc)

@@ -218,6 +218,56 @@ def test_https_through_connect(tinyproxy, tls, siphon, tmp_path):
         px.log()
 
 
+@pytest.fixture
+def tls_proxy(tinyproxy, tls, tmp_path):
+    """An https:// proxy: stunnel with the test certificate in front of
+    tinyproxy; (stunnel, tinyproxy)."""
+    started = []
+
+    def start(auth=None):
+        px = tinyproxy(auth=auth)
+        st = netfix.Stunnel(tmp_path / ("stunnel%d" % len(started)), tls.cert,
+                            Path(tls.cert).parent / "key.pem", px.port)
+        started.append(st)
+        return st, px
+
+    yield start
+    for st in started:
+        st.stop()
+
+
+def test_https_proxy_speaks_tls_and_checks_its_certificate(tls_proxy, server, siphon, tmp_path):
+    st, px = tls_proxy()
+    url = server.url("/f/tlsproxy.bin", size=6000)
+    # the proxy's certificate is self-signed: refused unless trusted
+    res = siphon(["--retries", "0", "--proxy", st.url(), url], env=NOENV)
+    assert res.code == 1, res
+    assert res.final(1)["reason"] == "tls", res
+    assert px.requests() == [], px.log()
+    assert not (tmp_path / "tlsproxy.bin").exists()
+    res = siphon(["--proxy", st.url(), "--cacert", str(st.cert), url], env=NOENV)
+    assert res.code == 0, res
+    server.verify(tmp_path / "tlsproxy.bin", 6000)
+    assert any(r.startswith("GET " + url) for r in px.requests()), px.log()
+    (tmp_path / "tlsproxy.bin").unlink()
+    res = siphon(["--proxy", st.url(), "--insecure", url], env=NOENV)
+    assert res.code == 0, res
+    server.verify(tmp_path / "tlsproxy.bin", 6000)
+    assert sum(r.startswith("GET " + url) for r in px.requests()) == 2, px.log()
+
+
+def test_https_proxy_from_the_environment_with_credentials(tls_proxy, server, siphon, tmp_path):
+    st, px = tls_proxy(auth=("tu", "TLSPXSECRET7"))
+    url = server.url("/f/tlsenv.bin", size=4000)
+    env = dict(NOENV, http_proxy=st.url("tu:TLSPXSECRET7"))
+    res = siphon(["--log", "tp.log", "--cacert", str(st.cert), url], env=env)
+    assert res.code == 0, res
+    server.verify(tmp_path / "tlsenv.bin", 4000)
+    assert any(r.startswith("GET " + url) for r in px.requests()), px.log()
+    for text in (res.stdout, res.stderr, (tmp_path / "tp.log").read_text()):
+        assert "TLSPXSECRET7" not in text
+
+
 @pytest.mark.parametrize("scheme,where", [("socks5h", "localhost"), ("socks5", "127.0.0.1")])
 def test_socks5_resolves_where_it_should(microsocks, server, siphon, tmp_path, scheme, where):
     first = socket.getaddrinfo("localhost", server.port, type=socket.SOCK_STREAM)[0][0]
