@@ -126,6 +126,8 @@ class Report:
             label += " (screen)" if tool == "siphon-screen" else ""
             if tool == "siphon-s1":
                 label = "siphon -s 1"
+            if tool == "curl-null" and wl in ("segthrottled", "segsingle"):
+                label = f"{self.meta['seg'].split(chr(9))[1]} x curl -r to /dev/null (what nginx gives here)"
             if s:
                 self.w(f"| {label} | {fmt(s[0])} | {fmt(s[1])} | {fmt(s[2], 1)} | {fmt(s[3], 0)} | "
                        f"{n_ok}/{n_ok + t['bad']} | {each} |")
@@ -142,6 +144,9 @@ class Report:
             lim = self.seg_limit()
             self.w(f"| **limit** = size / ({self.meta['seg'].split(chr(9))[1]} x rate) | {lim:.2f} | | | | | |")
             self.w(f"| **siphon / limit** | {sip[0] / lim:.2f} | | | | | |")
+            raw = self.stats(wl, "curl-null")
+            if raw:
+                self.w(f"| **siphon / curl to /dev/null** | {sip[0] / raw[0]:.2f} | | | | | |")
         if wl == "segsingle":
             one = self.stats(wl, "siphon-s1")
             if sip and one:

@@ -401,11 +401,11 @@ tools() {
   local t out=""
   local all=${BENCH_TOOLS:-siphon $PEERS curl-null}
   [ "${1:-}" = scale ] && all=${BENCH_TOOLS:-$SCALE_TOOLS}
-  [ "${1:-}" = seg ] && all=${BENCH_TOOLS:-$SEG_TOOLS}
+  [ "${1:-}" = seg ] && all=${BENCH_TOOLS:-$SEG_TOOLS curl-null}
   [ "${1:-}" = segsingle ] && all=${BENCH_TOOLS:-siphon siphon-s1 ${SEG_TOOLS/siphon/}}
   for t in $all; do
     case "$t" in siphon|siphon-s1) [ "$PEERS_ONLY" = 1 ] && continue ;; esac
-    [ "$t" = curl-null ] && [ "${1:-}" != single ] && continue
+    [ "$t" = curl-null ] && [ "${1:-}" != single ] && [ "${1:-}" != seg ] && continue
     out+="$t "
   done
   echo "$out"
@@ -443,6 +443,14 @@ seg_cmd() {
     wget2)     CMD=(wget2 --no-config -q --max-threads "$SEG_N" --chunk-size "$(((mib + SEG_N - 1) / SEG_N))M"
                     -P "$OUT" --no-robots --no-hsts --no-hpkp --no-ocsp --no-xattr --no-netrc
                     --no-cookies --no-metalink "$url") ;;
+    # what this machine's nginx really gives SEG_N connections at once: SEG_N
+    # curls, each its SEG_N-th of the file into /dev/null (no disk, no
+    # splitting); the bytes they got are summed on the last line
+    curl-null) CMD=(bash -c 'n=$1 url=$2 size=$3
+                    for ((i = 0; i < n; i++)); do
+                      curl -s -S -o /dev/null -w "%{size_download}\n" \
+                           -r "$((size * i / n))-$((size * (i + 1) / n - 1))" "$url" &
+                    done | awk "{s += \$1} END {printf \"%.0f\\n\", s}"' _ "$SEG_N" "$url" "$((mib * MIB))") ;;
     *) echo "seg_cmd: $tool?" >&2; exit 1 ;;
   esac
 }
@@ -599,7 +607,8 @@ if want_seg; then
     for r in $(rounds); do
       for t in $(rotate "$(tools $set_)" "${r#w}"); do
         seg_cmd "$t" "$BASE/$wl/seg.bin" "$SEG_MIB"
-        run_one "$wl" "$t" "$r" 1 "$sbytes" "${CMD[@]}"
+        if [ "$t" = curl-null ]; then run_one "$wl" "$t" "$r" -1 "$sbytes" "${CMD[@]}"
+        else run_one "$wl" "$t" "$r" 1 "$sbytes" "${CMD[@]}"; fi
       done
     done
   done
