@@ -238,7 +238,7 @@ class Report:
                "--per-host N -d OUT URL` (`--per-host` because its default of 6 would cap `-s 8` at 6; "
                "segsingle also `-s 1`), aria2c `--no-conf -q -x N -s N -k 4M --file-allocation=none -d OUT URL` "
                "(`-k` = siphon's `--min-segment` default), axel `-q -n N -o OUT/ URL`, wget2 `--max-threads N "
-               "--chunk-size SIZE/N` and the flags above.")
+               "--chunk-size 16M` and the flags above (it used one connection here).")
         self.w()
         if self.notes:
             self.w("Notes of this run:")
