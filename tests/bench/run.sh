@@ -431,7 +431,7 @@ bench_list() {
 # to one host would hold -s 8 at 6.  aria2c -k = siphon's --min-segment
 # default (4M): neither splits a range under twice that.  wget2 1.99.1
 # fetches its chunks over one connection whatever --max-threads says; with
-# 16M chunks it takes 2.7 s of CPU and 47 MiB for 2 GiB, with 256M chunks
+# 16M chunks it takes 2.7 s of CPU and 46 MiB for 2 GiB, with 256M chunks
 # 25 s and 454 MiB.
 seg_cmd() {
   local tool=$1 url=$2 mib=$3 extra=()
