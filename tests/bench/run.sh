@@ -51,7 +51,8 @@ Environment (defaults for a full run; --quick uses the second value):
   BENCH_PORT=18089        first port tried for nginx
   BENCH_DIR=/tmp/siphon-bench.PID   the tmpfs mount point
   BENCH_TIMEOUT=300       seconds one run may take before it is killed
-  BENCH_TOOLS="siphon curl aria2c wget2 curl-null"   a subset to run
+  BENCH_TOOLS="siphon curl aria2c wget2 curl-null"   a subset to run (axel and
+                          siphon-s1 count only in the segmented rows, curl outside them)
   BENCH_RESULTS=tests/bench/RESULTS.md  (quick: build/bench/RESULTS-quick.md)
 EOF
 }
@@ -406,6 +407,8 @@ tools() {
   for t in $all; do
     case "$t" in siphon|siphon-s1) [ "$PEERS_ONLY" = 1 ] && continue ;; esac
     [ "$t" = curl-null ] && [ "${1:-}" != single ] && [ "${1:-}" != seg ] && continue
+    # axel and siphon -s 1 run only in the segmented rows, curl only outside them
+    case "${1:-}:$t" in seg*:curl|seg*:siphon-screen) continue ;; seg*:*) ;; *:axel|*:siphon-s1) continue ;; esac
     out+="$t "
   done
   echo "$out"
