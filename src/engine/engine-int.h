@@ -230,6 +230,7 @@ struct engine {
   int64_t qseq_back, qseq_front;
   int running;                 /* admitted items */
   int extra;                   /* extra legs of segmented items, all hosts */
+  int seg_kick;                /* an item split: open its extra legs after this socket action */
   int stopping;
   int thread_started;
   int pumping;
@@ -377,6 +378,7 @@ void seg_tick(struct xfer *x, uint64_t now);
 void seg_stop_legs(struct xfer *x);
 void seg_reset(struct xfer *x);
 int seg_yield(struct engine *e);
+void seg_kick(struct engine *e);
 int seg_load(struct xfer *x, const char *text, int64_t total);
 void seg_snapshot(const struct xfer *x, struct msg_snap_row *row, struct msg_snapshot *s);
 

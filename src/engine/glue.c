@@ -44,6 +44,8 @@ static void glue_drain(struct engine *e)
     if (l)
       e->leg_done(l, rc);
   }
+  if (e->seg_kick)
+    seg_kick(e); /* curl takes new handles only outside its callbacks */
 }
 
 static void on_poll(uv_poll_t *p, int status, int events)

@@ -264,6 +264,7 @@ void seg_consider(struct xfer *x, struct leg *l, int64_t start)
   stream_split(x);
   r->meta_at = now_ms(x);
   r->meta_dirty = 0;
+  x->eng->seg_kick = 1; /* the extra legs start once curl's callback returns */
   if (dlog_enabled())
     dlog("#%u split: %lld bytes from %lld, pieces of %lld", x->id, (long long)x->total,
          (long long)start, (long long)r->piece);
@@ -436,6 +437,23 @@ void seg_reset(struct xfer *x)
   ranges_clear(&r->todo);
 }
 
+/* Extra legs for the item's work while free slots allow (may_open). */
+static void open_extra(struct xfer *x)
+{
+  struct xrun *r = x->run;
+  for (int i = 1; i < r->nlegs && may_open(x); i++) {
+    struct leg *l = &r->legs[i];
+    struct ranges_span s;
+    if (l->lstate != LEG_IDLE || find_work(x, &s) != 0)
+      continue;
+    l->extra = 1;
+    x->host->extra++;
+    x->eng->extra++;
+    if (leg_start(l, s.start, s.end) != 0)
+      break;
+  }
+}
+
 /* The tick of a segmented item: stalled legs, ranges whose retry is due,
  * extra legs while slots allow, each leg's speed, and the sidecar at most
  * once a second when something was written. */
@@ -471,17 +489,18 @@ void seg_tick(struct xfer *x, uint64_t now)
   }
   if (x->phase != PH_ATTACHED)
     return;
-  for (int i = 1; i < r->nlegs && may_open(x); i++) {
-    struct leg *l = &r->legs[i];
-    struct ranges_span s;
-    if (l->lstate != LEG_IDLE || find_work(x, &s) != 0)
-      continue;
-    l->extra = 1;
-    x->host->extra++;
-    x->eng->extra++;
-    if (leg_start(l, s.start, s.end) != 0)
-      break;
-  }
+  open_extra(x);
+}
+
+/* Items split during the last socket action get their extra legs now, not
+ * at the next tick: the first response already showed size, validator and
+ * ranges, and each tick of waiting is a tick at one connection's speed. */
+void seg_kick(struct engine *e)
+{
+  e->seg_kick = 0;
+  for (struct xfer *x = e->live_head; x; x = x->lnext)
+    if (x->run && x->run->seg && x->phase == PH_ATTACHED)
+      open_extra(x);
 }
 
 /* xfer_pump found a queued item that could start but for a host slot an

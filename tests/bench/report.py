@@ -13,8 +13,8 @@ stdout and to RESULTS.md, followed by the targets of issue 6 and NOTES.md.
 import statistics
 import sys
 
-PEERS = ("curl", "aria2c", "wget2")
-ORDER = ("siphon", "siphon-screen", "curl", "aria2c", "wget2", "curl-null")
+PEERS = ("curl", "aria2c", "wget2", "axel")
+ORDER = ("siphon", "siphon-s1", "siphon-screen", "curl", "aria2c", "axel", "wget2", "curl-null")
 
 
 def load_runs(path):
@@ -100,6 +100,10 @@ class Report:
             return f"{n} URLs x {kib} KiB in one list, {j} at once", int(j)
         if wl == "single":
             return f"one {m['single']} MiB file, one connection", 1
+        if wl in ("segthrottled", "segsingle") and "seg" in m:
+            mib, n, rate, _ = m["seg"].split("\t")
+            how = f"nginx `limit_rate {rate}` per connection" if wl == "segthrottled" else "unthrottled"
+            return f"one {mib} MiB file, {how}, {n} connections", 1
         if wl in ("wide", "scale32") and "scale" in m:
             n, jw, jq = m["scale"].split("\t")
             j = jw if wl == "wide" else jq
@@ -120,6 +124,10 @@ class Report:
             each = ", ".join(f"{r[0]:.2f} ({r[1]:.2f})" for r in t["ok"]) or "—"
             label = tool + (" (raw limit, /dev/null)" if tool == "curl-null" else "")
             label += " (screen)" if tool == "siphon-screen" else ""
+            if tool == "siphon-s1":
+                label = "siphon -s 1"
+            if tool == "curl-null" and wl in ("segthrottled", "segsingle"):
+                label = f"{self.meta['seg'].split(chr(9))[1]} x curl -r to /dev/null (what nginx gives here)"
             if s:
                 self.w(f"| {label} | {fmt(s[0])} | {fmt(s[1])} | {fmt(s[2], 1)} | {fmt(s[3], 0)} | "
                        f"{n_ok}/{n_ok + t['bad']} | {each} |")
@@ -132,12 +140,29 @@ class Report:
                 v, p = self.best_peer(wl, i)
                 cells.append(f"{sip[i] / v:.2f} ({p})" if v and sip[i] is not None else "—")
             self.w(f"| **siphon / best peer** | {cells[0]} | {cells[1]} | {cells[2]} | {cells[3]} | | |")
+        if wl == "segthrottled" and sip:
+            lim = self.seg_limit()
+            self.w(f"| **limit** = size / ({self.meta['seg'].split(chr(9))[1]} x rate) | {lim:.2f} | | | | | |")
+            self.w(f"| **siphon / limit** | {sip[0] / lim:.2f} | | | | | |")
+            raw = self.stats(wl, "curl-null")
+            if raw:
+                self.w(f"| **siphon / curl to /dev/null** | {sip[0] / raw[0]:.2f} | | | | | |")
+        if wl == "segsingle":
+            one = self.stats(wl, "siphon-s1")
+            if sip and one:
+                self.w(f"| **siphon -s N / -s 1** | {sip[0] / one[0]:.2f} | {sip[1] / one[1]:.2f} "
+                       f"| {sip[2] / one[2]:.2f} | | | |")
         if wl == "screen":
             scr = self.stats(wl, "siphon-screen")
             if sip and scr:
                 self.w(f"| **screen / headless** | {scr[0] / sip[0]:.2f} | {scr[1] / sip[1]:.3f} "
                        f"| {scr[2] / sip[2]:.2f} | | | |")
         self.w()
+
+    def seg_limit(self):
+        """Seconds the segthrottled file takes at exactly the limit on every connection."""
+        mib, n, _, rate_b = self.meta["seg"].split("\t")
+        return int(mib) * 2**20 / (int(n) * int(rate_b))
 
     def queue_sizes(self):
         """(N, B): URLs in the queue run and in its baseline run (the first half)."""
@@ -197,7 +222,7 @@ class Report:
         self.w("| | |")
         self.w("|---|---|")
         for k in ("cpu", "nproc", "memory", "kernel", "os", "tmpfs", "siphon", "siphon_commit",
-                  "siphon_args", "curl", "aria2c", "wget2", "nginx"):
+                  "siphon_args", "curl", "aria2c", "wget2", "axel", "nginx"):
             if m.get(k):
                 self.w(f"| {k} | {m[k]} |")
         self.w()
@@ -208,7 +233,12 @@ class Report:
                "--no-robots --no-hsts --no-hpkp --no-ocsp --no-xattr --no-netrc --no-cookies --no-metalink`; "
                "single: `curl -o FILE URL`, the others with N = 1, and the raw limit `curl -o /dev/null URL`. "
                "screen: siphon without `--headless` in a 120x40 tmux pane, `q` sent when every file is "
-               "complete; its wall is until the files were complete.")
+               "complete; its wall is until the files were complete. "
+               "segthrottled/segsingle (one file over N connections): siphon `--headless --no-config -s N "
+               "--per-host N -d OUT URL` (`--per-host` because its default of 6 would cap `-s 8` at 6; "
+               "segsingle also `-s 1`), aria2c `--no-conf -q -x N -s N -k 4M --file-allocation=none -d OUT URL` "
+               "(`-k` = siphon's `--min-segment` default), axel `-q -n N -o OUT/ URL`, wget2 `--max-threads N "
+               "--chunk-size 16M` and the flags above (it used one connection here).")
         self.w()
         if self.notes:
             self.w("Notes of this run:")
@@ -218,7 +248,8 @@ class Report:
             self.w()
         self.w("## Results")
         self.w()
-        for wl in ("big", "screen", "small", "https", "queue", "wide", "scale32", "single"):
+        for wl in ("big", "screen", "small", "https", "queue", "wide", "scale32", "single",
+                   "segthrottled", "segsingle"):
             if wl in self.runs:
                 self.table(wl)
                 if wl == "queue" and "queue1" in self.runs:
@@ -273,6 +304,24 @@ class Report:
                             sq[2] <= cq[2])
             else:
                 self.target(what, "siphon or curl not measured", None)
+        # issue 11: on a server that limits each connection, within 1.1x of
+        # the limit and ahead of every peer; unthrottled, -s N no slower than -s 1
+        if "segthrottled" in self.runs:
+            sip, lim = self.stats("segthrottled", "siphon"), self.seg_limit()
+            what = f"segthrottled: wall at most 1.1x the limit ({lim:.2f} s)"
+            if sip:
+                self.target(what, f"{sip[0]:.2f} s = {sip[0] / lim:.2f}x", sip[0] <= 1.1 * lim)
+            else:
+                self.target(what, "siphon not measured", None)
+            self.ratio_target("segthrottled", 0, 1.0, "wall")
+        if "segsingle" in self.runs:
+            sip, one = self.stats("segsingle", "siphon"), self.stats("segsingle", "siphon-s1")
+            what = "segsingle: -s N no slower (wall) than -s 1"
+            if sip and one:
+                self.target(what, f"{sip[0]:.2f} s vs {one[0]:.2f} s = {sip[0] / one[0]:.2f}x",
+                            sip[0] <= one[0])
+            else:
+                self.target(what, "siphon not measured", None)
         if "screen" in self.runs:
             h, s = self.stats("screen", "siphon"), self.stats("screen", "siphon-screen")
             what = "screen: CPU at most 1.05x headless on the same work"
@@ -281,7 +330,7 @@ class Report:
                             s[1] <= 1.05 * h[1])
             else:
                 self.target(what, "siphon not measured", None)
-        self.w("## Targets of issues 6 and 9")
+        self.w("## Targets of issues 6, 9 and 11")
         self.w()
         self.w("| target | measured | holds |")
         self.w("|---|---|---|")

@@ -21,10 +21,16 @@ usage() {
   sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
 
-Workloads: big small queue single screen https scale (default: all).
+Workloads: big small queue single screen https scale segthrottled segsingle
+(default: all).
   scale = SCALE_N URLs of 1 KiB at -j SCALE_J (row "wide") and at -j QUEUE_J
   (row "scale32", whose peak RSS is the 80,000-queued-URLs target); siphon and
   curl only by default (SCALE_TOOLS), aria2c and wget2 take minutes there.
+  segthrottled = one SEG_MIB file from a location with nginx's limit_rate
+  SEG_RATE per connection, over SEG_N connections: siphon -s SEG_N beside
+  aria2c -x/-s, axel -n and wget2 --chunk-size (SEG_TOOLS); the limit is
+  SEG_MIB / (SEG_N x SEG_RATE).  segsingle = the same file unthrottled, with
+  siphon -s 1 (row tool "siphon-s1") beside -s SEG_N and the same peers.
 Environment (defaults for a full run; --quick uses the second value):
   BENCH_RUNS=3|1          runs per tool and workload (median reported)
   BENCH_WARMUP=1          unrecorded rounds before them (first touches of
@@ -36,6 +42,8 @@ Environment (defaults for a full run; --quick uses the second value):
   QUEUE_N=20000|2000 QUEUE_KIB=1 QUEUE_J=32
   SINGLE_MIB=2048|256     single: one file, one connection
   SCALE_N=80000|4000 SCALE_J=1000 SCALE_TOOLS="siphon curl"
+  SEG_MIB=2048|256 SEG_RATE=64m SEG_N=8   (SEG_RATE in nginx's units: k, m = KiB, MiB per s)
+  SEG_TOOLS="siphon aria2c axel wget2"    (segsingle adds siphon-s1)
   SIPHON=build/siphon     the binary under test
   SIPHON_ARGS=            extra siphon options (e.g. --buffer-size 1M)
   SIPHON_BUF_KIB=128      siphon's buffer size for the RSS target (passed as
@@ -43,7 +51,8 @@ Environment (defaults for a full run; --quick uses the second value):
   BENCH_PORT=18089        first port tried for nginx
   BENCH_DIR=/tmp/siphon-bench.PID   the tmpfs mount point
   BENCH_TIMEOUT=300       seconds one run may take before it is killed
-  BENCH_TOOLS="siphon curl aria2c wget2 curl-null"   a subset to run
+  BENCH_TOOLS="siphon curl aria2c wget2 curl-null"   a subset to run (axel and
+                          siphon-s1 count only in the segmented rows, curl outside them)
   BENCH_RESULTS=tests/bench/RESULTS.md  (quick: build/bench/RESULTS-quick.md)
 EOF
 }
@@ -73,6 +82,8 @@ SMALL_N=${SMALL_N:-$(q 5000 500)}; SMALL_KIB=${SMALL_KIB:-16};      SMALL_J=${SM
 QUEUE_N=${QUEUE_N:-$(q 20000 2000)}; QUEUE_KIB=${QUEUE_KIB:-1};     QUEUE_J=${QUEUE_J:-32}
 SINGLE_MIB=${SINGLE_MIB:-$(q 2048 256)}
 SCALE_N=${SCALE_N:-$(q 80000 4000)}; SCALE_J=${SCALE_J:-1000}; SCALE_TOOLS=${SCALE_TOOLS:-siphon curl}
+SEG_MIB=${SEG_MIB:-$(q 2048 256)}; SEG_RATE=${SEG_RATE:-64m}; SEG_N=${SEG_N:-8}
+SEG_TOOLS=${SEG_TOOLS:-siphon aria2c axel wget2}
 SIPHON_ARGS=${SIPHON_ARGS:-}
 BUF_KIB=${SIPHON_BUF_KIB:-128}
 [ -n "${SIPHON_BUF_KIB:-}" ] && SIPHON_ARGS="--buffer-size ${BUF_KIB}K $SIPHON_ARGS"
@@ -80,12 +91,20 @@ PORT=${BENCH_PORT:-18089}
 RUN_TIMEOUT=${BENCH_TIMEOUT:-300}
 if [ "$QUICK" = 1 ]; then RESULTS=${BENCH_RESULTS:-$ROOT/build/bench/RESULTS-quick.md}
 else RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}; fi
-WORKLOADS=${ONLY:-big,screen,small,queue,scale,single,https}
+WORKLOADS=${ONLY:-big,screen,small,queue,scale,single,https,segthrottled,segsingle}
 WORKLOADS=${WORKLOADS//,/ }
 for w in $WORKLOADS; do
-  case "$w" in big|small|queue|single|screen|scale|https) ;; *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
+  case "$w" in big|small|queue|single|screen|scale|https|segthrottled|segsingle) ;; *) echo "run.sh: unknown workload '$w'" >&2; exit 2 ;; esac
 done
 want() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
+want_seg() { want segthrottled || want segsingle; }
+# SEG_RATE in bytes per second (nginx's k and m are powers of 1024)
+case "$SEG_RATE" in
+  *[kK]) SEG_RATE_B=$((${SEG_RATE%?} * 1024)) ;;
+  *[mM]) SEG_RATE_B=$((${SEG_RATE%?} * 1024 * 1024)) ;;
+  *[!0-9]*|"") echo "run.sh: SEG_RATE '$SEG_RATE' is not N, Nk or Nm" >&2; exit 2 ;;
+  *) SEG_RATE_B=$SEG_RATE ;;
+esac
 
 NOTES=()        # lines for the report's notes
 note() { NOTES+=("$*"); echo "note: $*"; }
@@ -116,6 +135,7 @@ install_missing() {
   [ -x /usr/bin/time ] || need+=(time)
   [ -x /usr/bin/python3 ] || need+=(python3)
   if want screen && [ "$PEERS_ONLY" = 0 ]; then command -v tmux >/dev/null 2>&1 || need+=(tmux); fi
+  if want_seg; then command -v axel >/dev/null 2>&1 || need+=(axel); fi
   [ ${#need[@]} = 0 ] && return 0
   if [ "$NO_INSTALL" = 1 ] || [ "$(id -u)" != 0 ]; then
     echo "run.sh: missing: ${need[*]} (install them, as root: apt-get install ${need[*]})" >&2
@@ -146,16 +166,18 @@ need_mib() {
   if want small; then x=$((2 * SMALL_N * (SMALL_KIB < 4 ? 4 : SMALL_KIB) / 1024)); [ $x -gt $m ] && m=$x; fi
   if want queue; then x=$((2 * QUEUE_N * (QUEUE_KIB < 4 ? 4 : QUEUE_KIB) / 1024)); [ $x -gt $m ] && m=$x; fi
   if want scale; then x=$((2 * SCALE_N * 4 / 1024)); [ $x -gt $m ] && m=$x; fi
+  if want_seg; then x=$((2 * SEG_MIB)); [ $x -gt $m ] && m=$x; fi
   echo $((m + m / 16 + 512))   # served + output (or the prefault, 1/8 more)
 }
 avail_mib=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
 budget=$((avail_mib * 80 / 100))
-while [ "$(need_mib)" -gt "$budget" ] && [ "$BIG_MIB" -gt 8 -o "$SINGLE_MIB" -gt 16 ]; do
+while [ "$(need_mib)" -gt "$budget" ] && [ "$BIG_MIB" -gt 8 -o "$SINGLE_MIB" -gt 16 -o "$SEG_MIB" -gt 64 ]; do
   [ "$BIG_MIB" -gt 8 ] && BIG_MIB=$((BIG_MIB / 2))
   [ "$SINGLE_MIB" -gt 16 ] && SINGLE_MIB=$((SINGLE_MIB / 2))
+  [ "$SEG_MIB" -gt 64 ] && SEG_MIB=$((SEG_MIB / 2))
   SCALED=1
 done
-[ "${SCALED:-0}" = 1 ] && note "only ${avail_mib} MiB of memory available: scaled down to big ${BIG_N}x${BIG_MIB} MiB, single ${SINGLE_MIB} MiB"
+[ "${SCALED:-0}" = 1 ] && note "only ${avail_mib} MiB of memory available: scaled down to big ${BIG_N}x${BIG_MIB} MiB, single ${SINGLE_MIB} MiB, segmented ${SEG_MIB} MiB"
 TMPFS_MIB=$(need_mib)
 
 WORK=${BENCH_DIR:-/tmp/siphon-bench.$$}
@@ -239,6 +261,7 @@ start_nginx() {
     fi
   fi
   sed -e "s|@WORK@|$WORK|g" -e "s|@WWW@|$WWW|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$user|" \
+      -e "s|@SEGRATE@|$SEG_RATE|g" \
       "$HERE/nginx.conf.in" | awk -v t="$temps" -v s="$tls" \
         '$0 == "@TEMPS@" { printf "%s", t; next } $0 == "@TLS@" { print s; next } { print }' \
       >"$WORK/nginx/nginx.conf"
@@ -379,9 +402,13 @@ tools() {
   local t out=""
   local all=${BENCH_TOOLS:-siphon $PEERS curl-null}
   [ "${1:-}" = scale ] && all=${BENCH_TOOLS:-$SCALE_TOOLS}
+  [ "${1:-}" = seg ] && all=${BENCH_TOOLS:-$SEG_TOOLS curl-null}
+  [ "${1:-}" = segsingle ] && all=${BENCH_TOOLS:-siphon siphon-s1 ${SEG_TOOLS/siphon/}}
   for t in $all; do
-    [ "$t" = siphon ] && [ "$PEERS_ONLY" = 1 ] && continue
-    [ "$t" = curl-null ] && [ "${1:-}" != single ] && continue
+    case "$t" in siphon|siphon-s1) [ "$PEERS_ONLY" = 1 ] && continue ;; esac
+    [ "$t" = curl-null ] && [ "${1:-}" != single ] && [ "${1:-}" != seg ] && continue
+    # axel and siphon -s 1 run only in the segmented rows, curl only outside them
+    case "${1:-}:$t" in seg*:curl|seg*:siphon-screen) continue ;; seg*:*) ;; *:axel|*:siphon-s1) continue ;; esac
     out+="$t "
   done
   echo "$out"
@@ -400,6 +427,37 @@ bench_list() {
       run_one "$wl" "$t" "$r" "$n" "$bytes" "${CMD[@]}"
     done
   done
+}
+
+# seg_cmd TOOL URL MIB: one file over SEG_N connections (segthrottled,
+# segsingle).  siphon needs --per-host SEG_N: its default of 6 connections
+# to one host would hold -s 8 at 6.  aria2c -k = siphon's --min-segment
+# default (4M): neither splits a range under twice that.  wget2 1.99.1
+# fetches its chunks over one connection whatever --max-threads says; with
+# 16M chunks it takes 2.7 s of CPU and 46 MiB for 2 GiB, with 256M chunks
+# 25 s and 454 MiB.
+seg_cmd() {
+  local tool=$1 url=$2 mib=$3 extra=()
+  [ -n "$SIPHON_ARGS" ] && read -r -a extra <<<"$SIPHON_ARGS"
+  case "$tool" in
+    siphon)    CMD=("$SIPHON" --headless --no-config -s "$SEG_N" --per-host "$SEG_N" -d "$OUT" "${extra[@]}" "$url") ;;
+    siphon-s1) CMD=("$SIPHON" --headless --no-config -s 1 -d "$OUT" "${extra[@]}" "$url") ;;
+    aria2c)    CMD=(aria2c --no-conf -q -x "$SEG_N" -s "$SEG_N" -k 4M --file-allocation=none -d "$OUT"
+                    --allow-overwrite=true --auto-file-renaming=false --summary-interval=0 "$url") ;;
+    axel)      CMD=(axel -q -n "$SEG_N" -o "$OUT/" "$url") ;;
+    wget2)     CMD=(wget2 --no-config -q --max-threads "$SEG_N" --chunk-size 16M
+                    -P "$OUT" --no-robots --no-hsts --no-hpkp --no-ocsp --no-xattr --no-netrc
+                    --no-cookies --no-metalink "$url") ;;
+    # what this machine's nginx really gives SEG_N connections at once: SEG_N
+    # curls, each its SEG_N-th of the file into /dev/null (no disk, no
+    # splitting); the bytes they got are summed on the last line
+    curl-null) CMD=(bash -c 'n=$1 url=$2 size=$3
+                    for ((i = 0; i < n; i++)); do
+                      curl -s -S -o /dev/null -w "%{size_download}\n" \
+                           -r "$((size * i / n))-$((size * (i + 1) / n - 1))" "$url" &
+                    done | awk "{s += \$1} END {printf \"%.0f\\n\", s}"' _ "$SEG_N" "$url" "$((mib * MIB))") ;;
+    *) echo "seg_cmd: $tool?" >&2; exit 1 ;;
+  esac
 }
 
 # --- the interactive screen under tmux -----------------------------------------
@@ -536,6 +594,32 @@ if want single; then
   rm -rf "$WWW/single"; wipe_out
 fi
 
+if want_seg; then
+  # one served copy for both rows: segthrottled/ is nginx's limit_rate location
+  say "segmented: one $SEG_MIB MiB file over $SEG_N connections (generating)"
+  mkdir -p "$WWW/segsingle" "$WWW/segthrottled"
+  make_file "$WWW/segsingle/seg.bin" "$SEG_MIB"
+  ln "$WWW/segsingle/seg.bin" "$WWW/segthrottled/seg.bin"
+  sbytes=$((SEG_MIB * MIB))
+  for wl in segthrottled segsingle; do
+    want "$wl" || continue
+    set_=seg; [ "$wl" = segsingle ] && set_=segsingle
+    if [ "$wl" = segthrottled ]; then
+      say "segthrottled: one $SEG_MIB MiB file, $SEG_RATE/s per connection, $SEG_N connections (limit $(awk -v b="$sbytes" -v n="$SEG_N" -v r="$SEG_RATE_B" 'BEGIN {printf "%.2f", b / (n * r)}') s)"
+    else
+      say "segsingle: one $SEG_MIB MiB file, unthrottled, $SEG_N connections beside siphon -s 1"
+    fi
+    for r in $(rounds); do
+      for t in $(rotate "$(tools $set_)" "${r#w}"); do
+        seg_cmd "$t" "$BASE/$wl/seg.bin" "$SEG_MIB"
+        if [ "$t" = curl-null ]; then run_one "$wl" "$t" "$r" -1 "$sbytes" "${CMD[@]}"
+        else run_one "$wl" "$t" "$r" 1 "$sbytes" "${CMD[@]}"; fi
+      done
+    done
+  done
+  rm -rf "$WWW/segsingle" "$WWW/segthrottled"; wipe_out
+fi
+
 # --- the report --------------------------------------------------------------------
 nerr=$(grep -c -E '\[(crit|error|alert|emerg)\]' "$WORK/nginx/error.log" 2>/dev/null || true)
 [ "${nerr:-0}" -gt 0 ] && note "nginx logged $nerr errors, e.g.: $(grep -m1 -E '\[(crit|error|alert|emerg)\]' "$WORK/nginx/error.log" | cut -c1-200)"
@@ -559,12 +643,14 @@ META=$WORK/meta.tsv
   printf 'curl\t%s\n' "$(ver curl --version)"
   printf 'aria2c\t%s\n' "$(ver aria2c --version)"
   printf 'wget2\t%s\n' "$(ver wget2 --version)"
+  want_seg && printf 'axel\t%s\n' "$(ver axel --version)"
   printf 'nginx\t%s\n' "$(ver "$NGINX" -v)"
   printf 'big\t%s\t%s\t%s\n' "$BIG_N" "$BIG_MIB" "$BIG_J"
   printf 'small\t%s\t%s\t%s\n' "$SMALL_N" "$SMALL_KIB" "$SMALL_J"
   printf 'queue\t%s\t%s\t%s\n' "$QUEUE_N" "$QUEUE_KIB" "$QUEUE_J"
   printf 'single\t%s\n' "$SINGLE_MIB"
   printf 'scale\t%s\t%s\t%s\n' "$SCALE_N" "$SCALE_J" "$QUEUE_J"
+  printf 'seg\t%s\t%s\t%s\t%s\n' "$SEG_MIB" "$SEG_N" "$SEG_RATE" "$SEG_RATE_B"
   printf 'buf_kib\t%s\n' "$BUF_KIB"
   printf 'queue_url_bytes\t%s\n' "${QUEUE_URL_BYTES:-0}"
   printf 'workloads\t%s\n' "$WORKLOADS"

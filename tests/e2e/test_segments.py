@@ -3,8 +3,15 @@ with its own Range + If-Range, into one .part; faults on one leg refetch
 only that leg's range; the sidecar's missing ranges make a rerun fetch only
 those.  Real binary, local test server (per-connection `rate`)."""
 
+import json
+import os
 import re
+import shutil
+import subprocess
 import time
+from pathlib import Path
+
+import pytest
 
 MiB = 1024 * 1024
 
@@ -274,3 +281,42 @@ def test_many_segmented_items_share_the_write_behind(server, siphon, tmp_path):
     for i in range(8):
         server.verify(tmp_path / ("wb%d.bin" % i), size, seed=80 + i)
     assert len(server.requests("/f/wb")) > 16, "the items were split"
+
+
+def test_a_full_tmpfs_fails_at_the_split_not_when_full(server, tmp_path):
+    """A split file is checked against the free space before its first
+    write (on tmpfs by statfs, as fallocate there would zero every page
+    first): 64 MiB onto a 24 MiB tmpfs fails with "disk" at the start, long
+    before 24 MiB have come.  The tmpfs lives in a private mount namespace
+    of the run (unshare), so nothing outside sees it."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare(1) for a private tmpfs")
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "true"],
+                           capture_output=True, timeout=10)
+    if probe.returncode != 0:
+        pytest.skip("no mount namespace here: %r" % probe.stderr[-200:])
+    size = 64 * MiB
+    url = server.url("/f/full.bin", size=size, seed=44, rate=MiB)
+    small = tmp_path / "small"
+    small.mkdir()
+    b = os.environ.get("SIPHON_BIN") or str(Path(__file__).resolve().parents[2] / "build" / "siphon")
+    argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+            'mount -t tmpfs -o size=24m siphon-test "$1" && shift && exec "$@"', "sh", str(small),
+            b, "--headless", "--json", "--no-config", "-s", "4", "-d", str(small),
+            "--log", str(tmp_path / "log"), url]
+    asan = os.environ.get("SIPHON_ASAN") == "1"
+    p = subprocess.run(argv, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       stdin=subprocess.DEVNULL, timeout=60 * (3 if asan else 1))
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode == 1, err[-1500:]
+    events = [json.loads(x) for x in p.stdout.decode().splitlines() if x.strip()]
+    final = [e for e in events if e.get("id") == 1 and e["event"] in ("done", "failed")]
+    assert len(final) == 1 and final[0]["event"] == "failed", events[-5:]
+    assert final[0]["reason"] == "disk", final[0]
+    assert "No space left on device" in final[0]["message"], final[0]
+    assert " split: " in (tmp_path / "log").read_text(), "the file was split"
+    reqs = server.requests("/f/full.bin")
+    # four legs at 1 MiB/s: the tmpfs would be full after 24 MiB (6 s);
+    # the check comes with the split's first write job
+    sent = sum(r["body_bytes"] for r in reqs)
+    assert sent < 16 * MiB, "the server sent %d bytes before the failure" % sent
