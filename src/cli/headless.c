@@ -46,6 +46,8 @@ struct headless {
   int tty;
   struct item *items;
   size_t nitems, cap;
+  const char *(*name_of)(const void *ctx, uint32_t id); /* the caller's names, or NULL */
+  const void *name_ctx;
   int64_t bytes;
   uint64_t started_ms, last_status_ms;
   int quit_sent, all_final, interrupted, stopped;
@@ -93,7 +95,8 @@ static struct item *item_at(struct headless *h, uint32_t id)
 static const char *name_of(struct headless *h, uint32_t id)
 {
   struct item *it = id && id <= h->nitems ? &h->items[id - 1] : NULL;
-  return it && it->name ? it->name : "?";
+  const char *name = it && it->name ? it->name : h->name_of ? h->name_of(h->name_ctx, id) : NULL;
+  return name ? name : "?";
 }
 
 static void clear_status(struct headless *h)
@@ -179,8 +182,13 @@ static void on_event(struct headless *h, struct msg_event *ev)
     json_event(stdout, ev);
   print_text(h, ev);
   if (ev->kind == MSG_EV_QUEUED && ev->name) {
-    /* keep the event's copy of the name: one string per item, not two */
+    const char *known = h->name_of ? h->name_of(h->name_ctx, ev->id) : NULL;
+    /* keep the event's copy of the name unless the caller has it: one
+       string per item, not two */
     free(it->name);
+    it->name = NULL;
+    if (known && strcmp(known, ev->name) == 0)
+      return;
     it->name = ev->name;
     ev->name = NULL;
   }
@@ -343,9 +351,11 @@ static void watchdog_fire(struct headless *h)
   _exit(rc);
 }
 
-int headless_run(struct mbox *mb, int json)
+int headless_run(struct mbox *mb, int json, const char *(*names)(const void *ctx, uint32_t id),
+                 const void *ctx)
 {
-  struct headless h = {.mb = mb, .json = json, .tty = isatty(2)};
+  struct headless h = {
+      .mb = mb, .json = json, .tty = isatty(2), .name_of = names, .name_ctx = ctx};
   h.started_ms = mono_ms();
   if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
     perror("siphon: pipe");
