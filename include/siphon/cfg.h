@@ -153,6 +153,8 @@ struct cfg_item {
   char *sha256;  /* lower-case hex, NULL if none */
   const struct cfg_settings *settings; /* shared; owned by the plan */
   int line;      /* of settings->file */
+  int name_in_url; /* name is the tail of url (a URL list's), not its own
+                      allocation: never free or replace it alone */
 };
 
 /* Run-wide settings, resolved. */

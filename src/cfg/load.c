@@ -28,11 +28,11 @@ void load_free(struct load *ld)
 {
   for (size_t i = 0; i < ld->nitems; i++) {
     struct load_item *it = &ld->items[i];
-    free(it->name);
+    if (!it->name_in_url)
+      free(it->name);
     free(it->url);
     free(it->output);
     free(it->profile);
-    free(it->file);
     free(it->sha256);
     if (it->opts) {
       cfg_opts_free(it->opts);
@@ -53,6 +53,9 @@ void load_free(struct load *ld)
   free(ld->lists);
   cfg_opts_free(&ld->config);
   free(ld->hash);
+  for (size_t i = 0; i < ld->nfiles; i++)
+    free(ld->files[i]);
+  free(ld->files);
   memset(ld, 0, sizeof *ld);
 }
 
@@ -95,7 +98,20 @@ static void load_hash_grow(struct load *ld)
   }
 }
 
-struct load_item *load_item_add(struct load *ld, const char *name, const char *file, int line)
+/* The loader's one copy of a file name: items of one input come in a row,
+ * so 80,000 URLs of a list do not each hold (and then free) a copy. */
+static const char *load_file_name(struct load *ld, const char *file)
+{
+  if (!ld->nfiles || strcmp(ld->files[ld->nfiles - 1], file) != 0) {
+    ld->files = xrealloc(ld->files, (ld->nfiles + 1) * sizeof *ld->files);
+    ld->files[ld->nfiles++] = xstrdup(file);
+  }
+  return ld->files[ld->nfiles - 1];
+}
+
+/* Append an item that owns name. */
+static struct load_item *load_item_put(struct load *ld, char *name, int name_in_url,
+                                       const char *file, int line)
 {
   if (ld->nitems == ld->itemcap) {
     ld->itemcap = ld->itemcap ? ld->itemcap * 2 : 16;
@@ -103,8 +119,9 @@ struct load_item *load_item_add(struct load *ld, const char *name, const char *f
   }
   struct load_item *it = &ld->items[ld->nitems++];
   memset(it, 0, sizeof *it);
-  it->name = xstrdup(name);
-  it->file = xstrdup(file);
+  it->name = name;
+  it->name_in_url = name_in_url;
+  it->file = load_file_name(ld, file);
   it->line = line;
   it->list = -1;
   if (2 * ld->nitems > ld->hashcap) {
@@ -115,6 +132,23 @@ struct load_item *load_item_add(struct load *ld, const char *name, const char *f
       i = (i + 1) & (ld->hashcap - 1);
     ld->hash[i] = ld->nitems;
   }
+  return it;
+}
+
+struct load_item *load_item_add(struct load *ld, const char *name, const char *file, int line)
+{
+  return load_item_put(ld, xstrdup(name), 0, file, line);
+}
+
+struct load_item *load_item_add_url(struct load *ld, char *url, char *name, const char *file,
+                                    int line)
+{
+  size_t n = strlen(name), u = strlen(url);
+  int tail = n > 0 && n < u && url[u - n - 1] == '/' && strcmp(url + u - n, name) == 0;
+  struct load_item *it = load_item_put(ld, tail ? url + u - n : name, tail, file, line);
+  if (tail)
+    free(name);
+  it->url = url;
   return it;
 }
 

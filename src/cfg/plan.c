@@ -324,6 +324,7 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
       *last = (struct plan_last){out->settings, li->list, prof, out->settings->file};
   }
   out->name = take(&li->name);
+  out->name_in_url = li->name_in_url;
   out->url = take(&li->url);
   out->output = take(&li->output);
   if (out->output) {
@@ -438,7 +439,8 @@ void cfg_item_free(struct cfg_item *it)
 {
   if (!it)
     return;
-  free(it->name);
+  if (!it->name_in_url)
+    free(it->name);
   free(it->url);
   free(it->output);
   free(it->sha256);
