@@ -77,15 +77,17 @@ static void xfer_move(struct xfer *x, enum phase to, int state, struct msg_event
 
 static void clock_stop(struct xfer *x)
 {
-  if (x->run_since) {
-    x->run_used_ms += xfer_now(x) - x->run_since;
-    x->run_since = 0;
+  struct xrun *r = x->run;
+  if (r && r->run_since) {
+    r->run_used_ms += xfer_now(x) - r->run_since;
+    r->run_since = 0;
   }
 }
 
 static uint64_t clock_used(struct xfer *x)
 {
-  return x->run_used_ms + (x->run_since ? xfer_now(x) - x->run_since : 0);
+  const struct xrun *r = x->run;
+  return r ? r->run_used_ms + (r->run_since ? xfer_now(x) - r->run_since : 0) : 0;
 }
 
 /* The running state an admitted item gets: one leg for the whole file,
@@ -157,7 +159,7 @@ static void end_finish(struct xfer *x)
     ev->kind = MSG_EV_DONE;
     ev->path = xstrdup(r->final_path);
     ev->bytes = x->bytes;
-    ev->seconds = (double)x->run_used_ms / 1000.0;
+    ev->seconds = (double)r->run_used_ms / 1000.0;
     break;
   case MSG_STATE_SKIPPED:
     ev->kind = MSG_EV_SKIPPED;
@@ -570,7 +572,7 @@ static void xfer_admit(struct xfer *x)
   struct engine *e = x->eng;
   struct xrun *r = x->run ? x->run : run_new(x);
   xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL); /* holds the slot until attached */
-  x->run_since = xfer_now(x);
+  r->run_since = xfer_now(x);
   if (x->attempt == 0)
     x->attempt = 1;
   struct stat sb;
@@ -814,7 +816,6 @@ void xfer_retry_cmd(struct xfer *x)
                                 x->state == MSG_STATE_CANCELLED))
     return;
   x->attempt = 0;
-  x->run_used_ms = 0;
   x->bytes = 0;
   x->total = -1;
   x->http = 0;
