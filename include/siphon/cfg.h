@@ -153,8 +153,12 @@ struct cfg_item {
   char *sha256;  /* lower-case hex, NULL if none */
   const struct cfg_settings *settings; /* shared; owned by the plan */
   int line;      /* of settings->file */
-  int name_in_url; /* name is the tail of url (a URL list's), not its own
-                      allocation: never free or replace it alone */
+  /* where its strings live; 0 = their own allocations (a URL added later):
+     a list's URLs are packed in the plan's text blocks, and a URL list's
+     name is often its URL's tail.  Such strings are never freed or
+     replaced on their own. */
+  unsigned name_in_url : 1;
+  unsigned url_in_plan : 1;
 };
 
 /* Run-wide settings, resolved. */
@@ -184,6 +188,9 @@ struct cfg_plan {
   /* the items' settings, each distinct one once */
   struct cfg_settings **settings;
   size_t nsettings;
+  /* blocks of URL text, packed without a malloc header per URL */
+  char **text;
+  size_t ntext;
 };
 
 /* Load everything, in order: defaults, the config file (config_path, or

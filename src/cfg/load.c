@@ -30,7 +30,8 @@ void load_free(struct load *ld)
     struct load_item *it = &ld->items[i];
     if (!it->name_in_url)
       free(it->name);
-    free(it->url);
+    if (!it->url_in_text)
+      free(it->url);
     free(it->output);
     free(it->profile);
     free(it->sha256);
@@ -56,6 +57,9 @@ void load_free(struct load *ld)
   for (size_t i = 0; i < ld->nfiles; i++)
     free(ld->files[i]);
   free(ld->files);
+  for (size_t i = 0; i < ld->ntext; i++)
+    free(ld->text[i]);
+  free(ld->text);
   memset(ld, 0, sizeof *ld);
 }
 
@@ -140,15 +144,47 @@ struct load_item *load_item_add(struct load *ld, const char *name, const char *f
   return load_item_put(ld, xstrdup(name), 0, file, line);
 }
 
-struct load_item *load_item_add_url(struct load *ld, char *url, char *name, const char *file,
-                                    int line)
+enum { LOAD_TEXT_BLOCK = 64 * 1024 };
+
+/* A copy of s in the packed text: 80,000 URLs without a malloc header and
+ * rounding each (a long one gets a block of its own). */
+static char *load_text(struct load *ld, const char *s)
 {
+  size_t n = strlen(s) + 1;
+  char *p;
+  if (n > ld->text_left) {
+    size_t size = n > LOAD_TEXT_BLOCK / 4 ? n : LOAD_TEXT_BLOCK;
+    ld->text = xrealloc(ld->text, (ld->ntext + 1) * sizeof *ld->text);
+    p = ld->text[ld->ntext++] = xmalloc(size);
+    if (size == n) { /* its own block: the last one keeps its free space */
+      if (ld->ntext >= 2) {
+        ld->text[ld->ntext - 1] = ld->text[ld->ntext - 2];
+        ld->text[ld->ntext - 2] = p;
+      }
+      memcpy(p, s, n);
+      return p;
+    }
+    ld->text_at = p;
+    ld->text_left = size;
+  }
+  p = ld->text_at;
+  memcpy(p, s, n);
+  ld->text_at += n;
+  ld->text_left -= n;
+  return p;
+}
+
+struct load_item *load_item_add_url(struct load *ld, const char *text, char *name,
+                                    const char *file, int line)
+{
+  char *url = load_text(ld, text);
   size_t n = strlen(name), u = strlen(url);
   int tail = n > 0 && n < u && url[u - n - 1] == '/' && strcmp(url + u - n, name) == 0;
   struct load_item *it = load_item_put(ld, tail ? url + u - n : name, tail, file, line);
   if (tail)
     free(name);
   it->url = url;
+  it->url_in_text = 1;
   return it;
 }
 

@@ -325,6 +325,7 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
   }
   out->name = take(&li->name);
   out->name_in_url = li->name_in_url;
+  out->url_in_plan = li->url_in_text;
   out->url = take(&li->url);
   out->output = take(&li->output);
   if (out->output) {
@@ -418,6 +419,11 @@ int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli, const char 
       goto out;
 
   plan_run(plan, &ld, cli);
+  /* the packed URLs are the plan's from here, whatever happens next */
+  plan->text = ld.text;
+  plan->ntext = ld.ntext;
+  ld.text = NULL;
+  ld.ntext = 0;
   plan->items = xcalloc(ld.nitems ? ld.nitems : 1, sizeof *plan->items);
   struct plan_last last = {NULL, 0, NULL, NULL};
   for (size_t i = 0; i < ld.nitems; i++) {
@@ -441,7 +447,8 @@ void cfg_item_free(struct cfg_item *it)
     return;
   if (!it->name_in_url)
     free(it->name);
-  free(it->url);
+  if (!it->url_in_plan)
+    free(it->url);
   free(it->output);
   free(it->sha256);
   memset(it, 0, sizeof *it);
@@ -460,6 +467,9 @@ void cfg_plan_free(struct cfg_plan *plan)
   }
   free(plan->settings);
   opts_headers_free(&plan->add_settings.headers);
+  for (size_t i = 0; i < plan->ntext; i++)
+    free(plan->text[i]);
+  free(plan->text);
   for (size_t i = 0; i < plan->npool; i++)
     free(plan->pool[i]);
   free(plan->pool);

@@ -54,7 +54,7 @@ int urllist_add_url(struct load *ld, const char *url, const char *file, int line
     free(name);
     name = xstrdup(output);
   }
-  struct load_item *it = load_item_add_url(ld, xstrdup(url), name, file, line);
+  struct load_item *it = load_item_add_url(ld, url, name, file, line);
   it->output = output;
   return 0;
 }
