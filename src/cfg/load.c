@@ -156,11 +156,7 @@ static char *load_text(struct load *ld, const char *s)
     size_t size = n > LOAD_TEXT_BLOCK / 4 ? n : LOAD_TEXT_BLOCK;
     ld->text = xrealloc(ld->text, (ld->ntext + 1) * sizeof *ld->text);
     p = ld->text[ld->ntext++] = xmalloc(size);
-    if (size == n) { /* its own block: the last one keeps its free space */
-      if (ld->ntext >= 2) {
-        ld->text[ld->ntext - 1] = ld->text[ld->ntext - 2];
-        ld->text[ld->ntext - 2] = p;
-      }
+    if (size == n) { /* its own block; the current one keeps its free space */
       memcpy(p, s, n);
       return p;
     }

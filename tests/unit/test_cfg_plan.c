@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <glob.h>
 
+#include "siphon/fname.h"
 #include "test_cfg_util.h"
 
 TestSuite(cfg_plan, .init = tcu_setup, .fini = tcu_teardown);
@@ -439,6 +440,60 @@ Test(cfg_plan, many_items)
   cr_assert_str_eq(plan.items[N - 1].name, "item2999");
   cr_assert_eq(plan.items[N - 1].line, 2 * N - 1);
   cfg_plan_free(&plan);
+}
+
+/* A long URL list: every URL and name comes back whole, long URLs (own
+ * blocks of the packed text) among short ones, across many blocks, and a
+ * name that is not the URL's tail (query, numbering) is its own. */
+Test(cfg_plan, long_url_list_keeps_every_url_and_name)
+{
+  enum { N = 5000, LONG = 20000 };
+  char *longpath = malloc(LONG + 1);
+  memset(longpath, 'a', LONG);
+  longpath[LONG] = '\0';
+  size_t cap = (size_t)N * 48 + 4 * (LONG + 64);
+  char *text = malloc(cap), *p = text;
+  for (int i = 0; i < N; i++) {
+    if (i % 1000 == 7)
+      p += sprintf(p, "http://h/%d%s\n", i, longpath);
+    else if (i == 42)
+      p += sprintf(p, "http://h/q?x=%d\n", i);
+    else if (i == 43)
+      p += sprintf(p, "http://k/f1\n");
+    else
+      p += sprintf(p, "http://h/f%d\n", i);
+  }
+  tcu_write("long.txt", text);
+  free(text);
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"long.txt", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_eq(plan.nitems, N);
+  char want[LONG + 64];
+  for (int i = 0; i < N; i++) {
+    const struct cfg_item *it = &plan.items[i];
+    if (i % 1000 == 7) {
+      snprintf(want, sizeof want, "http://h/%d%s", i, longpath);
+      cr_assert_str_eq(it->url, want, "item %d", i);
+      char *name = fname_from_url(want); /* cut to a file name's length */
+      cr_assert_str_eq(it->name, name, "item %d", i);
+      cr_assert_lt(strlen(name), 300);
+      free(name);
+    } else if (i == 42) {
+      cr_assert_str_eq(it->url, "http://h/q?x=42");
+      cr_assert_str_eq(it->name, "q");
+    } else if (i == 43) {
+      cr_assert_str_eq(it->url, "http://k/f1");
+      cr_assert_str_eq(it->name, "f1.1", "the second f1 is numbered");
+    } else {
+      snprintf(want, sizeof want, "http://h/f%d", i);
+      cr_assert_str_eq(it->url, want, "item %d", i);
+      cr_assert_str_eq(it->name, want + 9, "item %d", i);
+    }
+  }
+  cfg_plan_free(&plan);
+  free(longpath);
 }
 
 /* Every shipped example loads (loading makes no request). */
