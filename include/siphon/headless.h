@@ -3,9 +3,9 @@
 #ifndef SIPHON_HEADLESS_H
 #define SIPHON_HEADLESS_H
 
-#include "siphon/mbox.h"
-
 #include <stdint.h>
+
+#include "siphon/mbox.h"
 
 /* Run until every item is final (or SIGINT/SIGTERM), then stop the engine
  * and wait for MSG_EV_STOPPED.  Returns the exit status of SPEC.md.
