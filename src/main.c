@@ -31,6 +31,14 @@ static void seed_jitter(void)
   srand(seed);
 }
 
+/* The headless front end prints names it need not copy: the plan's items
+ * are ids 1..nitems (headless has no "add a URL") and live to the end. */
+static const char *plan_name(const void *ctx, uint32_t id)
+{
+  const struct cfg_plan *plan = ctx;
+  return id >= 1 && id <= plan->nitems ? plan->items[id - 1].name : NULL;
+}
+
 static int usage_error(const char *msg)
 {
   fprintf(stderr, "siphon: %s (see siphon --help)\n", msg);
@@ -111,7 +119,7 @@ int main(int argc, char **argv)
     goto out;
   }
   if (headless) {
-    rc = headless_run(mb, args.json);
+    rc = headless_run(mb, args.json, plan_name, &plan);
   } else {
     rc = ui_run(mb, &uo);
   }

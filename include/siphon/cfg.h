@@ -114,35 +114,51 @@ int cfg_key_lookup(const char *name);
  * close: the hint of "unknown key" and of "unknown option". */
 const char *cfg_nearest(const char *word, const char *const *cands, size_t n);
 
-/* One download, fully resolved: the engine needs nothing else. */
+/* The resolved settings of a download: the same for every item of one
+ * list and profile, so items share one (the plan owns them, each distinct
+ * combination once; an item with keys of its own gets its own or an equal
+ * one's).  Read-only once loaded: what changes while running (a speed
+ * limit set with l/L) lives in the engine's state of that item. */
+struct cfg_settings {
+  const char *dir; /* the directory the file goes to, as it opens from the
+                       current directory: base dir joined with profile/item
+                       dir; borrowed from the plan */
+  size_t dir_base; /* bytes of dir's path (as joined with its file name)
+                      that the command line or config file named: below them
+                      no symlink is followed (a list's places are data) */
+  const char *profile; /* profile name or NULL */
+  const char *file; /* where the items were defined ("-" for stdin, "" for
+                        argv) */
+  int per_host;    /* the host limit (the profile's, else the run's) */
+  int retries, overwrite;
+  int segments;          /* connections a file may use at once, 1..32 */
+  uint64_t buffer_size;
+  uint64_t min_segment;  /* smallest segment; split only from 2 x this */
+  int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
+  struct cfg_headers headers;
+  uint64_t max_speed;     /* the item's own limit (profile or item), 0 = none */
+  int insecure;
+  /* NULL = not set: proxy ("none" = no proxy, not even from the
+     environment), User-Agent, CA file; borrowed from the plan */
+  const char *proxy, *user_agent, *cacert;
+};
+
+/* One download, fully resolved: the engine needs nothing else.  Every
+ * queued URL has one, so only what is the item's own is here. */
 struct cfg_item {
   char *name;    /* section name, or the file name from the URL */
   char *url;
   char *output;  /* safe relative path inside dir, or NULL: from the URL or
                     Content-Disposition at download time */
-  const char *dir; /* the directory the file goes to, as it opens from the
-                       current directory: base dir joined with profile/item
-                       dir; borrowed from the plan (items of a list share it) */
-  size_t dir_base; /* bytes of dir's path (as joined with its file name)
-                      that the command line or config file named: below them
-                      no symlink is followed (a list's places are data) */
-  char *profile; /* profile name or NULL */
   char *sha256;  /* lower-case hex, NULL if none */
-  int per_host;    /* this item's host limit (its profile's, else the run's) */
-  int retries, overwrite;
-  int line;        /* of file; here, not last, so the struct has no padding */
-  int segments;          /* connections this file may use at once, 1..32 */
-  uint64_t buffer_size;
-  uint64_t min_segment;  /* smallest segment; split only from 2 x this */
-  int64_t timeout_ms, connect_timeout_ms, stall_timeout_ms; /* 0 = none */
-  struct cfg_headers headers;
-  uint64_t max_speed;     /* this item's own limit (profile or item), 0 = none */
-  int insecure;
-  /* borrowed from the plan, NULL = not set: proxy ("none" = no proxy, not
-     even from the environment), User-Agent, CA file */
-  const char *proxy, *user_agent, *cacert;
-  const char *file; /* where the item was defined ("-" for stdin, "" for
-                        argv); borrowed from the plan */
+  const struct cfg_settings *settings; /* shared; owned by the plan */
+  int line;      /* of settings->file */
+  /* where its strings live; 0 = their own allocations (a URL added later):
+     a list's URLs are packed in the plan's text blocks, and a URL list's
+     name is often its URL's tail.  Such strings are never freed or
+     replaced on their own. */
+  unsigned name_in_url : 1;
+  unsigned url_in_plan : 1;
 };
 
 /* Run-wide settings, resolved. */
@@ -164,9 +180,17 @@ struct cfg_plan {
   /* per-item defaults for a URL added later (the UI's "a"):
      defaults > config file > command line */
   struct cfg_opts add_defaults;
+  /* the settings of a URL added later, resolved from add_defaults */
+  struct cfg_settings add_settings;
   /* the strings items borrow (dirs, file names), each once */
   char **pool;
   size_t npool;
+  /* the items' settings, each distinct one once */
+  struct cfg_settings **settings;
+  size_t nsettings;
+  /* blocks of URL text, packed without a malloc header per URL */
+  char **text;
+  size_t ntext;
 };
 
 /* Load everything, in order: defaults, the config file (config_path, or
@@ -181,8 +205,8 @@ int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli,
                   size_t ninputs, char *err, size_t errlen);
 void cfg_plan_free(struct cfg_plan *plan);
 
-/* A resolved item for a URL added at run time (it borrows dir from the
- * plan, which must outlive it). 0, or -1 with err set. */
+/* A resolved item for a URL added at run time (its settings are the
+ * plan's add_settings: the plan must outlive it). 0, or -1 with err set. */
 int cfg_item_from_url(const struct cfg_plan *plan, const char *url,
                       struct cfg_item *out, char *err, size_t errlen);
 void cfg_item_free(struct cfg_item *it);

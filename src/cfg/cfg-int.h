@@ -15,8 +15,10 @@ struct load_item {
   char *name, *url, *output, *profile;
   char *sha256;          /* lower-case hex, or NULL */
   struct cfg_opts *opts; /* the item section's own keys (ITEM scope), or NULL */
-  char *file;           /* "" for argv, "-" for stdin */
+  const char *file;     /* "" for argv, "-" for stdin; borrowed from load.files */
   int line;             /* the section's or the URL's line */
+  int name_in_url;      /* name is the tail of url, not an allocation of its own */
+  int url_in_text;      /* url is in load.text, not an allocation of its own */
   int profile_line;
   long list;            /* index into load.lists, or -1 (no [settings]) */
 };
@@ -46,6 +48,12 @@ struct load {
   struct cfg_opts config; /* the config file's [settings] */
   size_t *hash;           /* item name -> index + 1, open addressing; 0 = empty */
   size_t hashcap;
+  char **files;           /* the file names items borrow, each input once */
+  size_t nfiles;
+  char **text;            /* blocks URL-list URLs are packed in (the plan takes them) */
+  size_t ntext;
+  char *text_at;          /* free space in the last block, and how much */
+  size_t text_left;
 };
 
 /* load.c */
@@ -55,6 +63,11 @@ void load_free(struct load *ld);
 struct load_item *load_item_find(const struct load *ld, const char *name);
 /* Append an item (name copied); the caller has checked it is new. */
 struct load_item *load_item_add(struct load *ld, const char *name, const char *file, int line);
+/* The same for a URL-list item: url is copied into the packed text, name
+ * is taken over; a name that is the URL's last path segment is not stored
+ * twice. */
+struct load_item *load_item_add_url(struct load *ld, const char *url, char *name,
+                                    const char *file, int line);
 struct load_profile *load_profile_find(const struct load *ld, const char *name);
 struct load_profile *load_profile_add(struct load *ld, const char *name, const char *file,
                                       int line, int from_config);

@@ -28,11 +28,12 @@ void load_free(struct load *ld)
 {
   for (size_t i = 0; i < ld->nitems; i++) {
     struct load_item *it = &ld->items[i];
-    free(it->name);
-    free(it->url);
+    if (!it->name_in_url)
+      free(it->name);
+    if (!it->url_in_text)
+      free(it->url);
     free(it->output);
     free(it->profile);
-    free(it->file);
     free(it->sha256);
     if (it->opts) {
       cfg_opts_free(it->opts);
@@ -53,6 +54,12 @@ void load_free(struct load *ld)
   free(ld->lists);
   cfg_opts_free(&ld->config);
   free(ld->hash);
+  for (size_t i = 0; i < ld->nfiles; i++)
+    free(ld->files[i]);
+  free(ld->files);
+  for (size_t i = 0; i < ld->ntext; i++)
+    free(ld->text[i]);
+  free(ld->text);
   memset(ld, 0, sizeof *ld);
 }
 
@@ -95,7 +102,20 @@ static void load_hash_grow(struct load *ld)
   }
 }
 
-struct load_item *load_item_add(struct load *ld, const char *name, const char *file, int line)
+/* The loader's one copy of a file name: items of one input come in a row,
+ * so 80,000 URLs of a list do not each hold (and then free) a copy. */
+static const char *load_file_name(struct load *ld, const char *file)
+{
+  if (!ld->nfiles || strcmp(ld->files[ld->nfiles - 1], file) != 0) {
+    ld->files = xrealloc(ld->files, (ld->nfiles + 1) * sizeof *ld->files);
+    ld->files[ld->nfiles++] = xstrdup(file);
+  }
+  return ld->files[ld->nfiles - 1];
+}
+
+/* Append an item that owns name. */
+static struct load_item *load_item_put(struct load *ld, char *name, int name_in_url,
+                                       const char *file, int line)
 {
   if (ld->nitems == ld->itemcap) {
     ld->itemcap = ld->itemcap ? ld->itemcap * 2 : 16;
@@ -103,8 +123,9 @@ struct load_item *load_item_add(struct load *ld, const char *name, const char *f
   }
   struct load_item *it = &ld->items[ld->nitems++];
   memset(it, 0, sizeof *it);
-  it->name = xstrdup(name);
-  it->file = xstrdup(file);
+  it->name = name;
+  it->name_in_url = name_in_url;
+  it->file = load_file_name(ld, file);
   it->line = line;
   it->list = -1;
   if (2 * ld->nitems > ld->hashcap) {
@@ -115,6 +136,51 @@ struct load_item *load_item_add(struct load *ld, const char *name, const char *f
       i = (i + 1) & (ld->hashcap - 1);
     ld->hash[i] = ld->nitems;
   }
+  return it;
+}
+
+struct load_item *load_item_add(struct load *ld, const char *name, const char *file, int line)
+{
+  return load_item_put(ld, xstrdup(name), 0, file, line);
+}
+
+enum { LOAD_TEXT_BLOCK = 64 * 1024 };
+
+/* A copy of s in the packed text: 80,000 URLs without a malloc header and
+ * rounding each (a long one gets a block of its own). */
+static char *load_text(struct load *ld, const char *s)
+{
+  size_t n = strlen(s) + 1;
+  char *p;
+  if (n > ld->text_left) {
+    size_t size = n > LOAD_TEXT_BLOCK / 4 ? n : LOAD_TEXT_BLOCK;
+    ld->text = xrealloc(ld->text, (ld->ntext + 1) * sizeof *ld->text);
+    p = ld->text[ld->ntext++] = xmalloc(size);
+    if (size == n) { /* its own block; the current one keeps its free space */
+      memcpy(p, s, n);
+      return p;
+    }
+    ld->text_at = p;
+    ld->text_left = size;
+  }
+  p = ld->text_at;
+  memcpy(p, s, n);
+  ld->text_at += n;
+  ld->text_left -= n;
+  return p;
+}
+
+struct load_item *load_item_add_url(struct load *ld, const char *text, char *name,
+                                    const char *file, int line)
+{
+  char *url = load_text(ld, text);
+  size_t n = strlen(name), u = strlen(url);
+  int tail = n > 0 && n < u && url[u - n - 1] == '/' && strcmp(url + u - n, name) == 0;
+  struct load_item *it = load_item_put(ld, tail ? url + u - n : name, tail, file, line);
+  if (tail)
+    free(name);
+  it->url = url;
+  it->url_in_text = 1;
   return it;
 }
 

@@ -138,7 +138,7 @@ static int plan_check_files(const struct cfg_plan *plan, char *err, size_t errle
   for (size_t i = 0; i < plan->nitems; i++) {
     const struct cfg_item *it = &plan->items[i];
     char *name = it->output ? xstrdup(it->output) : fname_from_url(it->url);
-    f[i].path = plan_join(it->dir, name);
+    f[i].path = plan_join(it->settings->dir, name);
     f[i].item = i;
     free(name);
   }
@@ -149,11 +149,11 @@ static int plan_check_files(const struct cfg_plan *plan, char *err, size_t errle
     const struct cfg_item *a = &plan->items[f[i - 1].item], *b = &plan->items[f[i].item];
     char first[CFG_ERR_MAX], shown[80];
     opts_shorten(shown, sizeof shown, f[i].path);
-    if (*a->file)
-      snprintf(first, sizeof first, "%s:%d", load_where(a->file), a->line);
+    if (*a->settings->file)
+      snprintf(first, sizeof first, "%s:%d", load_where(a->settings->file), a->line);
     else
       snprintf(first, sizeof first, "the command line");
-    load_err(err, errlen, b->file, b->line,
+    load_err(err, errlen, b->settings->file, b->line,
              "'%s' would write the same file as '%s' (%s): %s; give one an output",
              b->name, a->name, first, shown);
     rc = -1;
@@ -183,7 +183,7 @@ static const char *plan_intern_opt(struct cfg_plan *plan, const char *s)
  * others follow the usual precedence (eff). */
 static void plan_net(struct cfg_plan *plan, const struct cfg_opts *eff,
                      const struct cfg_opts *prof, const struct cfg_opts *own,
-                     struct cfg_item *out)
+                     struct cfg_settings *out)
 {
   out->max_speed = own && (own->set & PLAN_BIT(max_speed))     ? own->max_speed
                    : prof && (prof->set & PLAN_BIT(max_speed)) ? prof->max_speed
@@ -194,20 +194,69 @@ static void plan_net(struct cfg_plan *plan, const struct cfg_opts *eff,
   out->cacert = plan_intern_opt(plan, eff->cacert);
 }
 
-/* One item's final settings, or -1 for an unknown profile.  Its strings
- * move from the loader to the plan (a long list is never held twice). */
-static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
-                        struct cfg_plan *plan, struct load_item *li,
-                        struct cfg_item *out, char *err, size_t errlen)
+static int same_str(const char *a, const char *b)
+{
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Equal settings, headers in order: items may share one. */
+static int plan_settings_same(const struct cfg_settings *a, const struct cfg_settings *b)
+{
+  if (a->dir_base != b->dir_base || a->per_host != b->per_host || a->retries != b->retries ||
+      a->overwrite != b->overwrite || a->segments != b->segments ||
+      a->buffer_size != b->buffer_size || a->min_segment != b->min_segment ||
+      a->timeout_ms != b->timeout_ms || a->connect_timeout_ms != b->connect_timeout_ms ||
+      a->stall_timeout_ms != b->stall_timeout_ms || a->max_speed != b->max_speed ||
+      a->insecure != b->insecure || a->headers.n != b->headers.n)
+    return 0;
+  if (!same_str(a->dir, b->dir) || !same_str(a->profile, b->profile) ||
+      !same_str(a->file, b->file) || !same_str(a->proxy, b->proxy) ||
+      !same_str(a->user_agent, b->user_agent) || !same_str(a->cacert, b->cacert))
+    return 0;
+  for (size_t i = 0; i < a->headers.n; i++)
+    if (strcmp(a->headers.v[i], b->headers.v[i]) != 0)
+      return 0;
+  return 1;
+}
+
+enum { SETTINGS_LOOKBACK = 16 };
+
+/* The plan's one copy of s (which it takes over): an item with keys of
+ * its own usually resolves to what a recent neighbour has. */
+static const struct cfg_settings *plan_settings_intern(struct cfg_plan *plan,
+                                                       struct cfg_settings *s)
+{
+  for (size_t i = plan->nsettings, seen = 0; i-- > 0 && seen < SETTINGS_LOOKBACK; seen++)
+    if (plan_settings_same(plan->settings[i], s)) {
+      opts_headers_free(&s->headers);
+      return plan->settings[i];
+    }
+  struct cfg_settings *copy = xmalloc(sizeof *copy);
+  *copy = *s;
+  plan->settings = xrealloc(plan->settings, (plan->nsettings + 1) * sizeof *plan->settings);
+  plan->settings[plan->nsettings++] = copy;
+  return copy;
+}
+
+/* The last settings resolved for an item without keys of its own, and
+ * what they depend on: the next such item of the same list and profile
+ * takes them as they are. */
+struct plan_last {
+  const struct cfg_settings *settings;
+  long list;
+  const struct load_profile *prof;
+  const char *file;
+};
+
+/* The settings of an item: list, profile and its own keys over the
+ * config and the command line. */
+static const struct cfg_settings *plan_settings(const struct load *ld,
+                                                const struct cfg_opts *cli,
+                                                struct cfg_plan *plan,
+                                                const struct load_item *li,
+                                                const struct load_profile *prof)
 {
   const struct cfg_run *run = &plan->run;
-  const struct load_profile *prof = NULL;
-  if (li->profile && !(prof = load_profile_find(ld, li->profile))) {
-    char shown[80];
-    opts_shorten(shown, sizeof shown, li->profile);
-    load_err(err, errlen, li->file, li->profile_line, "unknown profile '%s'", shown);
-    return -1;
-  }
   struct cfg_opts eff;
   cfg_opts_defaults(&eff);
   cfg_opts_overlay(&eff, &ld->config);
@@ -224,8 +273,59 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
   if (li->opts)
     cfg_opts_overlay(&eff, li->opts);
 
+  struct cfg_settings s;
+  memset(&s, 0, sizeof s);
+  s.dir = plan_intern(plan, plan_join(base, sub));
+  int base_from_list = li->list >= 0 && (ld->lists[li->list].settings.set & PLAN_BIT(dir)) &&
+                       !(cli->set & PLAN_BIT(dir));
+  s.dir_base = plan_base_len(base_from_list ? "." : base);
+  s.profile = plan_intern_opt(plan, li->profile);
+  s.file = plan_intern(plan, xstrdup(li->file));
+  s.per_host =
+      prof && (prof->opts.set & PLAN_BIT(per_host)) ? prof->opts.per_host : run->per_host;
+  s.retries = eff.retries;
+  s.overwrite = eff.overwrite;
+  s.buffer_size = eff.buffer_size;
+  s.segments = eff.segments;
+  s.min_segment = eff.min_segment;
+  s.timeout_ms = eff.timeout_ms;
+  s.connect_timeout_ms = eff.connect_timeout_ms;
+  s.stall_timeout_ms = eff.stall_timeout_ms;
+  s.headers = eff.headers;
+  eff.headers.v = NULL;
+  eff.headers.n = 0;
+  plan_net(plan, &eff, prof ? &prof->opts : NULL, li->opts, &s);
+  free(base);
+  cfg_opts_free(&eff);
+  return plan_settings_intern(plan, &s);
+}
+
+/* One item's final settings, or -1 for an unknown profile.  Its strings
+ * move from the loader to the plan (a long list is never held twice). */
+static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
+                        struct cfg_plan *plan, struct load_item *li,
+                        struct cfg_item *out, struct plan_last *last, char *err,
+                        size_t errlen)
+{
+  const struct load_profile *prof = NULL;
+  if (li->profile && !(prof = load_profile_find(ld, li->profile))) {
+    char shown[80];
+    opts_shorten(shown, sizeof shown, li->profile);
+    load_err(err, errlen, li->file, li->profile_line, "unknown profile '%s'", shown);
+    return -1;
+  }
   memset(out, 0, sizeof *out);
+  if (!li->opts && last->settings && last->list == li->list && last->prof == prof &&
+      strcmp(last->file, li->file) == 0) {
+    out->settings = last->settings;
+  } else {
+    out->settings = plan_settings(ld, cli, plan, li, prof);
+    if (!li->opts)
+      *last = (struct plan_last){out->settings, li->list, prof, out->settings->file};
+  }
   out->name = take(&li->name);
+  out->name_in_url = li->name_in_url;
+  out->url_in_plan = li->url_in_text;
   out->url = take(&li->url);
   out->output = take(&li->output);
   if (out->output) {
@@ -233,31 +333,36 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
     free(out->output);
     out->output = fit;
   }
-  out->dir = plan_intern(plan, plan_join(base, sub));
-  int base_from_list = li->list >= 0 && (ld->lists[li->list].settings.set & PLAN_BIT(dir)) &&
-                       !(cli->set & PLAN_BIT(dir));
-  out->dir_base = plan_base_len(base_from_list ? "." : base);
-  out->profile = take(&li->profile);
   out->sha256 = take(&li->sha256);
-  out->per_host =
-      prof && (prof->opts.set & PLAN_BIT(per_host)) ? prof->opts.per_host : run->per_host;
-  out->retries = eff.retries;
-  out->overwrite = eff.overwrite;
-  out->buffer_size = eff.buffer_size;
-  out->segments = eff.segments;
-  out->min_segment = eff.min_segment;
-  out->timeout_ms = eff.timeout_ms;
-  out->connect_timeout_ms = eff.connect_timeout_ms;
-  out->stall_timeout_ms = eff.stall_timeout_ms;
-  out->headers = eff.headers;
-  eff.headers.v = NULL;
-  eff.headers.n = 0;
-  plan_net(plan, &eff, prof ? &prof->opts : NULL, li->opts, out);
-  out->file = plan_intern(plan, xstrdup(li->file));
   out->line = li->line;
-  free(base);
-  cfg_opts_free(&eff);
   return 0;
+}
+
+/* The settings of every URL added later: the config file and the command
+ * line (add_defaults), like an item of no list: its speed limit is the
+ * run's alone. */
+static void plan_add_settings(struct cfg_plan *plan)
+{
+  const struct cfg_opts *d = &plan->add_defaults;
+  struct cfg_settings *s = &plan->add_settings;
+  memset(s, 0, sizeof *s);
+  s->dir = plan->run.dir ? plan->run.dir : d->dir ? d->dir : ".";
+  s->dir_base = plan_base_len(s->dir);
+  s->file = "";
+  s->per_host = plan->run.per_host;
+  s->retries = d->retries;
+  s->overwrite = d->overwrite;
+  s->buffer_size = d->buffer_size;
+  s->segments = d->segments;
+  s->min_segment = d->min_segment;
+  s->timeout_ms = d->timeout_ms;
+  s->connect_timeout_ms = d->connect_timeout_ms;
+  s->stall_timeout_ms = d->stall_timeout_ms;
+  opts_headers_copy(&s->headers, &d->headers);
+  s->insecure = d->insecure;
+  s->proxy = d->proxy;
+  s->user_agent = d->user_agent;
+  s->cacert = d->cacert;
 }
 
 /* Run-wide settings: default < config < each list in order < command line;
@@ -294,6 +399,7 @@ static void plan_run(struct cfg_plan *plan, const struct load *ld, const struct 
   cfg_opts_overlay(&plan->add_defaults, &ld->config);
   cfg_opts_overlay(&plan->add_defaults, cli);
   plan->run.dir = xstrdup(plan->add_defaults.dir);
+  plan_add_settings(plan);
 }
 
 int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli, const char *config_path,
@@ -313,9 +419,15 @@ int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli, const char 
       goto out;
 
   plan_run(plan, &ld, cli);
+  /* the packed URLs are the plan's from here, whatever happens next */
+  plan->text = ld.text;
+  plan->ntext = ld.ntext;
+  ld.text = NULL;
+  ld.ntext = 0;
   plan->items = xcalloc(ld.nitems ? ld.nitems : 1, sizeof *plan->items);
+  struct plan_last last = {NULL, 0, NULL, NULL};
   for (size_t i = 0; i < ld.nitems; i++) {
-    if (plan_resolve(&ld, cli, plan, &ld.items[i], &plan->items[i], err, errlen) < 0)
+    if (plan_resolve(&ld, cli, plan, &ld.items[i], &plan->items[i], &last, err, errlen) < 0)
       goto out;
     plan->nitems++;
   }
@@ -333,12 +445,12 @@ void cfg_item_free(struct cfg_item *it)
 {
   if (!it)
     return;
-  free(it->name);
-  free(it->url);
+  if (!it->name_in_url)
+    free(it->name);
+  if (!it->url_in_plan)
+    free(it->url);
   free(it->output);
-  free(it->profile);
   free(it->sha256);
-  opts_headers_free(&it->headers);
   memset(it, 0, sizeof *it);
 }
 
@@ -349,6 +461,15 @@ void cfg_plan_free(struct cfg_plan *plan)
   for (size_t i = 0; i < plan->nitems; i++)
     cfg_item_free(&plan->items[i]);
   free(plan->items);
+  for (size_t i = 0; i < plan->nsettings; i++) {
+    opts_headers_free(&plan->settings[i]->headers);
+    free(plan->settings[i]);
+  }
+  free(plan->settings);
+  opts_headers_free(&plan->add_settings.headers);
+  for (size_t i = 0; i < plan->ntext; i++)
+    free(plan->text[i]);
+  free(plan->text);
   for (size_t i = 0; i < plan->npool; i++)
     free(plan->pool[i]);
   free(plan->pool);
@@ -365,8 +486,8 @@ int cfg_plan_insecure(const struct cfg_plan *plan)
 {
   if (plan->add_defaults.insecure)
     return 1;
-  for (size_t i = 0; i < plan->nitems; i++)
-    if (plan->items[i].insecure)
+  for (size_t i = 0; i < plan->nsettings; i++)
+    if (plan->settings[i]->insecure)
       return 1;
   return 0;
 }
@@ -379,26 +500,8 @@ int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_i
     cfg_url_err(err, errlen, url);
     return -1;
   }
-  const struct cfg_opts *d = &plan->add_defaults;
   out->name = fname_from_url(url);
   out->url = xstrdup(url);
-  out->dir = plan->run.dir ? plan->run.dir : d->dir ? d->dir : ".";
-  out->dir_base = plan_base_len(out->dir);
-  out->per_host = plan->run.per_host;
-  out->retries = d->retries;
-  out->overwrite = d->overwrite;
-  out->buffer_size = d->buffer_size;
-  out->segments = d->segments;
-  out->min_segment = d->min_segment;
-  out->timeout_ms = d->timeout_ms;
-  out->connect_timeout_ms = d->connect_timeout_ms;
-  out->stall_timeout_ms = d->stall_timeout_ms;
-  opts_headers_copy(&out->headers, &d->headers);
-  /* like an item of no list: its limit is the run's alone */
-  out->insecure = d->insecure;
-  out->proxy = d->proxy;
-  out->user_agent = d->user_agent;
-  out->cacert = d->cacert;
-  out->file = "";
+  out->settings = &plan->add_settings;
   return 0;
 }

@@ -54,10 +54,8 @@ int urllist_add_url(struct load *ld, const char *url, const char *file, int line
     free(name);
     name = xstrdup(output);
   }
-  struct load_item *it = load_item_add(ld, name, file, line);
-  it->url = xstrdup(url);
+  struct load_item *it = load_item_add_url(ld, url, name, file, line);
   it->output = output;
-  free(name);
   return 0;
 }
 

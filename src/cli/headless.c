@@ -33,9 +33,9 @@ enum {
   STOP_GRACE_MS = 1500
 };
 
-/* One per item of the run, so kept to 16 bytes. */
+/* One per item of the run, so kept to 8 bytes (names are the caller's,
+ * or in names[]). */
 struct item {
-  char *name;
   uint32_t last_progress_ms; /* since the start of the run */
   uint8_t state;             /* enum msg_state */
 };
@@ -46,6 +46,10 @@ struct headless {
   int tty;
   struct item *items;
   size_t nitems, cap;
+  const char *(*name_of)(const void *ctx, uint32_t id); /* the caller's names, or NULL */
+  const void *name_ctx;
+  char **names;         /* names the caller does not have, by id - 1, or NULL */
+  size_t nnames;
   int64_t bytes;
   uint64_t started_ms, last_status_ms;
   int quit_sent, all_final, interrupted, stopped;
@@ -82,18 +86,23 @@ static struct item *item_at(struct headless *h, uint32_t id)
     while (cap < id)
       cap *= 2;
     h->items = xrealloc(h->items, cap * sizeof *h->items);
-    memset(h->items + h->cap, 0, (cap - h->cap) * sizeof *h->items);
     h->cap = cap;
   }
-  if (id > h->nitems)
+  if (id > h->nitems) {
+    /* cleared up to id only: the rest of a large block stays untouched,
+       so it costs no memory until items reach it */
+    memset(h->items + h->nitems, 0, (id - h->nitems) * sizeof *h->items);
     h->nitems = id;
+  }
   return &h->items[id - 1];
 }
 
 static const char *name_of(struct headless *h, uint32_t id)
 {
-  struct item *it = id && id <= h->nitems ? &h->items[id - 1] : NULL;
-  return it && it->name ? it->name : "?";
+  const char *name = id && id <= h->nnames && h->names[id - 1] ? h->names[id - 1]
+                     : h->name_of                            ? h->name_of(h->name_ctx, id)
+                                                             : NULL;
+  return name ? name : "?";
 }
 
 static void clear_status(struct headless *h)
@@ -110,6 +119,30 @@ static void fmt_bytes(char *buf, size_t n, double v)
   while (v >= 1024 && u < 4)
     v /= 1024, u++;
   snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+/* A QUEUED event's name, kept (taken from the event) unless the caller
+ * has the same one: one string per item, not two. */
+static void keep_name(struct headless *h, struct msg_event *ev)
+{
+  const char *known = h->name_of ? h->name_of(h->name_ctx, ev->id) : NULL;
+  int same = known && strcmp(known, ev->name) == 0;
+  if (ev->id > h->nnames) {
+    if (same)
+      return;
+    size_t n = h->nnames ? h->nnames : 16;
+    while (n < ev->id)
+      n *= 2;
+    h->names = xrealloc(h->names, n * sizeof *h->names);
+    memset(h->names + h->nnames, 0, (n - h->nnames) * sizeof *h->names);
+    h->nnames = n;
+  }
+  free(h->names[ev->id - 1]);
+  h->names[ev->id - 1] = NULL;
+  if (same)
+    return;
+  h->names[ev->id - 1] = ev->name;
+  ev->name = NULL;
 }
 
 /* One line on stderr for the events a person wants to read. */
@@ -178,12 +211,8 @@ static void on_event(struct headless *h, struct msg_event *ev)
   if (h->json && !h->out_failed)
     json_event(stdout, ev);
   print_text(h, ev);
-  if (ev->kind == MSG_EV_QUEUED && ev->name) {
-    /* keep the event's copy of the name: one string per item, not two */
-    free(it->name);
-    it->name = ev->name;
-    ev->name = NULL;
-  }
+  if (ev->kind == MSG_EV_QUEUED && ev->name && ev->id)
+    keep_name(h, ev);
 }
 
 enum { STATUS_EVERY_MS = 1000, STATUS_NAMES = 4 };
@@ -343,9 +372,11 @@ static void watchdog_fire(struct headless *h)
   _exit(rc);
 }
 
-int headless_run(struct mbox *mb, int json)
+int headless_run(struct mbox *mb, int json, const char *(*names)(const void *ctx, uint32_t id),
+                 const void *ctx)
 {
-  struct headless h = {.mb = mb, .json = json, .tty = isatty(2)};
+  struct headless h = {
+      .mb = mb, .json = json, .tty = isatty(2), .name_of = names, .name_ctx = ctx};
   h.started_ms = mono_ms();
   if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
     perror("siphon: pipe");
@@ -401,8 +432,9 @@ int headless_run(struct mbox *mb, int json)
   print_summary(&h, rc, counts);
   if (json && !h.out_failed && ferror(stdout) && rc == 0)
     rc = 1; /* the summary itself was lost */
-  for (size_t i = 0; i < h.nitems; i++)
-    free(h.items[i].name);
+  for (size_t i = 0; i < h.nnames; i++)
+    free(h.names[i]);
+  free(h.names);
   free(h.items);
   close(sig_pipe[0]);
   close(sig_pipe[1]);

@@ -217,7 +217,7 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
 static void set_request_headers(struct leg *l)
 {
   struct xrun *r = l->x->run;
-  const struct cfg_item *it = l->x->spec;
+  const struct cfg_settings *it = l->x->spec->settings;
   curl_slist_free_all(l->req_headers);
   l->req_headers = NULL;
   /* after a redirect to another scheme, host or port only siphon's own
@@ -271,7 +271,8 @@ static void setup_easy(struct leg *l)
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   /* 0 = none: curl's own 0 means its 300 s default, so say "very long" */
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                   it->connect_timeout_ms > 0 ? (long)it->connect_timeout_ms : 0x7fffffffL);
+                   it->settings->connect_timeout_ms > 0 ? (long)it->settings->connect_timeout_ms
+                                                        : 0x7fffffffL);
   size_t cap = x->run->st.cap;
   curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)(cap < 512 * 1024 ? cap : 512 * 1024));
   curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, (long)(e->run.dns_ttl_ms / 1000));

@@ -164,6 +164,9 @@ struct xrun {
   int foreign;
   int hands_off;               /* the .part or its sidecar is not ours to touch */
   uint64_t retry_at;
+  /* whole-item clock: ms used in earlier running spans + current span start
+     (a failed item's retry starts a new run at 0) */
+  uint64_t run_used_ms, run_since;
   /* speed ring, one sample per tick */
   int64_t samples[SPEED_SAMPLES];
   uint64_t sample_t[SPEED_SAMPLES];
@@ -195,8 +198,6 @@ struct xfer {
   int64_t qseq;
   int64_t bytes;               /* bytes of the file (on disk + buffered) */
   int64_t total;               /* -1 unknown */
-  /* whole-item clock: ms used in earlier running spans + current span start */
-  uint64_t run_used_ms, run_since;
   uint32_t id;
   int32_t attempt;             /* 1-based; retries used = attempt - 1 */
   int16_t http;

@@ -88,8 +88,8 @@ static struct xfer *item_new(struct engine *e, struct cfg_item *spec, int owns)
   x->owns_spec = owns;
   x->total = -1;
   x->host = sched_host(e, spec->url);
-  if (spec->per_host > x->host->limit)
-    x->host->limit = spec->per_host;
+  if (spec->settings->per_host > x->host->limit)
+    x->host->limit = spec->settings->per_host;
   x->id = (uint32_t)e->nitems;
   e->nstate[MSG_STATE_QUEUED]++; /* x->state is 0, queued */
   return x;
@@ -100,7 +100,7 @@ static void announce(struct engine *e, struct xfer *x)
   struct msg_event *ev = engine_event(MSG_EV_QUEUED, x->id);
   ev->name = xstrdup(x->spec->name);
   ev->url = secret_url(x->spec->url);
-  ev->path = xstrdup(x->spec->dir);
+  ev->path = xstrdup(x->spec->settings->dir);
   ev->max_speed = limit_rate(e, x);
   engine_post(e, ev);
 }
@@ -125,6 +125,9 @@ static struct xfer *item_by_id(struct engine *e, uint32_t id)
 static void begin_shutdown(struct engine *e);
 static void announce_chunk(uv_idle_t *idle);
 
+/* The settings of an added URL that is not one: it never runs. */
+static const struct cfg_settings bad_url_settings = {.dir = ".", .file = ""};
+
 static void add_url(struct engine *e, const char *url, const char *output)
 {
   struct cfg_item *it = xcalloc(1, sizeof *it);
@@ -135,7 +138,7 @@ static void add_url(struct engine *e, const char *url, const char *output)
     memset(it, 0, sizeof *it);
     it->name = url ? secret_url(url) : xstrdup("");
     it->url = xstrdup(url ? url : "");
-    it->dir = ".";
+    it->settings = &bad_url_settings;
     struct xfer *x = item_new(e, it, 1);
     announce(e, x);
     x->phase = PH_FINAL;
@@ -457,7 +460,8 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   /* curl keeps a connection while idle <= MAXAGE_CONN whole seconds, so
      one second less closes it within a second of conn_idle passing */
   /* the buffer size most items of a run share: the first item's */
-  e->bufpool_size = plan->nitems ? plan->items[0].buffer_size : plan->add_defaults.buffer_size;
+  e->bufpool_size = plan->nitems ? plan->items[0].settings->buffer_size
+                                 : plan->add_defaults.buffer_size;
   e->maxage_s = plan->run.conn_idle_ms > 1000 ? (plan->run.conn_idle_ms + 999) / 1000 - 1 : 0;
   /* the same for the lifetime, where 0 means "no limit" to curl: 1 s is
      the shortest it can say (a connection is retired once 2 s old) */

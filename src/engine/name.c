@@ -28,7 +28,7 @@ void name_set(struct xfer *x, const char *name)
   free(r->part_path);
   free(r->meta_path);
   r->name = xstrdup(name);
-  r->final_path = path_join(x->spec->dir, name);
+  r->final_path = path_join(x->spec->settings->dir, name);
   r->part_path = xasprintf("%s.part", r->final_path);
   r->meta_path = xasprintf("%s.part.meta", r->final_path);
 }
@@ -136,7 +136,7 @@ static char *planned_path(const struct xfer *x)
   if (x->run && x->run->final_path)
     return xstrdup(x->run->final_path);
   char *name = x->spec->output ? xstrdup(x->spec->output) : fname_from_url(x->spec->url);
-  char *path = path_join(x->spec->dir, name ? name : "index.html");
+  char *path = path_join(x->spec->settings->dir, name ? name : "index.html");
   free(name);
   return path;
 }
@@ -199,7 +199,7 @@ void name_for_added(struct engine *e, struct cfg_item *it)
   char *name = it->output ? xstrdup(it->output) : fname_from_url(it->url);
   for (int n = 0; n < NAME_TRIES; n++) {
     char *cand = numbered(name, n);
-    char *path = path_join(it->dir, cand);
+    char *path = path_join(it->settings->dir, cand);
     int free_name = *nameset_find(ns, path) == NULL;
     if (free_name)
       nameset_add(ns, path);
@@ -240,7 +240,7 @@ int name_from_disposition(struct xfer *x, const struct headers *resp)
   int rc = -1;
   for (int n = 0; n < NAME_TRIES && rc < 0; n++) {
     char *cand = numbered(cd, n);
-    char *path = path_join(x->spec->dir, cand);
+    char *path = path_join(x->spec->settings->dir, cand);
     char *part = xasprintf("%s.part", path);
     struct stat sb;
     int taken = *nameset_find(ns, path) != NULL && strcmp(path, r->final_path) != 0;

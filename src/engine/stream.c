@@ -548,7 +548,7 @@ static void submit(struct xfer *x, int flush, int now)
  * it back early (errors, flushes, a paused leg). */
 void stream_init(struct xfer *x, void (*written)(struct xfer *x))
 {
-  x->run->st.cap = x->spec->buffer_size;
+  x->run->st.cap = x->spec->settings->buffer_size;
   x->run->st.written = written;
 }
 

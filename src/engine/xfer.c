@@ -77,15 +77,17 @@ static void xfer_move(struct xfer *x, enum phase to, int state, struct msg_event
 
 static void clock_stop(struct xfer *x)
 {
-  if (x->run_since) {
-    x->run_used_ms += xfer_now(x) - x->run_since;
-    x->run_since = 0;
+  struct xrun *r = x->run;
+  if (r && r->run_since) {
+    r->run_used_ms += xfer_now(x) - r->run_since;
+    r->run_since = 0;
   }
 }
 
 static uint64_t clock_used(struct xfer *x)
 {
-  return x->run_used_ms + (x->run_since ? xfer_now(x) - x->run_since : 0);
+  const struct xrun *r = x->run;
+  return r ? r->run_used_ms + (r->run_since ? xfer_now(x) - r->run_since : 0) : 0;
 }
 
 /* The running state an admitted item gets: one leg for the whole file,
@@ -96,7 +98,7 @@ static struct xrun *run_new(struct xfer *x)
   x->run = r;
   r->fd = -1;
   /* one leg for the whole file; a segmented download uses up to `segments` */
-  r->nlegs = x->spec->segments > 1 ? x->spec->segments : 1;
+  r->nlegs = x->spec->settings->segments > 1 ? x->spec->settings->segments : 1;
   r->legs = xcalloc((size_t)r->nlegs, sizeof *r->legs);
   for (int i = 0; i < r->nlegs; i++) {
     r->legs[i].x = x;
@@ -157,7 +159,7 @@ static void end_finish(struct xfer *x)
     ev->kind = MSG_EV_DONE;
     ev->path = xstrdup(r->final_path);
     ev->bytes = x->bytes;
-    ev->seconds = (double)x->run_used_ms / 1000.0;
+    ev->seconds = (double)r->run_used_ms / 1000.0;
     break;
   case MSG_STATE_SKIPPED:
     ev->kind = MSG_EV_SKIPPED;
@@ -396,7 +398,7 @@ static int64_t retry_after_ms(const struct xfer *x)
 static void attempt_failed(struct xfer *x, enum msg_reason why, long http, const char *message)
 {
   struct xrun *r = x->run;
-  if (msg_reason_transient(why, (int)http) && x->attempt <= x->spec->retries) {
+  if (msg_reason_transient(why, (int)http) && x->attempt <= x->spec->settings->retries) {
     int64_t ra = retry_after_ms(x);
     int64_t delay = ra >= 0 ? ra : xfer_backoff_ms(x->attempt);
     struct msg_event *ev = engine_event(MSG_EV_RETRY, x->id);
@@ -499,17 +501,18 @@ static int admit_guard(struct xfer *x, int made)
   struct engine *e = x->eng;
   char msg[512];
   /* a list's items mostly share one dir: checked once while it passes */
-  if (x->spec->dir == e->dir_checked && !strchr(r->name, '/'))
+  if (x->spec->settings->dir == e->dir_checked && !strchr(r->name, '/'))
     return 0;
-  int rc = made ? guard_dir_writable(x->spec->dir, msg, sizeof msg)
-                : guard_no_symlink_dirs(r->final_path, x->spec->dir_base, msg, sizeof msg);
+  int rc = made ? guard_dir_writable(x->spec->settings->dir, msg, sizeof msg)
+                : guard_no_symlink_dirs(r->final_path, x->spec->settings->dir_base, msg,
+                                        sizeof msg);
   if (rc < 0) {
     e->dir_checked = NULL;
     xfer_fail(x, MSG_REASON_DISK, msg);
     return -1;
   }
   if (made && !strchr(r->name, '/'))
-    e->dir_checked = x->spec->dir;
+    e->dir_checked = x->spec->settings->dir;
   return 0;
 }
 
@@ -569,11 +572,11 @@ static void xfer_admit(struct xfer *x)
   struct engine *e = x->eng;
   struct xrun *r = x->run ? x->run : run_new(x);
   xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL); /* holds the slot until attached */
-  x->run_since = xfer_now(x);
+  r->run_since = xfer_now(x);
   if (x->attempt == 0)
     x->attempt = 1;
   struct stat sb;
-  if (!x->spec->overwrite && !r->st.opened && lstat(r->final_path, &sb) == 0) {
+  if (!x->spec->settings->overwrite && !r->st.opened && lstat(r->final_path, &sb) == 0) {
     xfer_end(x, MSG_STATE_SKIPPED, MSG_REASON_EXISTS, NULL);
     return;
   }
@@ -679,7 +682,7 @@ void xfer_tick(struct xfer *x, uint64_t now)
   if (!r)
     return;
   if (holds_slot(x->phase)) {
-    int64_t limit = x->spec->timeout_ms;
+    int64_t limit = x->spec->settings->timeout_ms;
     if (limit > 0 && (int64_t)clock_used(x) >= limit) {
       char msg[96];
       snprintf(msg, sizeof msg, "the whole-item timeout of %.3gs passed", (double)limit / 1000);
@@ -693,7 +696,7 @@ void xfer_tick(struct xfer *x, uint64_t now)
       return;
     stream_tick(x); /* what waits for a batch goes, with the sidecar when due */
   } else if (x->phase == PH_ATTACHED) {
-    int64_t stall = x->spec->stall_timeout_ms;
+    int64_t stall = x->spec->settings->stall_timeout_ms;
     for (int i = 0; stall > 0 && i < r->nlegs; i++) {
       struct leg *l = &r->legs[i];
       if (l->easy && l->connected && !l->write_paused && !l->limit_paused &&
@@ -813,7 +816,6 @@ void xfer_retry_cmd(struct xfer *x)
                                 x->state == MSG_STATE_CANCELLED))
     return;
   x->attempt = 0;
-  x->run_used_ms = 0;
   x->bytes = 0;
   x->total = -1;
   x->http = 0;

@@ -70,15 +70,16 @@ static void fuzz_check(int rc, const struct cfg_plan *plan, const char *err)
   }
   for (size_t i = 0; i < plan->nitems; i++) {
     const struct cfg_item *it = &plan->items[i];
-    if (!it->name || !*it->name || !cfg_url_ok(it->url) || !it->dir || !*it->dir)
+    const struct cfg_settings *st = it->settings;
+    if (!it->name || !*it->name || !cfg_url_ok(it->url) || !st || !st->dir || !*st->dir)
       abort();
     if (it->output && !fname_relpath_ok(it->output))
       abort();
-    if (it->per_host < 1 || it->buffer_size < 16384 || it->buffer_size > 8u << 20 ||
-        it->segments < 1 || it->segments > 32 || it->min_segment < 16384)
+    if (st->per_host < 1 || st->buffer_size < 16384 || st->buffer_size > 8u << 20 ||
+        st->segments < 1 || st->segments > 32 || st->min_segment < 16384)
       abort();
-    for (size_t j = 0; j < it->headers.n; j++)
-      if (!strchr(it->headers.v[j], ':') || strpbrk(it->headers.v[j], "\r\n"))
+    for (size_t j = 0; j < st->headers.n; j++)
+      if (!strchr(st->headers.v[j], ':') || strpbrk(st->headers.v[j], "\r\n"))
         abort();
     for (size_t j = 0; j < i; j++)
       if (strcmp(plan->items[j].name, it->name) == 0)

@@ -75,6 +75,32 @@ def test_l_and_L_change_limits_live(server, screen, tmp_path):
     s.wait(lambda t: limit_shown(t) is None and "no limit" in t, what="no run limit")
 
 
+def test_L_limits_only_the_selected_item(server, screen, tmp_path):
+    """Items of one list share one block of resolved settings: an item's own
+    limit (L) stays that item's and never reaches its neighbours."""
+    s = screen([server.url("/f/one.bin", size=200 * MiB, rate=2 * MiB),
+                server.url("/f/two.bin", size=200 * MiB, rate=2 * MiB)])
+    for name in ("one.bin", "two.bin"):
+        s.wait_row(name, lambda r: "running" in r)
+    s.keys("Enter")
+    s.wait(lambda t: re.search(r"one\.bin\s*\n", t) and re.search(r"limit\s+none", t),
+           what="the pane of one.bin, no limit")
+    s.keys("L")
+    s.wait_text("Limit of 'one.bin'")
+    s.literal("512K")
+    s.keys("Enter")
+    s.wait(lambda t: re.search(r"limit\s+512(\.0)? KiB/s", t), what="one.bin's limit in the pane")
+    time.sleep(1.0)  # several snapshots: the engine's word on both items
+    s.keys("j")
+    s.wait(lambda t: re.search(r"two\.bin\s*\n", t) and re.search(r"limit\s+none", t),
+           what="the pane of two.bin, still no limit")
+    for _ in range(5):
+        time.sleep(0.3)
+        assert not re.search(r"limit\s+512", s.text()), s.text()
+    s.keys("k")
+    s.wait(lambda t: re.search(r"limit\s+512(\.0)? KiB/s", t), what="one.bin keeps its limit")
+
+
 def test_detail_pane_hides_url_password_and_says_insecure(server, screen, tmp_path):
     url = server.url("/f/pw.bin", size=4 * MiB, rate=200_000)
     url = url.replace("http://", "http://tu:TUISECRET9@")

@@ -35,22 +35,22 @@ Test(cfg_ini, every_item_key)
   cr_assert_str_eq(it->name, "ubuntu");
   cr_assert_str_eq(it->url, "https://example.org/ubuntu.iso");
   cr_assert_str_eq(it->output, "ubuntu.iso");
-  cr_assert_str_eq(it->dir, "downloads/isos");
-  cr_assert_str_eq(it->profile, "mirror");
-  cr_assert_eq(it->per_host, 8);
-  cr_assert_eq(it->timeout_ms, 7200000);
-  cr_assert_eq(it->connect_timeout_ms, 10000);
-  cr_assert_eq(it->stall_timeout_ms, 60000);
-  cr_assert_eq(it->buffer_size, 1 << 20);
-  cr_assert_eq(it->retries, 5);
-  cr_assert_eq(it->overwrite, 1);
+  cr_assert_str_eq(it->settings->dir, "downloads/isos");
+  cr_assert_str_eq(it->settings->profile, "mirror");
+  cr_assert_eq(it->settings->per_host, 8);
+  cr_assert_eq(it->settings->timeout_ms, 7200000);
+  cr_assert_eq(it->settings->connect_timeout_ms, 10000);
+  cr_assert_eq(it->settings->stall_timeout_ms, 60000);
+  cr_assert_eq(it->settings->buffer_size, 1 << 20);
+  cr_assert_eq(it->settings->retries, 5);
+  cr_assert_eq(it->settings->overwrite, 1);
   cr_assert_str_eq(it->sha256,
                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
-  cr_assert_eq(it->headers.n, 3);
-  cr_assert_str_eq(tcu_header(&it->headers, "Authorization"), "Bearer abc");
-  cr_assert_str_eq(tcu_header(&it->headers, "X-Token"), "1");
-  cr_assert_str_eq(tcu_header(&it->headers, "X-Other"), "2");
-  cr_assert_str_eq(it->file, "l.ini");
+  cr_assert_eq(it->settings->headers.n, 3);
+  cr_assert_str_eq(tcu_header(&it->settings->headers, "Authorization"), "Bearer abc");
+  cr_assert_str_eq(tcu_header(&it->settings->headers, "X-Token"), "1");
+  cr_assert_str_eq(tcu_header(&it->settings->headers, "X-Other"), "2");
+  cr_assert_str_eq(it->settings->file, "l.ini");
   cr_assert_eq(it->line, 9);
   cfg_plan_free(&plan);
 }
@@ -66,14 +66,14 @@ Test(cfg_ini, items_keep_file_order_and_defaults)
   cr_assert_str_eq(plan.items[2].name, "c");
   const struct cfg_item *it = &plan.items[0];
   cr_assert_null(it->output);
-  cr_assert_null(it->profile);
-  cr_assert_str_eq(it->dir, ".");
+  cr_assert_null(it->settings->profile);
+  cr_assert_str_eq(it->settings->dir, ".");
   cr_assert_null(it->sha256, "no sha256 key, no checksum");
-  cr_assert_eq(it->per_host, 6);
-  cr_assert_eq(it->retries, 3);
-  cr_assert_eq(it->timeout_ms, 0);
-  cr_assert_eq(it->stall_timeout_ms, 30000);
-  cr_assert_eq(it->buffer_size, 128 * 1024);
+  cr_assert_eq(it->settings->per_host, 6);
+  cr_assert_eq(it->settings->retries, 3);
+  cr_assert_eq(it->settings->timeout_ms, 0);
+  cr_assert_eq(it->settings->stall_timeout_ms, 30000);
+  cr_assert_eq(it->settings->buffer_size, 128 * 1024);
   cfg_plan_free(&plan);
 }
 
@@ -144,7 +144,7 @@ Test(cfg_ini, profiles_may_be_defined_after_use)
 {
   struct cfg_plan plan;
   tcu_expect_ok(&plan, "l.ini", "[a]\nurl = http://h/x\nprofile = p\n[profile.p]\nretries = 9\n");
-  cr_assert_eq(plan.items[0].retries, 9);
+  cr_assert_eq(plan.items[0].settings->retries, 9);
   cfg_plan_free(&plan);
 }
 
@@ -318,7 +318,7 @@ Test(cfg_ini, four_kib_url_loads_intact)
   tcu_expect_ok(&plan, "ok.ini", text);
   cr_assert_eq(strlen(plan.items[0].url), 4096);
   cr_assert_str_eq(plan.items[0].url, url);
-  cr_assert_eq(plan.items[0].retries, 7);
+  cr_assert_eq(plan.items[0].settings->retries, 7);
   cfg_plan_free(&plan);
 }
 
@@ -330,7 +330,7 @@ Test(cfg_ini, long_header_and_bad_long_url_name_their_line)
   snprintf(text, sizeof text, "[a]\nurl = http://h/x\nheader = X-Long: %s\n", val);
   struct cfg_plan plan;
   tcu_expect_ok(&plan, "l.ini", text);
-  cr_assert_str_eq(tcu_header(&plan.items[0].headers, "X-Long"), val);
+  cr_assert_str_eq(tcu_header(&plan.items[0].settings->headers, "X-Long"), val);
   cfg_plan_free(&plan);
 
   snprintf(text, sizeof text, "[a]\n\n\nurl = ftp://h/%s\n", val);
@@ -381,8 +381,8 @@ Test(cfg_ini, long_profile_name)
            name, name);
   struct cfg_plan plan;
   tcu_expect_ok(&plan, "l.ini", text);
-  cr_assert_eq(plan.items[0].retries, 8);
-  cr_assert_str_eq(plan.items[0].profile, name);
+  cr_assert_eq(plan.items[0].settings->retries, 8);
+  cr_assert_str_eq(plan.items[0].settings->profile, name);
   cfg_plan_free(&plan);
 }
 
@@ -410,7 +410,7 @@ Test(cfg_ini, indented_lines_crlf_and_bom)
   cr_assert_eq(plan.nitems, 2);
   cr_assert_str_eq(plan.items[0].name, "a");
   cr_assert_str_eq(plan.items[0].url, "http://h/x");
-  cr_assert_eq(plan.items[0].retries, 2);
+  cr_assert_eq(plan.items[0].settings->retries, 2);
   cr_assert_str_eq(plan.items[1].url, "http://h/y");
   cfg_plan_free(&plan);
 }
@@ -425,7 +425,7 @@ Test(cfg_ini, comments_and_values_with_semicolons)
                 "url = http://h/x;y=1#frag ; inline comment\n"
                 "header = Cookie: a=1;b=2\n");
   cr_assert_str_eq(plan.items[0].url, "http://h/x;y=1#frag");
-  cr_assert_str_eq(tcu_header(&plan.items[0].headers, "Cookie"), "a=1;b=2");
+  cr_assert_str_eq(tcu_header(&plan.items[0].settings->headers, "Cookie"), "a=1;b=2");
   cfg_plan_free(&plan);
 }
 
@@ -434,8 +434,8 @@ Test(cfg_ini, repeated_settings_sections_merge)
   struct cfg_plan plan;
   tcu_expect_ok(&plan, "l.ini",
                 "[settings]\nretries = 1\n[a]\nurl = http://h/x\n[settings]\ntimeout = 5s\n");
-  cr_assert_eq(plan.items[0].retries, 1);
-  cr_assert_eq(plan.items[0].timeout_ms, 5000);
+  cr_assert_eq(plan.items[0].settings->retries, 1);
+  cr_assert_eq(plan.items[0].settings->timeout_ms, 5000);
   cfg_plan_free(&plan);
 }
 
@@ -453,16 +453,16 @@ Test(cfg_ini, segments_at_every_level)
                 "[b]\nurl = http://h/2\nprofile = fast\n"
                 "[c]\nurl = http://h/3\nprofile = fast\nsegments = 1\nmin_segment = 64K\n");
   cr_assert_eq(plan.nitems, 3);
-  cr_assert_eq(plan.items[0].segments, 2);
-  cr_assert_eq(plan.items[0].min_segment, 1 << 20);
-  cr_assert_eq(plan.items[1].segments, 16);
-  cr_assert_eq(plan.items[1].min_segment, 1 << 20);
-  cr_assert_eq(plan.items[2].segments, 1);
-  cr_assert_eq(plan.items[2].min_segment, 64 << 10);
+  cr_assert_eq(plan.items[0].settings->segments, 2);
+  cr_assert_eq(plan.items[0].settings->min_segment, 1 << 20);
+  cr_assert_eq(plan.items[1].settings->segments, 16);
+  cr_assert_eq(plan.items[1].settings->min_segment, 1 << 20);
+  cr_assert_eq(plan.items[2].settings->segments, 1);
+  cr_assert_eq(plan.items[2].settings->min_segment, 64 << 10);
   cfg_plan_free(&plan);
   tcu_expect_ok(&plan, "m.ini", "[a]\nurl = http://h/1\n");
-  cr_assert_eq(plan.items[0].segments, 4, "default 4");
-  cr_assert_eq(plan.items[0].min_segment, 4 << 20, "default 4M");
+  cr_assert_eq(plan.items[0].settings->segments, 4, "default 4");
+  cr_assert_eq(plan.items[0].settings->min_segment, 4 << 20, "default 4M");
   cfg_plan_free(&plan);
   tcu_expect_err("n.ini", "[a]\nurl = http://h/x\nsegments = 64\n",
                  "n.ini:3: bad value '64' for segments: expected a whole number from 1 to 32");
@@ -490,7 +490,7 @@ Test(cfg_ini, list_paths_stay_inside)
                  "config file)");
   struct cfg_plan plan;
   tcu_expect_ok(&plan, "ok.ini", "[settings]\ndir = dl/sub\nlog = logs/s.log\n[a]\nurl = http://h/x\n");
-  cr_assert_str_eq(plan.items[0].dir, "dl/sub");
+  cr_assert_str_eq(plan.items[0].settings->dir, "dl/sub");
   cr_assert_str_eq(plan.run.log, "logs/s.log");
   cfg_plan_free(&plan);
   /* the config file may name other places */
@@ -499,7 +499,7 @@ Test(cfg_ini, list_paths_stay_inside)
   tcu_write("l2.txt", "http://h/x\n");
   const char *in[] = {"l2.txt", NULL};
   cr_assert_eq(tcu_load_cfg(&plan, NULL, "conf.ini", 0, err, in), 0, "%s", err);
-  cr_assert_str_eq(plan.items[0].dir, "/tmp");
+  cr_assert_str_eq(plan.items[0].settings->dir, "/tmp");
   cfg_plan_free(&plan);
 }
 

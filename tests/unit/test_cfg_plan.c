@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <glob.h>
 
+#include "siphon/fname.h"
 #include "test_cfg_util.h"
 
 TestSuite(cfg_plan, .init = tcu_setup, .fini = tcu_teardown);
@@ -31,16 +32,17 @@ Test(cfg_plan, precedence_each_step)
   /* config only (a URL from the command line has no list settings) */
   const char *in0[] = {"http://h/plain", NULL};
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in0), 0, "%s", err);
-  cr_assert_eq(tcu_item(&plan, "plain")->stall_timeout_ms, 10000, "config > default");
-  cr_assert_eq(tcu_item(&plan, "plain")->connect_timeout_ms, 15000, "default");
+  cr_assert_eq(tcu_item(&plan, "plain")->settings->stall_timeout_ms, 10000, "config > default");
+  cr_assert_eq(tcu_item(&plan, "plain")->settings->connect_timeout_ms, 15000, "default");
   cfg_plan_free(&plan);
 
   /* without the command line */
   const char *in[] = {"l.ini", NULL};
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
-  cr_assert_eq(tcu_item(&plan, "by_list")->retries, 2, "list [settings] > config");
-  cr_assert_eq(tcu_item(&plan, "by_list")->stall_timeout_ms, 10000, "config shows through");
-  cr_assert_eq(tcu_item(&plan, "by_profile")->retries, 4, "profile > list [settings]");
+  cr_assert_eq(tcu_item(&plan, "by_list")->settings->retries, 2, "list [settings] > config");
+  cr_assert_eq(tcu_item(&plan, "by_list")->settings->stall_timeout_ms, 10000,
+               "config shows through");
+  cr_assert_eq(tcu_item(&plan, "by_profile")->settings->retries, 4, "profile > list [settings]");
   cfg_plan_free(&plan);
 
   /* with the command line */
@@ -48,12 +50,14 @@ Test(cfg_plan, precedence_each_step)
   cli_set(&cli, "stall_timeout", "25s");
   cli_set(&cli, "retries", "3");
   cr_assert_eq(tcu_load_cfg(&plan, &cli, NULL, 0, err, in), 0, "%s", err);
-  cr_assert_eq(tcu_item(&plan, "by_list")->stall_timeout_ms, 25000, "command line > config");
-  cr_assert_eq(tcu_item(&plan, "by_list")->retries, 3, "command line > list [settings]");
-  cr_assert_eq(tcu_item(&plan, "by_profile")->stall_timeout_ms, 40000, "profile > command line");
-  cr_assert_eq(tcu_item(&plan, "by_profile")->retries, 4);
-  cr_assert_eq(tcu_item(&plan, "by_item")->stall_timeout_ms, 50000, "item > profile");
-  cr_assert_eq(tcu_item(&plan, "by_item")->retries, 5);
+  cr_assert_eq(tcu_item(&plan, "by_list")->settings->stall_timeout_ms, 25000,
+               "command line > config");
+  cr_assert_eq(tcu_item(&plan, "by_list")->settings->retries, 3, "command line > list [settings]");
+  cr_assert_eq(tcu_item(&plan, "by_profile")->settings->stall_timeout_ms, 40000,
+               "profile > command line");
+  cr_assert_eq(tcu_item(&plan, "by_profile")->settings->retries, 4);
+  cr_assert_eq(tcu_item(&plan, "by_item")->settings->stall_timeout_ms, 50000, "item > profile");
+  cr_assert_eq(tcu_item(&plan, "by_item")->settings->retries, 5);
   cfg_plan_free(&plan);
   cfg_opts_free(&cli);
 }
@@ -78,17 +82,17 @@ Test(cfg_plan, headers_from_every_level_more_specific_replaces)
                         *c = tcu_item(&plan, "c");
   const char *all[] = {"X-Config", "X-List", "X-Cli", "X-Profile", "X-Item"};
   for (size_t i = 0; i < 5; i++)
-    cr_assert_not_null(tcu_header(&a->headers, all[i]), "item a lacks %s", all[i]);
-  cr_assert_eq(a->headers.n, 6, "one X-Level, not one per level");
-  cr_assert_str_eq(tcu_header(&a->headers, "X-Level"), "item");
-  cr_assert_str_eq(tcu_header(&b->headers, "X-Level"), "profile");
-  cr_assert_str_eq(tcu_header(&c->headers, "X-Level"), "cli");
-  cr_assert_null(tcu_header(&c->headers, "X-Profile"));
+    cr_assert_not_null(tcu_header(&a->settings->headers, all[i]), "item a lacks %s", all[i]);
+  cr_assert_eq(a->settings->headers.n, 6, "one X-Level, not one per level");
+  cr_assert_str_eq(tcu_header(&a->settings->headers, "X-Level"), "item");
+  cr_assert_str_eq(tcu_header(&b->settings->headers, "X-Level"), "profile");
+  cr_assert_str_eq(tcu_header(&c->settings->headers, "X-Level"), "cli");
+  cr_assert_null(tcu_header(&c->settings->headers, "X-Profile"));
   cfg_plan_free(&plan);
 
   /* Without the command line, the list's beats the config's. */
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
-  cr_assert_str_eq(tcu_header(&tcu_item(&plan, "c")->headers, "X-Level"), "list");
+  cr_assert_str_eq(tcu_header(&tcu_item(&plan, "c")->settings->headers, "X-Level"), "list");
   cfg_plan_free(&plan);
   cfg_opts_free(&cli);
 }
@@ -105,18 +109,19 @@ Test(cfg_plan, dirs_join_base_and_sub)
   char err[CFG_ERR_MAX];
   const char *in[] = {"l.ini", "http://h/argv.bin", NULL};
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
-  cr_assert_str_eq(tcu_item(&plan, "plain")->dir, "downloads");
-  cr_assert_str_eq(tcu_item(&plan, "by_profile")->dir, "downloads/isos");
-  cr_assert_str_eq(tcu_item(&plan, "by_item")->dir, "downloads/other/deep");
-  cr_assert_str_eq(tcu_item(&plan, "argv.bin")->dir, ".", "a list's dir is for its items");
+  cr_assert_str_eq(tcu_item(&plan, "plain")->settings->dir, "downloads");
+  cr_assert_str_eq(tcu_item(&plan, "by_profile")->settings->dir, "downloads/isos");
+  cr_assert_str_eq(tcu_item(&plan, "by_item")->settings->dir, "downloads/other/deep");
+  cr_assert_str_eq(tcu_item(&plan, "argv.bin")->settings->dir, ".",
+                   "a list's dir is for its items");
   cfg_plan_free(&plan);
 
   struct cfg_opts cli = {0};
   cli_set(&cli, "dir", "/srv/x/");
   cr_assert_eq(tcu_load_cfg(&plan, &cli, NULL, 1, err, in), 0, "%s", err);
-  cr_assert_str_eq(tcu_item(&plan, "plain")->dir, "/srv/x/");
-  cr_assert_str_eq(tcu_item(&plan, "by_profile")->dir, "/srv/x/isos");
-  cr_assert_str_eq(tcu_item(&plan, "argv.bin")->dir, "/srv/x/");
+  cr_assert_str_eq(tcu_item(&plan, "plain")->settings->dir, "/srv/x/");
+  cr_assert_str_eq(tcu_item(&plan, "by_profile")->settings->dir, "/srv/x/isos");
+  cr_assert_str_eq(tcu_item(&plan, "argv.bin")->settings->dir, "/srv/x/");
   cr_assert_str_eq(plan.run.dir, "/srv/x/");
   cfg_plan_free(&plan);
   cfg_opts_free(&cli);
@@ -133,8 +138,8 @@ Test(cfg_plan, per_host_from_profile_else_run)
   char err[CFG_ERR_MAX];
   const char *in[] = {"l.ini", NULL};
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
-  cr_assert_eq(tcu_item(&plan, "m")->per_host, 8);
-  cr_assert_eq(tcu_item(&plan, "n")->per_host, 3);
+  cr_assert_eq(tcu_item(&plan, "m")->settings->per_host, 8);
+  cr_assert_eq(tcu_item(&plan, "n")->settings->per_host, 3);
   cr_assert_eq(plan.run.per_host, 3);
   cfg_plan_free(&plan);
 }
@@ -156,9 +161,10 @@ Test(cfg_plan, several_lists)
   cr_assert_eq(plan.run.conn_idle_ms, 5000, "config shows through");
   cr_assert_eq(plan.run.max_connections, 64);
   cr_assert_str_eq(plan.run.theme, "default");
-  cr_assert_eq(tcu_item(&plan, "a")->timeout_ms, 60000);
-  cr_assert_eq(tcu_item(&plan, "b")->timeout_ms, 0, "per-item [settings] stay in their list");
-  cr_assert_eq(tcu_item(&plan, "c")->timeout_ms, 0);
+  cr_assert_eq(tcu_item(&plan, "a")->settings->timeout_ms, 60000);
+  cr_assert_eq(tcu_item(&plan, "b")->settings->timeout_ms, 0,
+               "per-item [settings] stay in their list");
+  cr_assert_eq(tcu_item(&plan, "c")->settings->timeout_ms, 0);
   cr_assert_eq(plan.nitems, 3);
   cr_assert_str_eq(plan.items[0].name, "a");
   cr_assert_str_eq(plan.items[2].name, "c");
@@ -189,13 +195,13 @@ Test(cfg_plan, url_lists)
   cr_assert_str_eq(plan.items[0].name, "a.iso");
   cr_assert_str_eq(plan.items[0].url, "http://h/a.iso");
   cr_assert_eq(plan.items[0].line, 3);
-  cr_assert_str_eq(plan.items[0].file, "urls.txt");
+  cr_assert_str_eq(plan.items[0].settings->file, "urls.txt");
   cr_assert_str_eq(plan.items[1].name, "b.tar.gz");
   cr_assert_str_eq(plan.items[1].url, "https://h/dir/b.tar.gz?x=1");
   cr_assert_str_eq(plan.items[2].name, "c d.bin");
   cr_assert_str_eq(plan.items[3].name, "index.html");
   cr_assert_str_eq(plan.items[4].name, "argv.zip");
-  cr_assert_str_eq(plan.items[4].file, "");
+  cr_assert_str_eq(plan.items[4].settings->file, "");
   cr_assert_null(plan.items[4].output);
   cfg_plan_free(&plan);
 }
@@ -259,7 +265,7 @@ Test(cfg_plan, stdin_list)
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
   cr_assert_eq(plan.nitems, 2);
   cr_assert_str_eq(plan.items[1].name, "two");
-  cr_assert_str_eq(plan.items[1].file, "-");
+  cr_assert_str_eq(plan.items[1].settings->file, "-");
   cr_assert_eq(plan.items[1].line, 2);
   cfg_plan_free(&plan);
 }
@@ -295,32 +301,32 @@ Test(cfg_plan, config_file_locations)
 
   /* No config anywhere: fine. */
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
-  cr_assert_eq(plan.items[0].retries, 3);
+  cr_assert_eq(plan.items[0].settings->retries, 3);
   cfg_plan_free(&plan);
 
   /* $XDG_CONFIG_HOME/siphon/config.ini */
   tcu_write("xdg/siphon/config.ini", "[settings]\nretries = 11\n");
   setenv("XDG_CONFIG_HOME", "xdg", 1);
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
-  cr_assert_eq(plan.items[0].retries, 11);
+  cr_assert_eq(plan.items[0].settings->retries, 11);
   cfg_plan_free(&plan);
 
   /* empty XDG_CONFIG_HOME: ~/.config/siphon/config.ini */
   tcu_write(".config/siphon/config.ini", "[settings]\nretries = 12\n");
   setenv("XDG_CONFIG_HOME", "", 1);
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
-  cr_assert_eq(plan.items[0].retries, 12);
+  cr_assert_eq(plan.items[0].settings->retries, 12);
   cfg_plan_free(&plan);
 
   /* --no-config */
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
-  cr_assert_eq(plan.items[0].retries, 3);
+  cr_assert_eq(plan.items[0].settings->retries, 3);
   cfg_plan_free(&plan);
 
   /* --config FILE, and a missing one is an error */
   tcu_write("mine.ini", "[settings]\nretries = 13\n");
   cr_assert_eq(tcu_load_cfg(&plan, NULL, "mine.ini", 0, err, in), 0, "%s", err);
-  cr_assert_eq(plan.items[0].retries, 13);
+  cr_assert_eq(plan.items[0].settings->retries, 13);
   cfg_plan_free(&plan);
   cr_assert_eq(tcu_load_cfg(&plan, NULL, "absent.ini", 0, err, in), -1);
   cr_assert_str_eq(err, "absent.ini: No such file or directory");
@@ -365,9 +371,9 @@ Test(cfg_plan, list_profile_replaces_config_profile)
   char err[CFG_ERR_MAX];
   const char *in[] = {"l.ini", NULL};
   cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 0, err, in), 0, "%s", err);
-  cr_assert_eq(tcu_item(&plan, "a")->retries, 9);
-  cr_assert_eq(tcu_item(&plan, "a")->timeout_ms, 0, "replaced whole, not merged");
-  cr_assert_eq(tcu_item(&plan, "b")->retries, 2, "config profiles serve lists");
+  cr_assert_eq(tcu_item(&plan, "a")->settings->retries, 9);
+  cr_assert_eq(tcu_item(&plan, "a")->settings->timeout_ms, 0, "replaced whole, not merged");
+  cr_assert_eq(tcu_item(&plan, "b")->settings->retries, 2, "config profiles serve lists");
   cfg_plan_free(&plan);
 
   /* The config's profile, replaced by one list, may not be defined by another. */
@@ -392,13 +398,13 @@ Test(cfg_plan, item_from_url_uses_config_and_command_line_only)
   cr_assert_eq(cfg_item_from_url(&plan, "https://h/path/new.iso?x=1", &it, err, sizeof err), 0);
   cr_assert_str_eq(it.name, "new.iso");
   cr_assert_str_eq(it.url, "https://h/path/new.iso?x=1");
-  cr_assert_str_eq(it.dir, "out");
+  cr_assert_str_eq(it.settings->dir, "out");
   cr_assert_null(it.output);
-  cr_assert_eq(it.retries, 7);
-  cr_assert_eq(it.stall_timeout_ms, 9000);
-  cr_assert_eq(it.timeout_ms, 0, "a list's [settings] do not apply");
-  cr_assert_eq(it.per_host, 2);
-  cr_assert_str_eq(tcu_header(&it.headers, "X-C"), "1");
+  cr_assert_eq(it.settings->retries, 7);
+  cr_assert_eq(it.settings->stall_timeout_ms, 9000);
+  cr_assert_eq(it.settings->timeout_ms, 0, "a list's [settings] do not apply");
+  cr_assert_eq(it.settings->per_host, 2);
+  cr_assert_str_eq(tcu_header(&it.settings->headers, "X-C"), "1");
   cfg_item_free(&it);
   cr_assert_eq(cfg_item_from_url(&plan, "file:///etc/passwd", &it, err, sizeof err), -1);
   cr_assert_str_eq(err, "not an http(s) URL: file:///etc/passwd");
@@ -434,6 +440,60 @@ Test(cfg_plan, many_items)
   cr_assert_str_eq(plan.items[N - 1].name, "item2999");
   cr_assert_eq(plan.items[N - 1].line, 2 * N - 1);
   cfg_plan_free(&plan);
+}
+
+/* A long URL list: every URL and name comes back whole, long URLs (own
+ * blocks of the packed text) among short ones, across many blocks, and a
+ * name that is not the URL's tail (query, numbering) is its own. */
+Test(cfg_plan, long_url_list_keeps_every_url_and_name)
+{
+  enum { N = 5000, LONG = 20000 };
+  char *longpath = malloc(LONG + 1);
+  memset(longpath, 'a', LONG);
+  longpath[LONG] = '\0';
+  size_t cap = (size_t)N * 48 + 4 * (LONG + 64);
+  char *text = malloc(cap), *p = text;
+  for (int i = 0; i < N; i++) {
+    if (i % 1000 == 7)
+      p += sprintf(p, "http://h/%d%s\n", i, longpath);
+    else if (i == 42)
+      p += sprintf(p, "http://h/q?x=%d\n", i);
+    else if (i == 43)
+      p += sprintf(p, "http://k/f1\n");
+    else
+      p += sprintf(p, "http://h/f%d\n", i);
+  }
+  tcu_write("long.txt", text);
+  free(text);
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"long.txt", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  cr_assert_eq(plan.nitems, N);
+  char want[LONG + 64];
+  for (int i = 0; i < N; i++) {
+    const struct cfg_item *it = &plan.items[i];
+    if (i % 1000 == 7) {
+      snprintf(want, sizeof want, "http://h/%d%s", i, longpath);
+      cr_assert_str_eq(it->url, want, "item %d", i);
+      char *name = fname_from_url(want); /* cut to a file name's length */
+      cr_assert_str_eq(it->name, name, "item %d", i);
+      cr_assert_lt(strlen(name), 300);
+      free(name);
+    } else if (i == 42) {
+      cr_assert_str_eq(it->url, "http://h/q?x=42");
+      cr_assert_str_eq(it->name, "q");
+    } else if (i == 43) {
+      cr_assert_str_eq(it->url, "http://k/f1");
+      cr_assert_str_eq(it->name, "f1.1", "the second f1 is numbered");
+    } else {
+      snprintf(want, sizeof want, "http://h/f%d", i);
+      cr_assert_str_eq(it->url, want, "item %d", i);
+      cr_assert_str_eq(it->name, want + 9, "item %d", i);
+    }
+  }
+  cfg_plan_free(&plan);
+  free(longpath);
 }
 
 /* Every shipped example loads (loading makes no request). */
@@ -497,6 +557,61 @@ Test(cfg_plan, two_items_never_write_one_file)
   cfg_plan_free(&plan);
 }
 
+/* A long list costs one settings block, not one per item: items of a list
+ * and profile share theirs, an item with keys of its own gets its own
+ * (or an equal neighbour's), and that never changes the others. */
+Test(cfg_plan, items_of_one_list_share_their_settings)
+{
+  tcu_write("l.ini", "[settings]\nretries = 2\nheader = X-A: list\n"
+                     "[profile.p]\ntimeout = 1m\n"
+                     "[a]\nurl = http://h/a\n"
+                     "[b]\nurl = http://h/b\n"
+                     "[c]\nurl = http://h/c\ntimeout = 5s\nheader = X-A: own\n"
+                     "[d]\nurl = http://h/d\n"
+                     "[e]\nurl = http://h/e\nprofile = p\n"
+                     "[f]\nurl = http://h/f\nprofile = p\n"
+                     "[g]\nurl = http://h/g\nretries = 2\n");
+  tcu_write("urls.txt", "http://h/u1\nhttp://h/u2\nhttp://h/u3\n");
+  struct cfg_plan plan;
+  char err[CFG_ERR_MAX];
+  const char *in[] = {"l.ini", "urls.txt", "http://h/argv", NULL};
+  cr_assert_eq(tcu_load_cfg(&plan, NULL, NULL, 1, err, in), 0, "%s", err);
+  const struct cfg_settings *a = tcu_item(&plan, "a")->settings;
+  const struct cfg_settings *c = tcu_item(&plan, "c")->settings;
+  const struct cfg_settings *e = tcu_item(&plan, "e")->settings;
+  cr_assert_eq(tcu_item(&plan, "b")->settings, a, "items of one list share their settings");
+  cr_assert_eq(tcu_item(&plan, "d")->settings, a, "an item after an override shares again");
+  cr_assert_eq(tcu_item(&plan, "g")->settings, a, "keys equal to the list's: shared too");
+  cr_assert_neq(c, a, "an item with keys of its own has its own settings");
+  cr_assert_eq(c->timeout_ms, 5000);
+  cr_assert_str_eq(tcu_header(&c->headers, "X-A"), "own");
+  cr_assert_eq(a->timeout_ms, 0, "an override does not reach the neighbours");
+  cr_assert_str_eq(tcu_header(&a->headers, "X-A"), "list");
+  cr_assert_eq(a->retries, 2);
+  cr_assert_eq(c->retries, 2);
+  cr_assert_neq(e, a);
+  cr_assert_eq(tcu_item(&plan, "f")->settings, e, "items of one profile share");
+  cr_assert_eq(e->timeout_ms, 60000);
+  cr_assert_str_eq(e->profile, "p");
+  cr_assert_null(a->profile);
+  const struct cfg_settings *u = tcu_item(&plan, "u1")->settings;
+  cr_assert_eq(tcu_item(&plan, "u2")->settings, u);
+  cr_assert_eq(tcu_item(&plan, "u3")->settings, u);
+  cr_assert_str_eq(u->file, "urls.txt");
+  cr_assert_eq(u->retries, 3, "a URL list has no [settings]");
+  cr_assert_str_eq(tcu_item(&plan, "argv")->settings->file, "");
+  cr_assert_eq(plan.nsettings, 5, "l.ini, its override, its profile, urls.txt, argv");
+
+  struct cfg_item x, y;
+  cr_assert_eq(cfg_item_from_url(&plan, "http://h/x", &x, err, sizeof err), 0);
+  cr_assert_eq(cfg_item_from_url(&plan, "http://h/y", &y, err, sizeof err), 0);
+  cr_assert_eq(x.settings, y.settings, "URLs added later share one too");
+  cr_assert_eq(x.settings, &plan.add_settings);
+  cfg_item_free(&x);
+  cfg_item_free(&y);
+  cfg_plan_free(&plan);
+}
+
 /* max_speed in [settings] (or on the command line) limits the run; in a
  * profile or an item it limits that item; the other network keys follow
  * the usual precedence. */
@@ -519,16 +634,16 @@ Test(cfg_plan, max_speed_and_network_keys)
   cr_assert_null(plan.run.netrc_file);
   const struct cfg_item *p = tcu_item(&plan, "plain"), *m = tcu_item(&plan, "mirror"),
                         *o = tcu_item(&plan, "own");
-  cr_assert_eq(p->max_speed, 0, "an item without its own limit has none");
-  cr_assert_eq(m->max_speed, 1 << 20);
-  cr_assert_eq(o->max_speed, 256 << 10);
-  cr_assert_str_eq(p->proxy, "http://127.0.0.1:3128");
-  cr_assert_str_eq(m->proxy, "none");
-  cr_assert_str_eq(m->cacert, "m.pem");
-  cr_assert_str_eq(m->user_agent, "m/1");
-  cr_assert_null(p->cacert);
-  cr_assert_null(p->user_agent);
-  cr_assert(m->insecure && !p->insecure);
+  cr_assert_eq(p->settings->max_speed, 0, "an item without its own limit has none");
+  cr_assert_eq(m->settings->max_speed, 1 << 20);
+  cr_assert_eq(o->settings->max_speed, 256 << 10);
+  cr_assert_str_eq(p->settings->proxy, "http://127.0.0.1:3128");
+  cr_assert_str_eq(m->settings->proxy, "none");
+  cr_assert_str_eq(m->settings->cacert, "m.pem");
+  cr_assert_str_eq(m->settings->user_agent, "m/1");
+  cr_assert_null(p->settings->cacert);
+  cr_assert_null(p->settings->user_agent);
+  cr_assert(m->settings->insecure && !p->settings->insecure);
   cr_assert_eq(cfg_plan_insecure(&plan), 1);
   cfg_plan_free(&plan);
 

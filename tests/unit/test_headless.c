@@ -73,7 +73,7 @@ Test(headless, stale_snapshot_gives_no_progress_after_done)
   close(devnull);
   pthread_t th;
   cr_assert_eq(pthread_create(&th, NULL, finish_later, mb), 0);
-  int rc = headless_run(mb, 1);
+  int rc = headless_run(mb, 1, NULL, NULL);
   fflush(stdout);
   fflush(stderr);
   pthread_join(th, NULL);
