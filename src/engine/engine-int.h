@@ -5,7 +5,7 @@
  * headers.c (pure header parsers), stream.c (the bytes to NAME.part),
  * resume.c (the sidecar, resume decisions), seg.c (segmented downloads:
  * extra legs and their ranges), name.c (the file's name and
- * directory).  Engine thread only, except the work functions in stream.c,
+ * directory), outbox.c (events, states and the live list).  Engine thread only, except the work functions in stream.c,
  * which run on libuv's workers and touch nothing but their job. */
 #ifndef SIPHON_ENGINE_INT_H
 #define SIPHON_ENGINE_INT_H
@@ -218,6 +218,7 @@ struct engine {
   size_t announced;            /* plan items announced so far */
   CURLM *multi;
   void (*leg_done)(struct leg *l, CURLcode rc); /* glue.c reports a finished leg */
+  void (*item_ended)(struct engine *e); /* xfer.c reports an item's final state */
   CURL *pruner;                /* a handle that never connects: makes curl prune */
   struct curl_slist *pruner_resolve;
   int pruner_attached;
@@ -265,13 +266,14 @@ struct engine {
   int insecure;                /* some item does not verify certificates */
 };
 
-/* engine.c */
-void engine_post(struct engine *e, struct msg_event *ev);
-struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id);
-void engine_check_idle(struct engine *e);
-void engine_live_add(struct engine *e, struct xfer *x);
-void engine_set_state(struct xfer *x, int state);
-void engine_live_remove(struct engine *e, struct xfer *x);
+/* outbox.c - events out, user-visible states and their counts, the live
+ * list: the bottom of the engine (the parts call down into it, never up
+ * into engine.c) */
+struct msg_event *outbox_event(enum msg_event_kind kind, uint32_t id);
+void outbox_post(struct engine *e, struct msg_event *ev);
+void outbox_set_state(struct xfer *x, int state);
+void outbox_live_add(struct engine *e, struct xfer *x);
+void outbox_live_remove(struct engine *e, struct xfer *x);
 
 /* glue.c */
 int glue_init(struct engine *e);

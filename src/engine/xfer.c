@@ -63,16 +63,16 @@ static void xfer_move(struct xfer *x, enum phase to, int state, struct msg_event
   if (holds_slot(from) && !holds_slot(to))
     sched_release(e, x);
   if (to == PH_FINAL)
-    engine_live_remove(e, x);
+    outbox_live_remove(e, x);
   else if (to != PH_QUEUED)
-    engine_live_add(e, x);
+    outbox_live_add(e, x);
   x->phase = (uint8_t)to;
   if (state != KEEP_STATE)
-    engine_set_state(x, state);
+    outbox_set_state(x, state);
   if (from != to && dlog_enabled())
     dlog("#%u %s -> %s", x->id, xfer_phase_name(from), xfer_phase_name(to));
   if (ev)
-    engine_post(e, ev);
+    outbox_post(e, ev);
 }
 
 static void clock_stop(struct xfer *x)
@@ -150,7 +150,7 @@ static void end_finish(struct xfer *x)
   stream_close(x);
   resume_tidy_end(x, st);
 
-  struct msg_event *ev = engine_event(MSG_EV_FAILED, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_FAILED, x->id);
   ev->http = (int32_t)x->http;
   switch (st) {
   case MSG_STATE_DONE:
@@ -178,7 +178,7 @@ static void end_finish(struct xfer *x)
   ev->total = x->total;
   xfer_move(x, PH_FINAL, (int)st, ev);
   run_free(x);
-  engine_check_idle(e);
+  e->item_ended(e);
   xfer_pump(e);
 }
 
@@ -351,7 +351,7 @@ static void finalize(struct xfer *x)
         r->resumed_ever = 0;
         r->truncate = 1;
         seg_reset(x);
-        struct msg_event *ev = engine_event(MSG_EV_RETRY, x->id);
+        struct msg_event *ev = outbox_event(MSG_EV_RETRY, x->id);
         ev->attempt = ++x->attempt;
         ev->reason = MSG_REASON_CHECKSUM;
         ev->message = xstrdup(msg);
@@ -399,7 +399,7 @@ static void attempt_failed(struct xfer *x, enum msg_reason why, long http, const
   if (msg_reason_transient(why, (int)http) && x->attempt <= x->spec->retries) {
     int64_t ra = retry_after_ms(x);
     int64_t delay = ra >= 0 ? ra : xfer_backoff_ms(x->attempt);
-    struct msg_event *ev = engine_event(MSG_EV_RETRY, x->id);
+    struct msg_event *ev = outbox_event(MSG_EV_RETRY, x->id);
     ev->attempt = ++x->attempt;
     ev->delay_ms = delay;
     ev->reason = why;
@@ -458,7 +458,7 @@ static void attempt_begin(struct xfer *x)
       xfer_fail(x, MSG_REASON_INTERNAL, "curl_easy_init failed");
       return;
     }
-    struct msg_event *ev = engine_event(MSG_EV_START, x->id);
+    struct msg_event *ev = outbox_event(MSG_EV_START, x->id);
     ev->attempt = x->attempt;
     xfer_move(x, PH_ATTACHED, MSG_STATE_RUNNING, ev);
     if (glue_attach(x->eng, r->legs[0].easy) != 0) {
@@ -481,7 +481,7 @@ static void attempt_begin(struct xfer *x)
     xfer_fail(x, MSG_REASON_INTERNAL, "curl_easy_init failed");
     return;
   }
-  struct msg_event *ev = engine_event(MSG_EV_START, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_START, x->id);
   ev->attempt = x->attempt;
   xfer_move(x, PH_ATTACHED, MSG_STATE_RUNNING, ev);
   if (glue_attach(x->eng, l->easy) != 0) {
@@ -770,7 +770,7 @@ void xfer_pause(struct xfer *x)
   int queued = x->phase == PH_QUEUED;
   if (!queued && !holds_slot(x->phase))
     return;
-  struct msg_event *ev = engine_event(MSG_EV_PAUSED, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_PAUSED, x->id);
   if (x->run && x->bytes > 0 && !(x->run->etag || x->run->last_modified) &&
       !x->run->accept_ranges)
     ev->message = xstrdup("the server cannot resume this file: it will restart from zero");
@@ -794,7 +794,7 @@ void xfer_resume(struct xfer *x)
 {
   if (x->phase != PH_PAUSED)
     return;
-  engine_post(x->eng, engine_event(MSG_EV_RESUMED, x->id));
+  outbox_post(x->eng, outbox_event(MSG_EV_RESUMED, x->id));
   if (x->run && x->bytes > 0 && !(x->run->etag || x->run->last_modified) &&
       !x->run->accept_ranges)
     x->run->truncate = 1;
@@ -817,11 +817,11 @@ void xfer_retry_cmd(struct xfer *x)
   x->bytes = 0;
   x->total = -1;
   x->http = 0;
-  struct msg_event *ev = engine_event(MSG_EV_QUEUED, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_QUEUED, x->id);
   ev->name = xstrdup(x->spec->name);
   ev->url = secret_url(x->spec->url);
   ev->max_speed = limit_rate(x->eng, x);
-  engine_post(x->eng, ev);
+  outbox_post(x->eng, ev);
   x->eng->idle_posted = 0;
   sched_enqueue(x->eng, x, 0);
   xfer_pump(x->eng);
