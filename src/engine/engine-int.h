@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <uv.h>
 
+#include "guard.h"
 #include "headers.h"
 #include "ranges.h"
 #include "siphon/cfg.h"
@@ -40,6 +41,7 @@ struct host {
  * (xfer.c) changes an admitted item's phase. */
 #define XFER_PHASE_MAP(X)                                                    \
   X(QUEUED, "queued")           /* waiting for a slot, in its host's queue */ \
+  X(PREPARING, "preparing")     /* holds a slot; the disk side looks at its files */ \
   X(ATTACHED, "attached")       /* its legs' easy handles are in the multi */  \
   X(RETRY_WAIT, "retry_wait")   /* between attempts, holding its slot */       \
   X(PAUSED, "paused")           /* no slot, no socket */                       \
@@ -54,7 +56,8 @@ enum phase {
 };
 
 /* What to do once the write in flight completes. */
-enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_RENAMED, AF_END, AF_STOP };
+enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_ADMIT, AF_PREPARED, AF_PAUSE, AF_FINALIZE, AF_RENAMED,
+                   AF_END, AF_ENDED, AF_STOP };
 
 /* Why the current attempt was aborted from inside a curl callback.
  * AB_ENOUGH: a segment leg has all of its (maybe shortened) range;
@@ -148,6 +151,8 @@ struct xrun {
   int fd;                      /* .part, -1 until the first 2xx body */
   struct stream st;
   enum after_flush after;
+  struct guard_prep *prep;     /* what the disk side found before this attempt */
+  int prep_admit;              /* ... and whether it was the admission's checks */
   EVP_MD_CTX *sha;
   int sha_from_zero;           /* every byte went through sha since offset 0 */
   int hashed;                  /* whole-file hash job done */
@@ -203,6 +208,8 @@ struct xfer {
   uint8_t state;               /* enum msg_state: what the user sees */
   uint8_t phase;               /* enum phase */
   uint8_t owns_spec, live;
+  uint8_t draining;            /* a cancelled run's files are being tidied (xfer.c);
+                                  2: and a retry waits for that */
 };
 
 struct engine {
@@ -235,6 +242,7 @@ struct engine {
   int thread_started;
   int pumping;
   int stopped_posted;
+  int draining;                /* cancelled runs still on the disk side (xfer.c) */
   int idle_posted;
   uint64_t started_ms;
   int64_t bytes_total;         /* received this run */
@@ -339,6 +347,13 @@ int attempt_other_origin(const char *a, const char *b);
 
 /* stream.c - the item's bytes on their way to NAME.part (write-behind and
  * its disk workers) */
+/* What stays of an ended item's .part (resume_tidy_plan decides, a worker
+ * does it): nothing to do; remove it and its sidecar; keep it (an empty
+ * one goes) and store its sidecar. */
+enum stream_tidy { TIDY_NONE, TIDY_DROP, TIDY_KEEP };
+int stream_end(struct xfer *x, enum stream_tidy tidy, char *text);
+void stream_prepare(struct xfer *x, struct guard_prep *p);
+void stream_hand_over(struct xfer *x, struct xfer *to, void (*written)(struct xfer *x));
 void stream_init(struct xfer *x, void (*written)(struct xfer *x));
 void stream_free(struct xfer *x);
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp);
@@ -359,13 +374,12 @@ void stream_split(struct xfer *x);
 void stream_loop_init(struct engine *e);
 
 /* resume.c - the sidecar and every decision about where a file resumes */
-int resume_decide(struct xfer *x, char *msg, size_t msglen);
+int resume_decide(struct xfer *x, struct guard_prep *p, char *msg, size_t msglen);
 int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length);
 int resume_meta_wanted(struct xfer *x);
 char *resume_meta_text(const struct xfer *x);
 int resume_write_file(const char *path, const char *text);
-int resume_meta_save(const struct xfer *x);
-void resume_tidy_end(struct xfer *x, enum msg_state st);
+enum stream_tidy resume_tidy_plan(const struct xfer *x, enum msg_state st, char **text);
 
 /* seg.c - segmented downloads: several legs, each with its byte range */
 void seg_setup(struct xfer *x);
@@ -385,7 +399,6 @@ void seg_snapshot(const struct xfer *x, struct msg_snap_row *row, struct msg_sna
 /* name.c - where the item's file goes */
 void name_init(struct xfer *x);
 void name_set(struct xfer *x, const char *name);
-int name_make_parents(struct engine *e, const char *path);
 enum { NAME_RESUME = 1 };
 int name_from_disposition(struct xfer *x, const struct headers *resp);
 /* This item's path is taken (once the run's set of names exists). */

@@ -125,7 +125,8 @@ static void apply(struct engine *e, const struct msg_cmd *c)
     break;
   case MSG_CMD_PAUSE_ALL:
     for (size_t i = 0; i < e->nitems; i++)
-      if (engine_item(e, i)->phase == PH_ATTACHED || engine_item(e, i)->phase == PH_RETRY_WAIT)
+      if (engine_item(e, i)->phase == PH_ATTACHED || engine_item(e, i)->phase == PH_RETRY_WAIT ||
+          engine_item(e, i)->phase == PH_PREPARING)
         xfer_pause(engine_item(e, i));
     break;
   case MSG_CMD_RESUME_ALL:
@@ -328,6 +329,8 @@ static void finish_shutdown(struct engine *e)
   for (struct xfer *x = e->live_head; x; x = x->lnext)
     if (stream_busy(x))
       return; /* the tick comes back */
+  if (e->draining)
+    return; /* a cancelled item's files are still being tidied */
   if (e->stopped_posted)
     return;
   e->stopped_posted = 1;
