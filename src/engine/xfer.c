@@ -198,7 +198,7 @@ static void end_finish(struct xfer *x)
  * cancelled at once (its legs are out of curl, its slot is free) while a
  * write that hangs finishes, then a worker closes the .part and removes
  * it.  The copy `x` stands in for the item in the stream's callbacks: the
- * item itself may run again (`r`), with a run of its own. */
+ * item itself may run again (`r`: a retry), with a run of its own. */
 struct handover {
   struct xfer x;               /* the copy the stream and its job point to */
   struct xfer *item;
@@ -228,7 +228,7 @@ static void handover_written(struct xfer *gx)
   e->draining--;
   int retry = item->draining == 2;
   item->draining = 0;
-  if (retry)
+  if (retry && !e->stopping)
     xfer_retry_cmd(item); /* asked for while its old files were being tidied */
 }
 
@@ -236,7 +236,6 @@ static void handover_written(struct xfer *gx)
 static void cancel_hand_over(struct xfer *x)
 {
   struct engine *e = x->eng;
-  struct xrun *r = x->run;
   struct handover *h = xcalloc(1, sizeof *h);
   h->x = *x;
   h->item = x;
@@ -244,13 +243,7 @@ static void cancel_hand_over(struct xfer *x)
   h->x.live = 0;
   h->x.lim = NULL;
   h->x.owns_spec = 0;
-  for (int i = 0; i < r->nlegs; i++) {
-    struct leg *l = &r->legs[i];
-    if (l->easy) { /* out of curl already (PH_ENDING): its socket goes now */
-      curl_easy_cleanup(l->easy);
-      l->easy = NULL;
-    }
-  }
+  /* its legs left curl (and closed their sockets) on the way to PH_ENDING */
   stream_hand_over(x, &h->x, handover_written);
   x->run = NULL;
   x->draining = 1;
