@@ -393,7 +393,6 @@ void seg_tick(struct xfer *x, uint64_t now);
 void seg_stop_legs(struct xfer *x);
 void seg_reset(struct xfer *x);
 int seg_yield(struct engine *e);
-int seg_load(struct xfer *x, const char *text, int64_t total);
 void seg_snapshot(const struct xfer *x, struct msg_snap_row *row, struct msg_snapshot *s);
 
 /* name.c - where the item's file goes */

@@ -79,6 +79,22 @@ char *resume_meta_text(const struct xfer *x)
   return text;
 }
 
+/* A sidecar's "missing" line for a file of total bytes: the item resumes
+ * segmented (seg.c), fetching only those ranges.  0, or -1 (a bad line:
+ * the caller starts over from zero). */
+static int load_missing(struct xfer *x, const char *text, int64_t total)
+{
+  struct xrun *r = x->run;
+  if (ranges_parse(&r->missing, text, strlen(text), total) != 0)
+    return -1;
+  r->seg = 1;
+  r->resumed_ever = 1;
+  r->sha_from_zero = 0;
+  r->hashed = 0;
+  ranges_clear(&r->todo);
+  return 0;
+}
+
 /* An earlier run's .part resumes only when its sidecar (read by the
  * disk side: p) is for this URL and holds a validator that may go in
  * If-Range (never a weak ETag).  0 if usable; 1 if not (start over); -1
@@ -103,7 +119,7 @@ static int meta_load(struct xfer *x, struct guard_prep *p, int64_t part_size, ch
   /* a segmented .part: only its missing ranges are fetched again (a bad
      list starts the file over) */
   if (ok && sc.missing)
-    ok = sc.total > 0 && seg_load(x, sc.missing, sc.total) == 0;
+    ok = sc.total > 0 && load_missing(x, sc.missing, sc.total) == 0;
   if (ok) {
     free(r->etag);
     free(r->last_modified);
@@ -202,7 +218,7 @@ int resume_meta_wanted(struct xfer *x)
   if (r->seg) {
     /* the missing ranges changed: at most once a second, so a kill -9
        loses about a second of a segmented download */
-    uint64_t now = xfer_now(x);
+    uint64_t now = uv_now(&x->eng->loop);
     if (!r->meta_dirty || now - r->meta_at < 1000)
       return 0;
     r->meta_at = now;

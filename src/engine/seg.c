@@ -518,22 +518,6 @@ int seg_yield(struct engine *e)
 
 /* ---- the sidecar ------------------------------------------------------- */
 
-/* A sidecar's "missing" line for a file of total bytes: the item resumes
- * segmented, fetching only those ranges.  0, or -1 (a bad line: the
- * caller starts over from zero). */
-int seg_load(struct xfer *x, const char *text, int64_t total)
-{
-  struct xrun *r = x->run;
-  if (ranges_parse(&r->missing, text, strlen(text), total) != 0)
-    return -1;
-  r->seg = 1;
-  r->resumed_ever = 1;
-  r->sha_from_zero = 0;
-  r->hashed = 0;
-  ranges_clear(&r->todo);
-  return 0;
-}
-
 /* ---- the screen's view ------------------------------------------------- */
 
 /* A segmented item's map (a cell is set when none of its bytes is missing)

@@ -15,8 +15,6 @@ import sys
 # edge once it is gone; never add one to make a new cycle pass.
 KNOWN = {
     ("seg", "xfer"),       # seg.c's ways back into the state machine
-    ("resume", "xfer"),    # xfer_now
-    ("resume", "seg"),     # seg_load: a sidecar's missing ranges
     ("attempt", "seg"),    # a response's headers tell seg.c to split
     ("stream", "seg"),     # seg_write: the write callback of a split item
     ("stream", "resume"),  # the sidecar's text and its atomic write
