@@ -21,6 +21,13 @@
  * next job store the sidecar listing the missing ranges and preallocate
  * the file before it writes anything at another offset.
  *
+ * The disk side also does an item's file metadata, so a hung disk holds up
+ * only the items that use it: the checks before an attempt (stream_prepare:
+ * guard.c's guard_prepare), the close and tidy of an ended item's .part
+ * (stream_end), and a cancelled item's stream, handed over while its write
+ * hangs (stream_hand_over).  Jobs of one loop iteration go in one batch per
+ * directory.
+ *
  * Engine thread, except batch_work/run_job (a worker), which touch only
  * their job, and the job's atomics, which both sides read. */
 #include <errno.h>
