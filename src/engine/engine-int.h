@@ -5,8 +5,9 @@
  * headers.c (pure header parsers), stream.c (the bytes to NAME.part),
  * resume.c (the sidecar, resume decisions), seg.c (segmented downloads:
  * extra legs and their ranges), name.c (the file's name and
- * directory), outbox.c (events, states and the live list).  Engine thread only, except the work functions in stream.c,
- * which run on libuv's workers and touch nothing but their job. */
+ * directory), outbox.c (events, states and the live list).  Engine
+ * thread only, except the work functions in stream.c (and guard.c's checks
+ * they run), which run on libuv's workers and touch nothing but their job. */
 #ifndef SIPHON_ENGINE_INT_H
 #define SIPHON_ENGINE_INT_H
 
