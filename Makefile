@@ -143,7 +143,8 @@ asan:
 demo: deps siphon
 	$(PYTHON) tests/server/demo.py $(abspath siphon) || [ $$? -eq 1 ]
 
-# DESIGN.md "Who may include whom".
+# DESIGN.md "Who may include whom", and no call cycle between the engine's
+# files (tests/deps/calls.py: engine.c is the top, calls go one way).
 check-deps:
 	@bad=0; \
 	chk() { out=$$(grep -nE "$$2" $$1 2>/dev/null); if [ -n "$$out" ]; then echo "$$3:"; echo "$$out"; bad=1; fi; }; \
@@ -154,6 +155,7 @@ check-deps:
 	chk "src/engine/*.c src/engine/*.h" '#include [<"](curses|ncurses|siphon/(ui|args|headless|json))' "engine never touches the screen or cli"; \
 	chk "src/ui/*.c src/ui/*.h" '#include [<"](curl|uv\.h|siphon/(engine|cfg|args|headless|json)|engine-int)' "ui never calls curl, uv or engine internals"; \
 	chk "src/cli/headless.c src/cli/json.c" '#include [<"](curl|uv\.h|curses|ncurses|siphon/(engine|cfg|ui))' "headless and json: msg, mbox, util only"; \
+	$(PYTHON) tests/deps/calls.py src/engine || bad=1; \
 	if [ $$bad = 0 ]; then echo "check-deps: ok"; else exit 1; fi
 
 # DESTDIR stages the whole tree (packaging, the tests); nothing is built

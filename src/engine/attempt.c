@@ -67,7 +67,7 @@ static void log_append(struct leg *l, const char *s, size_t n)
 static void post_detail(struct leg *l)
 {
   struct xfer *x = l->x;
-  struct msg_event *ev = engine_event(MSG_EV_DETAIL, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_DETAIL, x->id);
   char *eff = NULL, *ip = NULL;
   long port = 0;
   curl_off_t tc = -1, tfb = -1;
@@ -87,7 +87,7 @@ static void post_detail(struct leg *l)
   ev->path = xstrdup(x->run->final_path);
   ev->attempt = x->attempt;
   ev->total = x->total;
-  engine_post(x->eng, ev);
+  outbox_post(x->eng, ev);
 }
 
 /* The final response's headers are in: decide whether and where its body

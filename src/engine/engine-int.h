@@ -5,8 +5,9 @@
  * headers.c (pure header parsers), stream.c (the bytes to NAME.part),
  * resume.c (the sidecar, resume decisions), seg.c (segmented downloads:
  * extra legs and their ranges), name.c (the file's name and
- * directory).  Engine thread only, except the work functions in stream.c,
- * which run on libuv's workers and touch nothing but their job. */
+ * directory), outbox.c (events, states and the live list).  Engine
+ * thread only, except the work functions in stream.c (and guard.c's checks
+ * they run), which run on libuv's workers and touch nothing but their job. */
 #ifndef SIPHON_ENGINE_INT_H
 #define SIPHON_ENGINE_INT_H
 
@@ -15,6 +16,7 @@
 #include <openssl/evp.h>
 #include <uv.h>
 
+#include "guard.h"
 #include "headers.h"
 #include "ranges.h"
 #include "siphon/cfg.h"
@@ -40,6 +42,7 @@ struct host {
  * (xfer.c) changes an admitted item's phase. */
 #define XFER_PHASE_MAP(X)                                                    \
   X(QUEUED, "queued")           /* waiting for a slot, in its host's queue */ \
+  X(PREPARING, "preparing")     /* holds a slot; the disk side looks at its files */ \
   X(ATTACHED, "attached")       /* its legs' easy handles are in the multi */  \
   X(RETRY_WAIT, "retry_wait")   /* between attempts, holding its slot */       \
   X(PAUSED, "paused")           /* no slot, no socket */                       \
@@ -54,7 +57,8 @@ enum phase {
 };
 
 /* What to do once the write in flight completes. */
-enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_PAUSE, AF_FINALIZE, AF_RENAMED, AF_END, AF_STOP };
+enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_ADMIT, AF_PREPARED, AF_PAUSE, AF_FINALIZE, AF_RENAMED,
+                   AF_END, AF_ENDED, AF_STOP };
 
 /* Why the current attempt was aborted from inside a curl callback.
  * AB_ENOUGH: a segment leg has all of its (maybe shortened) range;
@@ -148,6 +152,8 @@ struct xrun {
   int fd;                      /* .part, -1 until the first 2xx body */
   struct stream st;
   enum after_flush after;
+  struct guard_prep *prep;     /* what the disk side found before this attempt */
+  int prep_admit;              /* ... and whether it was the admission's checks */
   EVP_MD_CTX *sha;
   int sha_from_zero;           /* every byte went through sha since offset 0 */
   int hashed;                  /* whole-file hash job done */
@@ -204,6 +210,8 @@ struct xfer {
   uint8_t state;               /* enum msg_state: what the user sees */
   uint8_t phase;               /* enum phase */
   uint8_t owns_spec, live;
+  uint8_t draining;            /* a cancelled run's files are being tidied (xfer.c);
+                                  2: and a retry waits for that */
 };
 
 struct engine {
@@ -219,6 +227,7 @@ struct engine {
   size_t announced;            /* plan items announced so far */
   CURLM *multi;
   void (*leg_done)(struct leg *l, CURLcode rc); /* glue.c reports a finished leg */
+  void (*item_ended)(struct engine *e); /* xfer.c reports an item's final state */
   CURL *pruner;                /* a handle that never connects: makes curl prune */
   struct curl_slist *pruner_resolve;
   int pruner_attached;
@@ -236,6 +245,7 @@ struct engine {
   int thread_started;
   int pumping;
   int stopped_posted;
+  int draining;                /* cancelled runs still on the disk side (xfer.c) */
   int idle_posted;
   uint64_t started_ms;
   int64_t bytes_total;         /* received this run */
@@ -267,13 +277,14 @@ struct engine {
   int insecure;                /* some item does not verify certificates */
 };
 
-/* engine.c */
-void engine_post(struct engine *e, struct msg_event *ev);
-struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id);
-void engine_check_idle(struct engine *e);
-void engine_live_add(struct engine *e, struct xfer *x);
-void engine_set_state(struct xfer *x, int state);
-void engine_live_remove(struct engine *e, struct xfer *x);
+/* outbox.c - events out, user-visible states and their counts, the live
+ * list: the bottom of the engine (the parts call down into it, never up
+ * into engine.c) */
+struct msg_event *outbox_event(enum msg_event_kind kind, uint32_t id);
+void outbox_post(struct engine *e, struct msg_event *ev);
+void outbox_set_state(struct xfer *x, int state);
+void outbox_live_add(struct engine *e, struct xfer *x);
+void outbox_live_remove(struct engine *e, struct xfer *x);
 
 /* glue.c */
 int glue_init(struct engine *e);
@@ -339,6 +350,13 @@ int attempt_other_origin(const char *a, const char *b);
 
 /* stream.c - the item's bytes on their way to NAME.part (write-behind and
  * its disk workers) */
+/* What stays of an ended item's .part (resume_tidy_plan decides, a worker
+ * does it): nothing to do; remove it and its sidecar; keep it (an empty
+ * one goes) and store its sidecar. */
+enum stream_tidy { TIDY_NONE, TIDY_DROP, TIDY_KEEP };
+int stream_end(struct xfer *x, enum stream_tidy tidy, char *text);
+void stream_prepare(struct xfer *x, struct guard_prep *p);
+void stream_hand_over(struct xfer *x, struct xfer *to, void (*written)(struct xfer *x));
 void stream_init(struct xfer *x, void (*written)(struct xfer *x));
 void stream_free(struct xfer *x);
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp);
@@ -359,13 +377,12 @@ void stream_split(struct xfer *x);
 void stream_loop_init(struct engine *e);
 
 /* resume.c - the sidecar and every decision about where a file resumes */
-int resume_decide(struct xfer *x, char *msg, size_t msglen);
+int resume_decide(struct xfer *x, struct guard_prep *p, char *msg, size_t msglen);
 int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length);
 int resume_meta_wanted(struct xfer *x);
 char *resume_meta_text(const struct xfer *x);
 int resume_write_file(const char *path, const char *text);
-int resume_meta_save(const struct xfer *x);
-void resume_tidy_end(struct xfer *x, enum msg_state st);
+enum stream_tidy resume_tidy_plan(const struct xfer *x, enum msg_state st, char **text);
 
 /* seg.c - segmented downloads: several legs, each with its byte range */
 void seg_setup(struct xfer *x);
@@ -380,13 +397,11 @@ void seg_stop_legs(struct xfer *x);
 void seg_reset(struct xfer *x);
 int seg_yield(struct engine *e);
 void seg_kick(struct engine *e);
-int seg_load(struct xfer *x, const char *text, int64_t total);
 void seg_snapshot(const struct xfer *x, struct msg_snap_row *row, struct msg_snapshot *s);
 
 /* name.c - where the item's file goes */
 void name_init(struct xfer *x);
 void name_set(struct xfer *x, const char *name);
-int name_make_parents(struct engine *e, const char *path);
 enum { NAME_RESUME = 1 };
 int name_from_disposition(struct xfer *x, const struct headers *resp);
 /* This item's path is taken (once the run's set of names exists). */

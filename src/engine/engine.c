@@ -16,49 +16,9 @@
 #include "siphon/secret.h"
 #include "siphon/xalloc.h"
 
-struct msg_event *engine_event(enum msg_event_kind kind, uint32_t id)
-{
-  struct msg_event *ev = xcalloc(1, sizeof *ev);
-  ev->kind = kind;
-  ev->id = id;
-  ev->total = -1;
-  ev->t_connect = ev->t_first_byte = -1;
-  return ev;
-}
-
-void engine_post(struct engine *e, struct msg_event *ev)
-{
-  mbox_post_event(e->mb, ev);
-}
-
-void engine_live_add(struct engine *e, struct xfer *x)
-{
-  if (x->live)
-    return;
-  x->live = 1;
-  x->lprev = NULL;
-  x->lnext = e->live_head;
-  if (e->live_head)
-    e->live_head->lprev = x;
-  e->live_head = x;
-}
-
-void engine_live_remove(struct engine *e, struct xfer *x)
-{
-  if (!x->live)
-    return;
-  x->live = 0;
-  if (x->lprev)
-    x->lprev->lnext = x->lnext;
-  else
-    e->live_head = x->lnext;
-  if (x->lnext)
-    x->lnext->lprev = x->lprev;
-  x->lnext = x->lprev = NULL;
-}
-
-/* Nothing queued, running, paused or finishing: say so once. */
-void engine_check_idle(struct engine *e)
+/* Nothing queued, running, paused or finishing: say so once.  Also the
+ * state machine's item_ended callback (an item reached its final state). */
+static void engine_check_idle(struct engine *e)
 {
   if (e->idle_posted || e->stopping || e->live_head || e->announced < e->plan->nitems)
     return;
@@ -66,7 +26,7 @@ void engine_check_idle(struct engine *e)
     if (e->hosts[i]->qhead)
       return;
   e->idle_posted = 1;
-  engine_post(e, engine_event(MSG_EV_IDLE, 0));
+  outbox_post(e, outbox_event(MSG_EV_IDLE, 0));
 }
 
 /* Items live in slabs of ITEM_SLAB that never move: no allocation header
@@ -97,22 +57,12 @@ static struct xfer *item_new(struct engine *e, struct cfg_item *spec, int owns)
 
 static void announce(struct engine *e, struct xfer *x)
 {
-  struct msg_event *ev = engine_event(MSG_EV_QUEUED, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_QUEUED, x->id);
   ev->name = xstrdup(x->spec->name);
   ev->url = secret_url(x->spec->url);
   ev->path = xstrdup(x->spec->settings->dir);
   ev->max_speed = limit_rate(e, x);
-  engine_post(e, ev);
-}
-
-/* Every change of what the user sees goes through here, so the snapshot
- * reads the counts instead of walking every item. */
-void engine_set_state(struct xfer *x, int state)
-{
-  struct engine *e = x->eng;
-  e->nstate[x->state]--;
-  e->nstate[state]++;
-  x->state = (uint8_t)state;
+  outbox_post(e, ev);
 }
 
 static struct xfer *item_by_id(struct engine *e, uint32_t id)
@@ -142,11 +92,11 @@ static void add_url(struct engine *e, const char *url, const char *output)
     struct xfer *x = item_new(e, it, 1);
     announce(e, x);
     x->phase = PH_FINAL;
-    engine_set_state(x, MSG_STATE_FAILED);
-    struct msg_event *ev = engine_event(MSG_EV_FAILED, x->id);
+    outbox_set_state(x, MSG_STATE_FAILED);
+    struct msg_event *ev = outbox_event(MSG_EV_FAILED, x->id);
     ev->reason = MSG_REASON_BAD_URL;
     ev->message = xstrdup(err);
-    engine_post(e, ev);
+    outbox_post(e, ev);
     return;
   }
   if (output && fname_relpath_ok(output)) { /* the screen chose the name */
@@ -178,7 +128,8 @@ static void apply(struct engine *e, const struct msg_cmd *c)
     break;
   case MSG_CMD_PAUSE_ALL:
     for (size_t i = 0; i < e->nitems; i++)
-      if (engine_item(e, i)->phase == PH_ATTACHED || engine_item(e, i)->phase == PH_RETRY_WAIT)
+      if (engine_item(e, i)->phase == PH_ATTACHED || engine_item(e, i)->phase == PH_RETRY_WAIT ||
+          engine_item(e, i)->phase == PH_PREPARING)
         xfer_pause(engine_item(e, i));
     break;
   case MSG_CMD_RESUME_ALL:
@@ -381,6 +332,8 @@ static void finish_shutdown(struct engine *e)
   for (struct xfer *x = e->live_head; x; x = x->lnext)
     if (stream_busy(x))
       return; /* the tick comes back */
+  if (e->draining)
+    return; /* a cancelled item's files are still being tidied */
   if (e->stopped_posted)
     return;
   e->stopped_posted = 1;
@@ -443,11 +396,11 @@ static void thread_main(void *arg)
   uv_run(&e->loop, UV_RUN_DEFAULT);
   mbox_set_cmd_wake(e->mb, NULL, NULL);
   int rc = uv_loop_close(&e->loop);
-  struct msg_event *ev = engine_event(MSG_EV_STOPPED, 0);
+  struct msg_event *ev = outbox_event(MSG_EV_STOPPED, 0);
   ev->bytes = e->bytes_total;
   if (rc != 0)
     ev->message = xstrdup("engine: handles left open at shutdown");
-  engine_post(e, ev);
+  outbox_post(e, ev);
 }
 
 int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb, char *err,
@@ -480,6 +433,7 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   e->announcer.data = e;
   stream_loop_init(e);
   e->leg_done = xfer_leg_done;
+  e->item_ended = engine_check_idle;
   if (glue_init(e) != 0) {
     snprintf(err, errlen, "cannot create the curl multi handle");
     uv_close((uv_handle_t *)&e->wake, NULL);

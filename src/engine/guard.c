@@ -3,7 +3,8 @@
  * a symlinked directory below the run's directory, a .part is never a
  * FIFO or device (opened O_NONBLOCK | O_NOFOLLOW, then fstat), and an
  * advisory lock (flock) on the .part keeps two siphons off one file.
- * Plain libc; engine thread. */
+ * Plain libc; run by the disk workers (guard_prepare, the .part's open),
+ * so a hung disk holds up only the transfers that use it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -143,4 +144,82 @@ int guard_part_open(const char *path, int *fd, char *msg, size_t msglen)
   }
   *fd = f;
   return 0;
+}
+
+/* mkdir -p for the directory part of path.  0 or -errno. */
+static int make_parents(const char *path)
+{
+  char *p = xstrdup(path);
+  int rc = 0;
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/')
+      continue;
+    *s = '\0';
+    if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+      rc = -errno;
+      break;
+    }
+    *s = '/';
+  }
+  free(p);
+  return rc;
+}
+
+void guard_prepare(struct guard_prep *p)
+{
+  struct stat sb;
+  p->part_size = -1;
+  p->meta_rc = 1;
+  if (p->exists_path && lstat(p->exists_path, &sb) == 0) {
+    p->exists = 1;
+    return;
+  }
+  if (p->nolink_path) {
+    p->rc = guard_no_symlink_dirs(p->nolink_path, p->nolink_from, p->msg, sizeof p->msg);
+    if (p->rc < 0) {
+      p->failed = GUARD_NOLINK;
+      return;
+    }
+  }
+  if (p->mkdir_path) {
+    p->rc = make_parents(p->mkdir_path);
+    if (p->rc < 0) {
+      snprintf(p->msg, sizeof p->msg, "cannot create the directory of %s: %s", p->mkdir_path,
+               strerror(-p->rc));
+      p->failed = GUARD_MKDIR;
+      return;
+    }
+    p->made = 1;
+  }
+  if (p->writable) {
+    p->rc = guard_dir_writable(p->writable_dir, p->msg, sizeof p->msg);
+    if (p->rc < 0) {
+      p->failed = GUARD_WRITABLE;
+      return;
+    }
+  }
+  if (p->probe_path) {
+    p->rc = guard_part_probe(p->probe_path, &p->part_size, p->msg, sizeof p->msg);
+    p->probed = 1;
+    if (p->rc < 0) {
+      p->failed = GUARD_PROBE;
+      return;
+    }
+    if (p->meta_path && p->part_size > 0)
+      p->meta_rc = sidecar_read(p->meta_path, &p->meta, p->meta_msg, sizeof p->meta_msg);
+  }
+}
+
+void guard_prep_free(struct guard_prep *p)
+{
+  if (!p)
+    return;
+  free(p->exists_path);
+  free(p->nolink_path);
+  free(p->mkdir_path);
+  free(p->writable_dir);
+  free(p->probe_path);
+  free(p->meta_path);
+  sidecar_free(&p->meta);
+  free(p);
 }

@@ -1,14 +1,16 @@
 /* guard.h - the checks that keep siphon's files its own (SPEC "Integrity
  * and hostile input"): a directory that cannot be written, a symlink
  * below the run's directory, a .part that is a FIFO or a device or that
- * another siphon is writing.  Plain libc; engine thread (and disk
- * workers).  Each returns 0 or a negative errno-style code with a one-line
+ * another siphon is writing.  Plain libc; disk workers (guard_prepare
+ * runs them before an attempt).  Each returns 0 or a negative errno-style code with a one-line
  * message naming the file in msg. */
 #ifndef SIPHON_GUARD_H
 #define SIPHON_GUARD_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sidecar.h"
 
 /* dir (NULL or "" = ".") is a directory this process can write into, or
  * does not exist yet (it will be made).  -ENOTDIR / -EACCES otherwise. */
@@ -28,5 +30,37 @@ int guard_part_probe(const char *path, int64_t *size, char *msg, size_t msglen);
  * and take its advisory lock for as long as the fd stays open.  0 and
  * *fd, or -EBUSY / -EINVAL / -errno. */
 int guard_part_open(const char *path, int *fd, char *msg, size_t msglen);
+
+/* What the disk side looks at before an attempt (a disk worker runs
+ * guard_prepare; the engine reads the answers once the job is back), so a
+ * hung disk never holds up the engine thread.  A NULL path skips its
+ * check; the first check that fails stops the rest. */
+enum guard_step { GUARD_OK, GUARD_NOLINK, GUARD_MKDIR, GUARD_WRITABLE, GUARD_PROBE };
+struct guard_prep {
+  /* asked */
+  char *exists_path;           /* the item is skipped when this exists (lstat) */
+  char *nolink_path;           /* no symlinked directory in it from byte nolink_from on */
+  size_t nolink_from;
+  char *mkdir_path;            /* make the directories this path's file goes in */
+  int writable;                /* then writable_dir (NULL = ".") must be writable */
+  char *writable_dir;
+  char *probe_path;            /* what NAME.part is (guard_part_probe) */
+  char *meta_path;             /* its sidecar, read when the .part has bytes */
+  /* found */
+  int exists;
+  int made;                    /* mkdir_path's directories exist now */
+  enum guard_step failed;
+  int rc;                      /* the failed step's negative code */
+  char msg[512];               /* ... and its one-line message */
+  int probed;                  /* the probe ran: part_size (-1: no .part) */
+  int64_t part_size;
+  int meta_rc;                 /* sidecar_read's answer (1: none) */
+  char meta_msg[512];
+  struct sidecar meta;
+};
+
+/* Run the checks prep asks for (a disk worker). */
+void guard_prepare(struct guard_prep *p);
+void guard_prep_free(struct guard_prep *p);
 
 #endif

@@ -42,36 +42,6 @@ void name_init(struct xfer *x)
   name_claim(x);
 }
 
-/* mkdir -p for the directory part of path, skipped when it is the
- * directory made last (a list's items mostly share one). 0 or -errno. */
-int name_make_parents(struct engine *e, const char *path)
-{
-  const char *slash = strrchr(path, '/');
-  if (!slash)
-    return 0;
-  size_t dirlen = (size_t)(slash - path);
-  if (e->last_dir && strlen(e->last_dir) == dirlen && memcmp(e->last_dir, path, dirlen) == 0)
-    return 0;
-  char *p = xstrdup(path);
-  int rc = 0;
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/')
-      continue;
-    *s = '\0';
-    if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-      rc = -errno;
-      break;
-    }
-    *s = '/';
-  }
-  if (rc == 0) {
-    free(e->last_dir);
-    e->last_dir = xstrndup(path, dirlen);
-  }
-  free(p);
-  return rc;
-}
-
 /* ---- names taken in this run ------------------------------------------
  * SPEC "One file, one owner": a name a server gives (Content-Disposition)
  * must not be one another item of the run writes, started or not.  The set

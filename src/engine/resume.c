@@ -79,35 +79,47 @@ char *resume_meta_text(const struct xfer *x)
   return text;
 }
 
-/* On pause, shutdown and failure: small and rare. */
-int resume_meta_save(const struct xfer *x)
-{
-  char *text = resume_meta_text(x);
-  int err = resume_write_file(x->run->meta_path, text);
-  free(text);
-  return err ? -1 : 0;
-}
-
-/* An earlier run's .part resumes only when its sidecar is for this URL
- * and holds a validator that may go in If-Range (never a weak ETag).
- * 0 if usable; 1 if not (start over); -1 with msg when the sidecar is
- * refused (a FIFO, a device, a symlink, too big). */
-static int meta_load(struct xfer *x, int64_t part_size, char *msg, size_t msglen)
+/* A sidecar's "missing" line for a file of total bytes: the item resumes
+ * segmented (seg.c), fetching only those ranges.  0, or -1 (a bad line:
+ * the caller starts over from zero). */
+static int load_missing(struct xfer *x, const char *text, int64_t total)
 {
   struct xrun *r = x->run;
-  struct sidecar sc;
-  int rc = sidecar_read(r->meta_path, &sc, msg, msglen);
-  if (rc == -1)
+  if (ranges_parse(&r->missing, text, strlen(text), total) != 0)
     return -1;
-  if (rc != 0)
+  r->seg = 1;
+  r->resumed_ever = 1;
+  r->sha_from_zero = 0;
+  r->hashed = 0;
+  ranges_clear(&r->todo);
+  return 0;
+}
+
+/* An earlier run's .part resumes only when its sidecar (read by the
+ * disk side: p) is for this URL and holds a validator that may go in
+ * If-Range (never a weak ETag).  0 if usable; 1 if not (start over); -1
+ * with msg when the sidecar is refused (a FIFO, a device, a symlink, too
+ * big). */
+static int meta_load(struct xfer *x, struct guard_prep *p, int64_t part_size, char *msg,
+                     size_t msglen)
+{
+  struct xrun *r = x->run;
+  struct sidecar *scp = &p->meta;
+  if (p->meta_rc == -1) {
+    snprintf(msg, msglen, "%s", p->meta_msg);
+    return -1;
+  }
+  if (p->meta_rc != 0)
     return 1;
+  struct sidecar sc = *scp;
+  memset(scp, 0, sizeof *scp); /* ours now */
   int ok = sidecar_url_matches(&sc, x->spec->url) &&
            sidecar_validator(sc.etag, sc.last_modified) &&
            !(sc.total >= 0 && part_size > sc.total);
   /* a segmented .part: only its missing ranges are fetched again (a bad
      list starts the file over) */
   if (ok && sc.missing)
-    ok = sc.total > 0 && seg_load(x, sc.missing, sc.total) == 0;
+    ok = sc.total > 0 && load_missing(x, sc.missing, sc.total) == 0;
   if (ok) {
     free(r->etag);
     free(r->last_modified);
@@ -123,30 +135,32 @@ static int meta_load(struct xfer *x, int64_t part_size, char *msg, size_t msglen
 /* Before an attempt: how many bytes of the file we already have.  A .part
  * from an earlier run counts only with its stored validator; bytes of this
  * run count only with a validator too (SPEC: bytes are only joined when a
- * validator proves they belong together).  0 to go on; 1 when the .part
- * already holds the whole file (finish it without a request); -EBUSY when
- * another siphon writes it; another negative code when the .part or its
- * sidecar is refused.  msg says why. */
-int resume_decide(struct xfer *x, char *msg, size_t msglen)
+ * validator proves they belong together).  Until the file is open, what
+ * NAME.part and its sidecar are comes from the disk side (p: the probe of
+ * xfer.c's preparing phase).  0 to go on; 1 when the .part already holds
+ * the whole file (finish it without a request); -EBUSY when another
+ * siphon writes it; another negative code when the .part or its sidecar is
+ * refused.  msg says why. */
+int resume_decide(struct xfer *x, struct guard_prep *p, char *msg, size_t msglen)
 {
   struct xrun *r = x->run;
+  if (!r->st.opened && (!p || !p->probed)) {
+    snprintf(msg, msglen, "%s: not looked at before the attempt", r->part_path);
+    return -EIO; /* cannot happen: xfer.c probes first */
+  }
+  if (!r->st.opened && p->rc < 0) {
+    snprintf(msg, msglen, "%s", p->msg);
+    return p->rc;
+  }
   if (!r->st.opened && !r->truncate) {
-    int64_t size;
-    int rc = guard_part_probe(r->part_path, &size, msg, msglen);
-    if (rc < 0)
-      return rc;
-    int m = size > 0 ? meta_load(x, size, msg, msglen) : 1;
+    int64_t size = p->part_size;
+    int m = size > 0 ? meta_load(x, p, size, msg, msglen) : 1;
     if (m < 0)
       return -EINVAL;
     if (m == 0)
       x->bytes = r->seg ? x->total - ranges_bytes(&r->missing) : size;
     else
       x->bytes = 0, r->truncate = 1;
-  } else if (!r->st.opened && r->truncate) {
-    int64_t size;
-    int rc = guard_part_probe(r->part_path, &size, msg, msglen);
-    if (rc < 0)
-      return rc;
   }
   if (!r->truncate && x->bytes > 0 && !sidecar_validator(r->etag, r->last_modified))
     r->truncate = 1;
@@ -204,7 +218,7 @@ int resume_meta_wanted(struct xfer *x)
   if (r->seg) {
     /* the missing ranges changed: at most once a second, so a kill -9
        loses about a second of a segmented download */
-    uint64_t now = xfer_now(x);
+    uint64_t now = uv_now(&x->eng->loop);
     if (!r->meta_dirty || now - r->meta_at < 1000)
       return 0;
     r->meta_at = now;
@@ -220,21 +234,20 @@ int resume_meta_wanted(struct xfer *x)
   return 1;
 }
 
-/* An item ended in state st (file closed): what stays on disk.  The .part
- * and sidecar stay only when the reason's policy keeps them, the item was
- * not cancelled and the file is not empty. */
-void resume_tidy_end(struct xfer *x, enum msg_state st)
+/* An item ended in state st: what stays on disk (a worker does it, once
+ * the file is closed: stream_end).  The .part and sidecar stay only when
+ * the reason's policy keeps them, the item was not cancelled and the file
+ * is not empty; a kept one gets its sidecar (*text) when it has a
+ * validator. */
+enum stream_tidy resume_tidy_plan(const struct xfer *x, enum msg_state st, char **text)
 {
-  struct xrun *r = x->run;
+  const struct xrun *r = x->run;
+  *text = NULL;
   if (!r->part_path || st == MSG_STATE_DONE || st == MSG_STATE_SKIPPED || r->hands_off)
-    return;
-  int keep = st != MSG_STATE_CANCELLED && msg_reason_keeps_part(r->end_reason);
-  struct stat sb;
-  int has_part = lstat(r->part_path, &sb) == 0 && S_ISREG(sb.st_mode);
-  if (has_part && (!keep || sb.st_size == 0)) {
-    unlink(r->part_path);
-    unlink(r->meta_path);
-  } else if (has_part && (r->etag || r->last_modified)) {
-    resume_meta_save(x);
-  }
+    return TIDY_NONE;
+  if (st == MSG_STATE_CANCELLED || !msg_reason_keeps_part(r->end_reason))
+    return TIDY_DROP;
+  if (r->etag || r->last_modified)
+    *text = resume_meta_text(x);
+  return TIDY_KEEP;
 }

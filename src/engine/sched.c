@@ -51,7 +51,7 @@ void sched_enqueue(struct engine *e, struct xfer *x, int front)
 {
   struct host *h = x->host;
   x->phase = PH_QUEUED;
-  engine_set_state(x, MSG_STATE_QUEUED);
+  outbox_set_state(x, MSG_STATE_QUEUED);
   x->qnext = x->qprev = NULL;
   if (front) {
     x->qseq = --e->qseq_front;

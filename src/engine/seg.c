@@ -216,14 +216,14 @@ static void leg_failed(struct leg *l, enum msg_reason why, long http, const char
   int64_t delay = ra >= 0 ? ra : xfer_backoff_ms(l->tries);
   l->lstate = LEG_WAIT;
   l->retry_at = now_ms(x) + (uint64_t)delay;
-  struct msg_event *ev = engine_event(MSG_EV_RETRY, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_RETRY, x->id);
   ev->attempt = ++x->attempt;
   ev->delay_ms = delay;
   ev->reason = why;
   ev->http = (int32_t)http;
   ev->message = xasprintf("bytes %lld-%lld: %s", (long long)l->pos, (long long)l->stop - 1,
                           message);
-  engine_post(x->eng, ev);
+  outbox_post(x->eng, ev);
 }
 
 /* ---- the first response, and each leg's ------------------------------ */
@@ -537,22 +537,6 @@ int seg_yield(struct engine *e)
 }
 
 /* ---- the sidecar ------------------------------------------------------- */
-
-/* A sidecar's "missing" line for a file of total bytes: the item resumes
- * segmented, fetching only those ranges.  0, or -1 (a bad line: the
- * caller starts over from zero). */
-int seg_load(struct xfer *x, const char *text, int64_t total)
-{
-  struct xrun *r = x->run;
-  if (ranges_parse(&r->missing, text, strlen(text), total) != 0)
-    return -1;
-  r->seg = 1;
-  r->resumed_ever = 1;
-  r->sha_from_zero = 0;
-  r->hashed = 0;
-  ranges_clear(&r->todo);
-  return 0;
-}
 
 /* ---- the screen's view ------------------------------------------------- */
 

@@ -21,6 +21,13 @@
  * next job store the sidecar listing the missing ranges and preallocate
  * the file before it writes anything at another offset.
  *
+ * The disk side also does an item's file metadata, so a hung disk holds up
+ * only the items that use it: the checks before an attempt (stream_prepare:
+ * guard.c's guard_prepare), the close and tidy of an ended item's .part
+ * (stream_end), and a cancelled item's stream, handed over while its write
+ * hangs (stream_hand_over).  Jobs of one loop iteration go in one batch per
+ * directory.
+ *
  * Engine thread, except batch_work/run_job (a worker), which touch only
  * their job, and the job's atomics, which both sides read. */
 #include <errno.h>
@@ -53,6 +60,7 @@ struct job {
   struct xfer *x;
   atomic_int done;                 /* pieces written and hashed (worker) */
   atomic_int finished;             /* the worker is through with the job */
+  atomic_int abandon;              /* the item is gone (cancelled): write no more */
   int reaped;                      /* the engine took it back before after_cb */
   int fd;
   char *open_path;                 /* first open (and maybe truncate) the file */
@@ -70,6 +78,10 @@ struct job {
   EVP_MD_CTX *sha;                 /* update with the written bytes, or NULL */
   char *meta_text, *meta_path;     /* also store the sidecar, or NULL */
   char *hash_path;                 /* hash this whole file instead of writing */
+  struct guard_prep *prep;         /* or look at the files before an attempt (the owner's) */
+  int ending;                      /* the item's last job (stream_end): never reaped early */
+  int tidy;                        /* enum stream_tidy: what stays of the .part, after close */
+  char *tidy_part, *tidy_meta, *tidy_text;
   unsigned char digest[32];
   int err;
   int refused;                     /* the .part was refused (guard.c): not ours */
@@ -271,6 +283,22 @@ static void job_close(struct job *j)
     unlink(j->unlink_path);
 }
 
+/* An ended item's files, once closed (resume_tidy_plan decided): an
+ * empty or unwanted .part goes with its sidecar; a kept one gets its
+ * sidecar stored.  Only a regular file is touched. */
+static void job_tidy(struct job *j)
+{
+  struct stat sb;
+  if (j->tidy == TIDY_NONE || lstat(j->tidy_part, &sb) != 0 || !S_ISREG(sb.st_mode))
+    return;
+  if (j->tidy == TIDY_DROP || sb.st_size == 0) {
+    unlink(j->tidy_part);
+    unlink(j->tidy_meta);
+  } else if (j->tidy_text) {
+    resume_write_file(j->tidy_meta, j->tidy_text); /* best effort, as on pause */
+  }
+}
+
 /* The pieces go out WB_IOV at a time, each group hashed and then published
  * as done, so the engine takes buffers back while the rest is written. */
 static void run_job(struct job *j)
@@ -279,10 +307,21 @@ static void run_job(struct job *j)
     hash_file(j);
     return;
   }
-  j->err = job_open(j);
-  if (j->err)
+  if (j->prep) {
+    guard_prepare(j->prep);
     return;
+  }
+  j->err = job_open(j);
+  if (j->err) {
+    job_tidy(j);
+    return;
+  }
   for (int i = 0, k; i < j->n; i += k) {
+    if (atomic_load_explicit(&j->abandon, memory_order_acquire)) {
+      j->err = ECANCELED; /* cancelled while an earlier write hung: the rest is not wanted */
+      job_close(j);
+      return;
+    }
     /* one pwritev per run of buffers that follow each other in the file */
     int64_t end = j->pieces[i].off + (int64_t)j->pieces[i].len;
     for (k = 1; i + k < j->n && k < WB_IOV && j->pieces[i + k].off == end; k++)
@@ -290,6 +329,7 @@ static void run_job(struct job *j)
     j->err = write_pieces(j->fd, j->pieces + i, k, j->pieces[i].off);
     if (j->err) {
       job_close(j);
+      job_tidy(j);
       return;
     }
     for (int m = 0; m < k; m++)
@@ -300,6 +340,7 @@ static void run_job(struct job *j)
   if (j->meta_text && !j->meta_first)
     resume_write_file(j->meta_path, j->meta_text); /* best effort: resume is a bonus */
   job_close(j);
+  job_tidy(j);
 }
 
 /* Jobs go to the pool in batches: a mid-stream job alone, at once; the
@@ -330,13 +371,16 @@ static void job_free(struct job *j)
   free(j->meta_text);
   free(j->meta_path);
   free(j->hash_path);
+  free(j->tidy_part);
+  free(j->tidy_meta);
+  free(j->tidy_text);
   free(j);
 }
 
 /* The descriptor the job opened (or closed) is the stream's from now on. */
 static void adopt_fd(struct xfer *x, const struct job *j)
 {
-  if (j->hash_path)
+  if (j->hash_path || j->prep)
     return;
   x->run->fd = j->fd;
 }
@@ -358,7 +402,7 @@ static void stream_reap(struct xfer *x)
 {
   struct stream *s = &x->run->st;
   struct job *j = s->job;
-  if (!j || j->hash_path)
+  if (!j || j->hash_path || j->prep || j->ending)
     return;
   int done = atomic_load_explicit(&j->done, memory_order_acquire);
   for (; s->reclaimed < done; s->reclaimed++) {
@@ -425,9 +469,18 @@ static void send_batch(struct engine *e, struct job *jobs)
   }
 }
 
+/* The directory a job's item writes in: jobs of one directory share a
+ * batch, those of another never wait behind them (a hung disk holds up
+ * only the items that use it). */
+static int same_dir(const struct job *a, const struct job *b)
+{
+  const char *da = a->x->spec->settings->dir, *db = b->x->spec->settings->dir;
+  return da == db || (da && db && strcmp(da, db) == 0);
+}
+
 /* uv_idle: runs before the loop polls (and keeps it from blocking while
  * jobs wait), so whatever phase queued them, they leave within the
- * iteration. */
+ * iteration, one batch per directory. */
 static void flush_pending(uv_idle_t *idle)
 {
   struct engine *e = idle->data;
@@ -435,8 +488,23 @@ static void flush_pending(uv_idle_t *idle)
   struct job *jobs = e->disk_pending;
   e->disk_pending = NULL;
   e->disk_pending_tail = &e->disk_pending;
-  if (jobs)
-    send_batch(e, jobs);
+  while (jobs) {
+    struct job *batch = jobs, **btail = &batch->next, **rest;
+    jobs = jobs->next;
+    rest = &jobs;
+    while (*rest) {
+      struct job *j = *rest;
+      if (same_dir(batch, j)) {
+        *rest = j->next;
+        *btail = j;
+        btail = &j->next;
+      } else {
+        rest = &j->next;
+      }
+    }
+    *btail = NULL;
+    send_batch(e, batch);
+  }
 }
 
 static void enqueue(struct engine *e, struct job *j, int now)
@@ -616,6 +684,70 @@ void stream_finish_later(struct xfer *x, const char *rename_to)
   struct stream *s = &x->run->st;
   s->close_pending = 1;
   s->rename_to = rename_to;
+}
+
+/* The item ended: a job closes NAME.part (if open) and tidies its files as
+ * `tidy` says (text: the sidecar to store, taken over).  1 when a job went
+ * (its end comes through the written callback), 0 when there was nothing
+ * to do. */
+int stream_end(struct xfer *x, enum stream_tidy tidy, char *text)
+{
+  struct xrun *r = x->run;
+  if (r->fd < 0 && (tidy == TIDY_NONE || !r->part_path)) {
+    free(text);
+    return 0;
+  }
+  struct job *j = xcalloc(1, sizeof *j);
+  j->x = x;
+  j->fd = r->fd;
+  j->close = r->fd >= 0;
+  j->ending = 1;
+  j->err_path = r->part_path;
+  j->pieces = xmalloc(sizeof *j->pieces);
+  if (tidy != TIDY_NONE && r->part_path) {
+    j->tidy = tidy;
+    j->tidy_part = xstrdup(r->part_path);
+    j->tidy_meta = xstrdup(r->meta_path);
+    j->tidy_text = text;
+    text = NULL;
+  }
+  free(text);
+  r->fd = -1; /* the job's now */
+  r->st.job = j;
+  r->st.reclaimed = 0;
+  enqueue(x->eng, j, 0);
+  return 1;
+}
+
+/* Before an attempt: a worker runs the checks p asks for (guard_prepare);
+ * the answers are in p when the written callback comes. */
+void stream_prepare(struct xfer *x, struct guard_prep *p)
+{
+  struct xrun *r = x->run;
+  struct job *j = xcalloc(1, sizeof *j);
+  j->x = x;
+  j->fd = -1;
+  j->prep = p;
+  j->pieces = xmalloc(sizeof *j->pieces);
+  r->st.job = j;
+  r->st.reclaimed = 0;
+  enqueue(x->eng, j, 0);
+}
+
+/* The item is gone from the user's view (cancelled) while its stream goes
+ * on: from now on the stream, its job in flight and its legs belong to
+ * `to` (which outlives the job) and report to `written`.  The job in
+ * flight writes nothing after its current write. */
+void stream_hand_over(struct xfer *x, struct xfer *to, void (*written)(struct xfer *x))
+{
+  struct xrun *r = x->run;
+  r->st.written = written;
+  for (int i = 0; i < r->nlegs; i++)
+    r->legs[i].x = to;
+  if (r->st.job) {
+    r->st.job->x = to;
+    atomic_store_explicit(&r->st.job->abandon, 1, memory_order_release);
+  }
 }
 
 /* Close NAME.part.  0 or -errno. */

@@ -4,6 +4,7 @@
  * admitted item's phase.  The attempt itself is attempt.c, the bytes
  * stream.c, the file's resume resume.c.  Engine thread only. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,7 +40,7 @@ uint64_t xfer_now(const struct xfer *x)
 
 static int holds_slot(enum phase ph)
 {
-  return ph == PH_ATTACHED || ph == PH_RETRY_WAIT;
+  return ph == PH_ATTACHED || ph == PH_RETRY_WAIT || ph == PH_PREPARING;
 }
 
 /* The one place an item changes phase (like curl's multistate()): leaving
@@ -63,16 +64,16 @@ static void xfer_move(struct xfer *x, enum phase to, int state, struct msg_event
   if (holds_slot(from) && !holds_slot(to))
     sched_release(e, x);
   if (to == PH_FINAL)
-    engine_live_remove(e, x);
+    outbox_live_remove(e, x);
   else if (to != PH_QUEUED)
-    engine_live_add(e, x);
+    outbox_live_add(e, x);
   x->phase = (uint8_t)to;
   if (state != KEEP_STATE)
-    engine_set_state(x, state);
+    outbox_set_state(x, state);
   if (from != to && dlog_enabled())
     dlog("#%u %s -> %s", x->id, xfer_phase_name(from), xfer_phase_name(to));
   if (ev)
-    engine_post(e, ev);
+    outbox_post(e, ev);
 }
 
 static void clock_stop(struct xfer *x)
@@ -136,23 +137,20 @@ static void run_free(struct xfer *x)
   free(r->last_modified);
   free(r->end_message);
   free(r->cur_url);
+  guard_prep_free(r->prep);
   free(r);
   x->run = NULL;
 }
 
 static void flush_then(struct xfer *x, enum after_flush what);
 
-/* The last step of an ending, once no disk job runs: close the file,
- * decide what stays on disk, give the item its final state and say so. */
-static void end_finish(struct xfer *x)
+/* The item's final state and its event, once its files are as they stay. */
+static void end_post(struct xfer *x)
 {
   struct engine *e = x->eng;
   struct xrun *r = x->run;
   enum msg_state st = r->end_state;
-  stream_close(x);
-  resume_tidy_end(x, st);
-
-  struct msg_event *ev = engine_event(MSG_EV_FAILED, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_FAILED, x->id);
   ev->http = (int32_t)x->http;
   switch (st) {
   case MSG_STATE_DONE:
@@ -180,7 +178,84 @@ static void end_finish(struct xfer *x)
   ev->total = x->total;
   xfer_move(x, PH_FINAL, (int)st, ev);
   run_free(x);
-  engine_check_idle(e);
+  e->item_ended(e);
+  xfer_pump(e);
+}
+
+/* The last step of an ending, once no disk job runs: a worker closes the
+ * file and leaves on disk what the policy keeps (AF_ENDED goes on), then
+ * the item gets its final state. */
+static void end_finish(struct xfer *x)
+{
+  char *text;
+  enum stream_tidy tidy = resume_tidy_plan(x, x->run->end_state, &text);
+  if (stream_end(x, tidy, text)) {
+    x->run->after = AF_ENDED;
+    return;
+  }
+  end_post(x);
+}
+
+/* A cancelled item's run, handed to the disk side: the user sees the item
+ * cancelled at once (its legs are out of curl, its slot is free) while a
+ * write that hangs finishes, then a worker closes the .part and removes
+ * it.  The copy `x` stands in for the item in the stream's callbacks: the
+ * item itself may run again (`r`: a retry), with a run of its own. */
+struct handover {
+  struct xfer x;               /* the copy the stream and its job point to */
+  struct xfer *item;
+  int tidying;                 /* the closing job went */
+};
+
+static void handover_written(struct xfer *gx)
+{
+  struct handover *h = (struct handover *)((char *)gx - offsetof(struct handover, x));
+  struct engine *e = gx->eng;
+  if (!h->tidying) {
+    char *text;
+    struct guard_prep *p = gx->run->prep;
+    h->tidying = 1;
+    stream_discard(gx);
+    /* cancelled while preparing: a .part the checks did not pass (or that
+       they never got to) is not ours to remove */
+    if (p && (gx->run->prep_admit || p->rc < 0))
+      gx->run->hands_off = 1;
+    enum stream_tidy tidy = resume_tidy_plan(gx, MSG_STATE_CANCELLED, &text);
+    if (stream_end(gx, tidy, text))
+      return; /* back here when the .part is gone */
+  }
+  struct xfer *item = h->item;
+  run_free(gx);
+  free(h);
+  e->draining--;
+  int retry = item->draining == 2;
+  item->draining = 0;
+  if (retry && !e->stopping)
+    xfer_retry_cmd(item); /* asked for while its old files were being tidied */
+}
+
+/* Cancel: the run goes to a handover (above), the item ends now. */
+static void cancel_hand_over(struct xfer *x)
+{
+  struct engine *e = x->eng;
+  struct handover *h = xcalloc(1, sizeof *h);
+  h->x = *x;
+  h->item = x;
+  h->x.qnext = h->x.qprev = h->x.lnext = h->x.lprev = NULL;
+  h->x.live = 0;
+  h->x.lim = NULL;
+  h->x.owns_spec = 0;
+  /* its legs left curl (and closed their sockets) on the way to PH_ENDING */
+  stream_hand_over(x, &h->x, handover_written);
+  x->run = NULL;
+  x->draining = 1;
+  e->draining++;
+  struct msg_event *ev = outbox_event(MSG_EV_CANCELLED, x->id);
+  ev->total = x->total;
+  xfer_move(x, PH_FINAL, MSG_STATE_CANCELLED, ev);
+  e->item_ended(e);
+  if (!stream_busy(&h->x))
+    handover_written(&h->x); /* nothing in flight: close and tidy now */
   xfer_pump(e);
 }
 
@@ -210,6 +285,10 @@ static void xfer_end(struct xfer *x, enum msg_state st, enum msg_reason why,
       (st != MSG_STATE_DONE && st != MSG_STATE_SKIPPED && !msg_reason_keeps_part(why))) {
     stream_discard(x);
   }
+  if (st == MSG_STATE_CANCELLED && (r->part_path || r->fd >= 0 || stream_busy(x))) {
+    cancel_hand_over(x); /* answers now, whatever the disk does */
+    return;
+  }
   flush_then(x, AF_END);
 }
 
@@ -223,6 +302,8 @@ static void xfer_fail(struct xfer *x, enum msg_reason why, const char *message)
 
 static void attempt_begin(struct xfer *x);
 static void finalize(struct xfer *x);
+static void prepare(struct xfer *x, int admit);
+static void prepared(struct xfer *x);
 
 static void run_after(struct xfer *x)
 {
@@ -236,6 +317,12 @@ static void run_after(struct xfer *x)
   case AF_RETRY: /* an admitted item waiting for its write before starting */
     attempt_begin(x);
     break;
+  case AF_ADMIT: /* admitted again while a job of its pause ran */
+    prepare(x, 1);
+    break;
+  case AF_PREPARED: /* the disk side looked at the files */
+    prepared(x);
+    break;
   case AF_PAUSE: /* the sidecar went with the last write */
     break;
   case AF_FINALIZE:
@@ -246,6 +333,9 @@ static void run_after(struct xfer *x)
     break;
   case AF_END:
     end_finish(x);
+    break;
+  case AF_ENDED: /* closed and tidied on the worker */
+    end_post(x);
     break;
   case AF_STOP: /* closed (and the sidecar stored) on the worker */
     stream_close(x);
@@ -353,7 +443,7 @@ static void finalize(struct xfer *x)
         r->resumed_ever = 0;
         r->truncate = 1;
         seg_reset(x);
-        struct msg_event *ev = engine_event(MSG_EV_RETRY, x->id);
+        struct msg_event *ev = outbox_event(MSG_EV_RETRY, x->id);
         ev->attempt = ++x->attempt;
         ev->reason = MSG_REASON_CHECKSUM;
         ev->message = xstrdup(msg);
@@ -401,7 +491,7 @@ static void attempt_failed(struct xfer *x, enum msg_reason why, long http, const
   if (msg_reason_transient(why, (int)http) && x->attempt <= x->spec->settings->retries) {
     int64_t ra = retry_after_ms(x);
     int64_t delay = ra >= 0 ? ra : xfer_backoff_ms(x->attempt);
-    struct msg_event *ev = engine_event(MSG_EV_RETRY, x->id);
+    struct msg_event *ev = outbox_event(MSG_EV_RETRY, x->id);
     ev->attempt = ++x->attempt;
     ev->delay_ms = delay;
     ev->reason = why;
@@ -438,8 +528,14 @@ static void attempt_begin(struct xfer *x)
     r->after = AF_RETRY; /* write_done starts us */
     return;
   }
+  if (!r->st.opened && !(r->prep && r->prep->probed)) {
+    prepare(x, 0); /* what NAME.part is: the disk side looks, then back here */
+    return;
+  }
   char msg[512];
-  int whole = resume_decide(x, msg, sizeof msg);
+  int whole = resume_decide(x, r->prep, msg, sizeof msg);
+  guard_prep_free(r->prep); /* the next attempt looks again */
+  r->prep = NULL;
   if (whole < 0) {
     r->hands_off = 1; /* another siphon's, or refused: leave it as it is */
     xfer_fail(x, whole == -EBUSY ? MSG_REASON_BUSY : MSG_REASON_DISK, msg);
@@ -460,7 +556,7 @@ static void attempt_begin(struct xfer *x)
       xfer_fail(x, MSG_REASON_INTERNAL, "curl_easy_init failed");
       return;
     }
-    struct msg_event *ev = engine_event(MSG_EV_START, x->id);
+    struct msg_event *ev = outbox_event(MSG_EV_START, x->id);
     ev->attempt = x->attempt;
     xfer_move(x, PH_ATTACHED, MSG_STATE_RUNNING, ev);
     if (glue_attach(x->eng, r->legs[0].easy) != 0) {
@@ -483,37 +579,13 @@ static void attempt_begin(struct xfer *x)
     xfer_fail(x, MSG_REASON_INTERNAL, "curl_easy_init failed");
     return;
   }
-  struct msg_event *ev = engine_event(MSG_EV_START, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_START, x->id);
   ev->attempt = x->attempt;
   xfer_move(x, PH_ATTACHED, MSG_STATE_RUNNING, ev);
   if (glue_attach(x->eng, l->easy) != 0) {
     xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL);
     xfer_fail(x, MSG_REASON_INTERNAL, "curl_multi_add_handle failed");
   }
-}
-
-/* Before any request: a symlinked directory below the run's directory
- * (checked before any is made), or a directory that cannot be written
- * (once made), fails the item with `disk`. */
-static int admit_guard(struct xfer *x, int made)
-{
-  struct xrun *r = x->run;
-  struct engine *e = x->eng;
-  char msg[512];
-  /* a list's items mostly share one dir: checked once while it passes */
-  if (x->spec->settings->dir == e->dir_checked && !strchr(r->name, '/'))
-    return 0;
-  int rc = made ? guard_dir_writable(x->spec->settings->dir, msg, sizeof msg)
-                : guard_no_symlink_dirs(r->final_path, x->spec->settings->dir_base, msg,
-                                        sizeof msg);
-  if (rc < 0) {
-    e->dir_checked = NULL;
-    xfer_fail(x, MSG_REASON_DISK, msg);
-    return -1;
-  }
-  if (made && !strchr(r->name, '/'))
-    e->dir_checked = x->spec->settings->dir;
-  return 0;
 }
 
 /* A redirect: the same leg asks the target (at most 10 hops, never to
@@ -566,32 +638,92 @@ static void restart_from_zero(struct xfer *x, struct leg *l)
   attempt_failed(x, MSG_REASON_NETWORK, 0, msg);
 }
 
+/* Before an attempt whose file is not open yet, and at admission before
+ * anything (the name is free, no symlinked directory below the run's
+ * directory, the directories exist and may be written): a disk worker
+ * looks (guard_prepare), so a hung disk holds up only this item, and
+ * prepared() goes on.  A list's items mostly share one directory: it is
+ * checked and made once while it passes. */
+static void prepare(struct xfer *x, int admit)
+{
+  struct engine *e = x->eng;
+  struct xrun *r = x->run;
+  if (stream_busy(x)) {
+    r->after = admit ? AF_ADMIT : AF_RETRY; /* a job of its pause is still out */
+    return;
+  }
+  guard_prep_free(r->prep);
+  struct guard_prep *p = r->prep = xcalloc(1, sizeof *p);
+  r->prep_admit = admit;
+  if (admit) {
+    if (!x->spec->settings->overwrite && !r->st.opened)
+      p->exists_path = xstrdup(r->final_path);
+    if (!(x->spec->settings->dir == e->dir_checked && !strchr(r->name, '/'))) {
+      p->nolink_path = xstrdup(r->final_path);
+      p->nolink_from = x->spec->settings->dir_base;
+      p->writable = 1;
+      p->writable_dir = x->spec->settings->dir ? xstrdup(x->spec->settings->dir) : NULL;
+    }
+    const char *slash = strrchr(r->final_path, '/');
+    size_t dirlen = slash ? (size_t)(slash - r->final_path) : 0;
+    if (slash && !(e->last_dir && strlen(e->last_dir) == dirlen &&
+                   memcmp(e->last_dir, r->final_path, dirlen) == 0))
+      p->mkdir_path = xstrdup(r->final_path);
+  }
+  if (!r->st.opened) {
+    p->probe_path = xstrdup(r->part_path);
+    if (!r->truncate)
+      p->meta_path = xstrdup(r->meta_path);
+  }
+  xfer_move(x, PH_PREPARING, KEEP_STATE, NULL);
+  if (!p->exists_path && !p->nolink_path && !p->mkdir_path && !p->probe_path) {
+    prepared(x); /* nothing to look at (an open file in a checked directory) */
+    return;
+  }
+  r->after = AF_PREPARED;
+  stream_prepare(x, p);
+}
+
+/* What the disk side found: skip, fail with `disk`, or go on to the
+ * attempt (which reads the probe of NAME.part). */
+static void prepared(struct xfer *x)
+{
+  struct engine *e = x->eng;
+  struct xrun *r = x->run;
+  struct guard_prep *p = r->prep;
+  if (r->prep_admit) {
+    r->prep_admit = 0;
+    if (p->exists) {
+      xfer_end(x, MSG_STATE_SKIPPED, MSG_REASON_EXISTS, NULL);
+      return;
+    }
+    if (p->made) {
+      const char *slash = strrchr(r->final_path, '/');
+      free(e->last_dir);
+      e->last_dir = xstrndup(r->final_path, (size_t)(slash - r->final_path));
+    }
+    if (p->failed == GUARD_NOLINK || p->failed == GUARD_WRITABLE)
+      e->dir_checked = NULL;
+    if (p->failed == GUARD_NOLINK || p->failed == GUARD_MKDIR || p->failed == GUARD_WRITABLE) {
+      xfer_fail(x, MSG_REASON_DISK, p->msg);
+      return;
+    }
+    if (p->writable && !strchr(r->name, '/'))
+      e->dir_checked = x->spec->settings->dir;
+  }
+  xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL);
+  attempt_begin(x);
+}
+
 /* The scheduler gave this item a slot. */
 static void xfer_admit(struct xfer *x)
 {
-  struct engine *e = x->eng;
   struct xrun *r = x->run ? x->run : run_new(x);
-  xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL); /* holds the slot until attached */
+  xfer_move(x, PH_PREPARING, KEEP_STATE, NULL); /* holds the slot until attached */
   r->run_since = xfer_now(x);
   if (x->attempt == 0)
     x->attempt = 1;
-  struct stat sb;
-  if (!x->spec->settings->overwrite && !r->st.opened && lstat(r->final_path, &sb) == 0) {
-    xfer_end(x, MSG_STATE_SKIPPED, MSG_REASON_EXISTS, NULL);
-    return;
-  }
-  if (admit_guard(x, 0) < 0)
-    return;
-  int rc = name_make_parents(e, r->final_path);
-  if (rc < 0) {
-    char msg[300];
-    snprintf(msg, sizeof msg, "cannot create the directory of %s: %s", r->final_path,
-             strerror(-rc));
-    xfer_fail(x, MSG_REASON_DISK, msg);
-    return;
-  }
-  if (admit_guard(x, 1) == 0)
-    attempt_begin(x);
+  prepare(x, 1);
 }
 
 /* Admit what the scheduler lets start.  An item that ends at once
@@ -773,7 +905,7 @@ void xfer_pause(struct xfer *x)
   int queued = x->phase == PH_QUEUED;
   if (!queued && !holds_slot(x->phase))
     return;
-  struct msg_event *ev = engine_event(MSG_EV_PAUSED, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_PAUSED, x->id);
   if (x->run && x->bytes > 0 && !(x->run->etag || x->run->last_modified) &&
       !x->run->accept_ranges)
     ev->message = xstrdup("the server cannot resume this file: it will restart from zero");
@@ -797,7 +929,7 @@ void xfer_resume(struct xfer *x)
 {
   if (x->phase != PH_PAUSED)
     return;
-  engine_post(x->eng, engine_event(MSG_EV_RESUMED, x->id));
+  outbox_post(x->eng, outbox_event(MSG_EV_RESUMED, x->id));
   if (x->run && x->bytes > 0 && !(x->run->etag || x->run->last_modified) &&
       !x->run->accept_ranges)
     x->run->truncate = 1;
@@ -815,15 +947,19 @@ void xfer_retry_cmd(struct xfer *x)
   if (x->phase != PH_FINAL || !(x->state == MSG_STATE_FAILED || x->state == MSG_STATE_TIMED_OUT ||
                                 x->state == MSG_STATE_CANCELLED))
     return;
+  if (x->draining) {
+    x->draining = 2; /* its cancelled run's files first (handover_written) */
+    return;
+  }
   x->attempt = 0;
   x->bytes = 0;
   x->total = -1;
   x->http = 0;
-  struct msg_event *ev = engine_event(MSG_EV_QUEUED, x->id);
+  struct msg_event *ev = outbox_event(MSG_EV_QUEUED, x->id);
   ev->name = xstrdup(x->spec->name);
   ev->url = secret_url(x->spec->url);
   ev->max_speed = limit_rate(x->eng, x);
-  engine_post(x->eng, ev);
+  outbox_post(x->eng, ev);
   x->eng->idle_posted = 0;
   sched_enqueue(x->eng, x, 0);
   xfer_pump(x->eng);

@@ -357,6 +357,10 @@ def test_f13_always_206_from_zero_is_bounded(server, siphon, tmp_path):
 def test_f14_closed_stdout_ends_the_run_non_zero(server, tmp_path):
     url = server.url("/f/p14.bin", size=4 * MiB, rate=MiB)
     argv = _argv([url])
+    # a partial file is there from the start: the stop comes at the first
+    # event, maybe before this run's first byte (so the .part would be
+    # this run's only by a race), and whenever it comes the file is kept
+    (tmp_path / "p14.bin.part").write_bytes(b"x" * 1000)
     with open("/dev/full", "w") as full:
         p = subprocess.run(argv, cwd=str(tmp_path), stdout=full, stderr=subprocess.PIPE,
                            stdin=subprocess.DEVNULL, timeout=30)
@@ -366,6 +370,7 @@ def test_f14_closed_stdout_ends_the_run_non_zero(server, tmp_path):
     (tmp_path / "p14.bin.part").unlink()
     for m in tmp_path.glob("*.meta"):
         m.unlink()
+    (tmp_path / "p14.bin.part").write_bytes(b"x" * 1000)  # as above
     p = subprocess.Popen(argv, cwd=str(tmp_path), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     first = p.stdout.readline()

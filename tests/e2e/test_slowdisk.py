@@ -68,3 +68,41 @@ def test_slow_disk_stalls_only_its_own_transfer(server, siphon_proc, tmp_path):
     assert len(times) >= 4, res.events
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert max(gaps) < 2.0, "progress stopped for %.1fs" % max(gaps)
+
+
+def test_slow_metadata_stalls_only_its_own_item(server, siphon_proc, tmp_path):
+    """Looking at and making an item's directory (lstat, mkdir, stat,
+    access) and its .part is the disk side's job: a directory that answers
+    slowly holds up only the item that goes there, never the loop, so the
+    other item starts and finishes meanwhile."""
+    (tmp_path / "slow").mkdir()
+    (tmp_path / "fast").mkdir()
+    sub = tmp_path / "slow" / "sub"  # made by siphon, slowly
+    lst = tmp_path / "l.ini"
+    lst.write_text("[slow]\nurl = %s\ndir = slow/sub\n\n[fast]\nurl = %s\ndir = fast\n"
+                   % (server.url("/f/slow.bin", size=1 * MiB, seed=3),
+                      server.url("/f/fast.bin", size=2 * MiB, seed=4)))
+    calls = "mkdir,mkdirat,newfstatat,lstat,stat,access,faccessat,faccessat2,openat"
+    delay_us = 1500000
+    wrap = ["strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null",
+            "-e", "trace=" + calls, "-P", str(sub), "-P", "slow/sub",
+            "-e", "inject=%s:delay_enter=%d" % (calls, delay_us), "--"]
+    sp = siphon_proc(["--retries", "0", "-j", "2", lst], wrap=wrap,
+                     env={"ASAN_OPTIONS": "detect_leaks=0"})
+    code = sp.wait(timeout=120)
+    res = sp.result()
+    assert code == 0, res
+    slow, fast = res.final(1), res.final(2)
+    assert slow["event"] == "done" and fast["event"] == "done", (slow, fast)
+    server.verify(sub / "slow.bin", 1 * MiB, seed=3)
+    server.verify(tmp_path / "fast" / "fast.bin", 2 * MiB, seed=4)
+
+    def when(ev, i):
+        return next(t for t, e in zip(sp.event_times, sp.events)
+                    if e["event"] == ev and e.get("id") == i)
+    # the slow directory was slow: its item started after at least one delay
+    assert when("start", 1) - when("queued", 1) >= delay_us / 1e6, res.events
+    # ... and the other item did not wait for it: it was done first
+    order = [e["id"] for e in res.events if e["event"] == "done"]
+    assert order == [2, 1], "the fast item waited for the slow directory: %r" % order
+    assert when("start", 2) - when("queued", 2) < delay_us / 1e6, res.events
