@@ -227,6 +227,7 @@ struct engine {
   size_t announced;            /* plan items announced so far */
   CURLM *multi;
   void (*leg_done)(struct leg *l, CURLcode rc); /* glue.c reports a finished leg */
+  void (*open_extra_legs)(struct engine *e); /* glue.c, after a socket action that split a file */
   void (*item_ended)(struct engine *e); /* xfer.c reports an item's final state */
   CURL *pruner;                /* a handle that never connects: makes curl prune */
   struct curl_slist *pruner_resolve;

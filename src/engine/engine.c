@@ -433,6 +433,7 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   e->announcer.data = e;
   stream_loop_init(e);
   e->leg_done = xfer_leg_done;
+  e->open_extra_legs = seg_kick;
   e->item_ended = engine_check_idle;
   if (glue_init(e) != 0) {
     snprintf(err, errlen, "cannot create the curl multi handle");

@@ -45,7 +45,8 @@ static void glue_drain(struct engine *e)
       e->leg_done(l, rc);
   }
   if (e->seg_kick)
-    seg_kick(e); /* curl takes new handles only outside its callbacks */
+    e->open_extra_legs(e); /* curl takes new handles only outside its callbacks;
+                              a callback: glue.c calls nothing above it */
 }
 
 static void on_poll(uv_poll_t *p, int status, int events)
