@@ -292,6 +292,7 @@ int glue_init(struct engine *e);
 /* easy's PRIVATE must be its struct leg. */
 int glue_attach(struct engine *e, CURL *easy);
 void glue_detach(struct engine *e, CURL *easy);
+void glue_close_polls(struct engine *e);
 void glue_prune_idle(struct engine *e);
 /* Our open/close socket callbacks on an easy handle; OPENSOCKETDATA must be
  * the struct leg. */

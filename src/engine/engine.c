@@ -357,6 +357,7 @@ static void finish_shutdown(struct engine *e)
   }
   curl_multi_cleanup(e->multi); /* closes pooled connections */
   e->multi = NULL;
+  glue_close_polls(e);
   uv_walk(&e->loop, close_walk_cb, NULL);
 }
 

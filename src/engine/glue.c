@@ -125,6 +125,22 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
   return 0;
 }
 
+static void close_poll_cb(uv_handle_t *h, void *arg)
+{
+  (void)arg;
+  if (h->type == UV_POLL && !uv_is_closing(h))
+    uv_close(h, sockctx_closed);
+}
+
+/* At shutdown, after curl_multi_cleanup: a socket curl never said REMOVE
+ * or closesocket for (a transfer cut off mid-way) still has its context;
+ * every poll handle in the loop is one of ours, closed with the callback
+ * that frees it. */
+void glue_close_polls(struct engine *e)
+{
+  uv_walk(&e->loop, close_poll_cb, NULL);
+}
+
 static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
   (void)multi;
