@@ -227,11 +227,12 @@ static int write_pieces(int fd, const struct piece *p, int n, int64_t off)
  * path a failure names. */
 static int job_open(struct job *j)
 {
+  int64_t size = -1; /* unknown unless opened here */
   if (j->open_path) {
     /* never blocks or follows a symlink, refuses a FIFO or device, and
        locks the file before anything (the truncate below) touches it */
     char msg[8];
-    int rc = guard_part_open(j->open_path, &j->fd, msg, sizeof msg);
+    int rc = guard_part_open(j->open_path, &j->fd, &size, msg, sizeof msg);
     if (rc < 0) {
       j->refused = rc == -EBUSY || rc == -EINVAL;
       return -rc;
@@ -242,7 +243,8 @@ static int job_open(struct job *j)
        describe a .part that no longer holds the rest */
     if (j->stale_meta)
       unlink(j->stale_meta);
-    if (ftruncate(j->fd, 0) != 0)
+    /* a .part just created (the usual fresh start) is empty already */
+    if (size != 0 && ftruncate(j->fd, 0) != 0)
       return errno;
   }
   if (j->meta_first) {
