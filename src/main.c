@@ -36,7 +36,7 @@ static void seed_jitter(void)
  * 512 KiB) and frees it when the file is done.  glibc's default is to
  * give a freed block that size back to the kernel (munmap, or trimming
  * the heap) and to fault fresh zeroed pages in for the next file: on a
- * list of small files that was ~15 % of siphon's CPU.  Fixed thresholds
+ * list of small files that was 17-27 % of siphon's CPU.  Fixed thresholds
  * keep such blocks in the heap for reuse; blocks from 4 MiB up (large
  * --buffer-size buffers, the loader's big arrays) are still mapped apart
  * and returned when freed. */
