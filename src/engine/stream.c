@@ -11,7 +11,8 @@
  * sends the next batch at once.  Memory: each stream may hold WB_OWN
  * buffers, and beyond that borrows from WB_SHARED_MAX bytes shared by all;
  * a stream that gets no buffer pauses its leg (CURL_WRITEFUNC_PAUSE) until
- * its job is done.  One job per stream is in flight, so writes and hash
+ * its job is done.  Up to half of the shared bytes may be lent to curl's
+ * receive buffers instead (stream_rx_size: bigger recvs).  One job per stream is in flight, so writes and hash
  * updates happen in file order.
  *
  * Each buffer carries its file offset: a segmented item's legs each fill
