@@ -378,6 +378,10 @@ int headless_run(struct mbox *mb, int json, const char *(*names)(const void *ctx
   struct headless h = {
       .mb = mb, .json = json, .tty = isatty(2), .name_of = names, .name_ctx = ctx};
   h.started_ms = mono_ms();
+  /* one write per batch of lines, not one per line (a list of 20,000
+     small files printed 20,000 "done" lines with as many syscalls) */
+  static char errbuf[16384];
+  setvbuf(stderr, errbuf, _IOFBF, sizeof errbuf);
   if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
     perror("siphon: pipe");
     mbox_send(mb, MSG_CMD_QUIT, 0, 0, NULL);
@@ -425,11 +429,13 @@ int headless_run(struct mbox *mb, int json, const char *(*names)(const void *ctx
     if (s && !h.stopped)
       on_snapshot(&h, s, mono_ms());
     check_stdout(&h);
+    fflush(stderr);
   }
   clear_status(&h);
   unsigned counts[MSG_STATE_COUNT] = {0};
   int rc = exit_status(&h, counts);
   print_summary(&h, rc, counts);
+  fflush(stderr);
   if (json && !h.out_failed && ferror(stdout) && rc == 0)
     rc = 1; /* the summary itself was lost */
   for (size_t i = 0; i < h.nnames; i++)

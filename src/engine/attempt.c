@@ -273,8 +273,7 @@ static void setup_easy(struct leg *l)
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    it->settings->connect_timeout_ms > 0 ? (long)it->settings->connect_timeout_ms
                                                         : 0x7fffffffL);
-  size_t cap = x->run->st.cap;
-  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)(cap < 512 * 1024 ? cap : 512 * 1024));
+  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)stream_rx_size(l));
   curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, (long)(e->run.dns_ttl_ms / 1000));
   curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)e->maxage_s);
   curl_easy_setopt(c, CURLOPT_MAXLIFETIME_CONN, (long)e->maxlife_s);
@@ -365,6 +364,7 @@ void attempt_detach(struct leg *l)
     return;
   glue_detach(l->x->eng, l->easy);
   curl_easy_cleanup(l->easy);
+  stream_rx_release(l);
   l->easy = NULL;
   l->write_paused = 0;
 }

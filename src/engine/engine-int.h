@@ -104,6 +104,7 @@ struct leg {
   uint64_t retry_at;
   int64_t got, sample_got;     /* bytes it received; at the last speed sample */
   int64_t speed;
+  size_t rx_extra;             /* shared bytes its receive buffer borrows (stream.c) */
 };
 
 /* A buffer of the write-behind and how many bytes it holds. */
@@ -271,6 +272,7 @@ struct engine {
   char **bufpool;              /* free transfer buffers of bufpool_size */
   size_t bufpool_n, bufpool_cap, bufpool_size;
   size_t wb_shared;            /* bytes of buffers held beyond each stream's own */
+  size_t rx_lent;              /* shared bytes lent to curl's receive buffers */
   uv_idle_t disk_idle;         /* sends the flush jobs of one loop iteration */
   struct job *disk_pending, **disk_pending_tail;
   int64_t maxage_s, maxlife_s; /* CURLOPT_MAXAGE_CONN, CURLOPT_MAXLIFETIME_CONN */
@@ -362,6 +364,8 @@ void stream_hand_over(struct xfer *x, struct xfer *to, void (*written)(struct xf
 void stream_init(struct xfer *x, void (*written)(struct xfer *x));
 void stream_free(struct xfer *x);
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp);
+size_t stream_rx_size(struct leg *l);
+void stream_rx_release(struct leg *l);
 void stream_open(struct xfer *x);
 int stream_close(struct xfer *x);
 void stream_later(struct xfer *x, int close_file, int save_meta);

@@ -106,9 +106,10 @@ int guard_part_probe(const char *path, int64_t *size, char *msg, size_t msglen)
   return rc;
 }
 
-int guard_part_open(const char *path, int *fd, char *msg, size_t msglen)
+int guard_part_open(const char *path, int *fd, int64_t *size, char *msg, size_t msglen)
 {
   *fd = -1;
+  *size = -1;
   int f = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (f < 0) {
     int err = errno;
@@ -130,19 +131,18 @@ int guard_part_open(const char *path, int *fd, char *msg, size_t msglen)
       snprintf(msg, msglen, "%s: %s", path, strerror(err));
       rc = -err;
     }
-  } else {
-    int fl = fcntl(f, F_GETFL);
-    if (fl < 0 || fcntl(f, F_SETFL, fl & ~O_NONBLOCK) != 0) {
-      int err = errno;
-      snprintf(msg, msglen, "%s: %s", path, strerror(err));
-      rc = -err;
-    }
+  } else if (fcntl(f, F_SETFL, 0) != 0) {
+    /* of the flags F_SETFL sets, the open above gave only O_NONBLOCK */
+    int err = errno;
+    snprintf(msg, msglen, "%s: %s", path, strerror(err));
+    rc = -err;
   }
   if (rc != 0) {
     close(f);
     return rc;
   }
   *fd = f;
+  *size = sb.st_size;
   return 0;
 }
 

@@ -11,7 +11,8 @@
  * sends the next batch at once.  Memory: each stream may hold WB_OWN
  * buffers, and beyond that borrows from WB_SHARED_MAX bytes shared by all;
  * a stream that gets no buffer pauses its leg (CURL_WRITEFUNC_PAUSE) until
- * its job is done.  One job per stream is in flight, so writes and hash
+ * its job is done.  Up to half of the shared bytes may be lent to curl's
+ * receive buffers instead (stream_rx_size: bigger recvs).  One job per stream is in flight, so writes and hash
  * updates happen in file order.
  *
  * Each buffer carries its file offset: a segmented item's legs each fill
@@ -51,7 +52,9 @@ enum {
   WB_OWN = 4,                      /* buffers a stream may always hold */
   WB_SHARED_MAX = 16 << 20,        /* bytes all streams may hold beyond that */
   WB_BATCH = 2 << 20,              /* most bytes queued before a mid-stream job goes */
-  WB_IOV = 64                      /* buffers per pwritev */
+  WB_IOV = 64,                     /* buffers per pwritev */
+  RX_BIG = 512 << 10,              /* curl's receive buffer while the shared bytes allow */
+  RX_SHARED_MAX = WB_SHARED_MAX / 2 /* most shared bytes lent to receive buffers */
 };
 
 /* One hand-off to a worker: buffers to write at off (or a file to hash). */
@@ -121,7 +124,7 @@ static char *stream_buf_take(struct xfer *x)
   struct engine *e = x->eng;
   struct stream *s = &x->run->st;
   if (s->nbufs >= WB_OWN) {
-    if (e->wb_shared + s->cap > WB_SHARED_MAX)
+    if (e->wb_shared + e->rx_lent + s->cap > WB_SHARED_MAX)
       return NULL;
     e->wb_shared += s->cap;
   }
@@ -139,6 +142,33 @@ static void stream_buf_give(struct xfer *x, char *buf)
     e->wb_shared -= s->cap;
   s->nbufs--;
   buf_put(e, buf, s->cap);
+}
+
+/* curl's receive buffer for the leg's next handle.  buffer_size as a
+ * rule; RX_BIG (fewer recv calls, and fewer ACKs and wake-ups of the TCP
+ * stack, per byte) when that much more fits in the shared bytes, which
+ * lend it until the handle is gone (stream_rx_release), so the write-behind
+ * and the receive buffers together stay in the memory bound. */
+size_t stream_rx_size(struct leg *l)
+{
+  struct engine *e = l->x->eng;
+  size_t cap = l->x->run->st.cap;
+  stream_rx_release(l);
+  if (cap >= RX_BIG)
+    return RX_BIG;
+  size_t extra = RX_BIG - cap;
+  if (e->rx_lent + extra > RX_SHARED_MAX || e->wb_shared + e->rx_lent + extra > WB_SHARED_MAX)
+    return cap;
+  e->rx_lent += extra;
+  l->rx_extra = extra;
+  return RX_BIG;
+}
+
+/* The leg's handle is gone: its receive buffer's loan goes back. */
+void stream_rx_release(struct leg *l)
+{
+  l->x->eng->rx_lent -= l->rx_extra;
+  l->rx_extra = 0;
 }
 
 /* ---- the worker side ------------------------------------------------- */
@@ -234,11 +264,12 @@ static int job_prealloc(struct job *j)
  * path a failure names. */
 static int job_open(struct job *j)
 {
+  int64_t size = -1; /* unknown unless opened here */
   if (j->open_path) {
     /* never blocks or follows a symlink, refuses a FIFO or device, and
        locks the file before anything (the truncate below) touches it */
     char msg[8];
-    int rc = guard_part_open(j->open_path, &j->fd, msg, sizeof msg);
+    int rc = guard_part_open(j->open_path, &j->fd, &size, msg, sizeof msg);
     if (rc < 0) {
       j->refused = rc == -EBUSY || rc == -EINVAL;
       return -rc;
@@ -249,7 +280,8 @@ static int job_open(struct job *j)
        describe a .part that no longer holds the rest */
     if (j->stale_meta)
       unlink(j->stale_meta);
-    if (ftruncate(j->fd, 0) != 0)
+    /* a .part just created (the usual fresh start) is empty already */
+    if (size != 0 && ftruncate(j->fd, 0) != 0)
       return errno;
   }
   if (j->meta_first) {
@@ -642,6 +674,8 @@ static void drop_buffers(struct xfer *x)
 void stream_free(struct xfer *x)
 {
   struct xrun *r = x->run;
+  for (int i = 0; i < r->nlegs; i++)
+    stream_rx_release(&r->legs[i]);
   if (r->fd >= 0)
     close(r->fd);
   r->fd = -1;
@@ -857,9 +891,10 @@ static size_t pause_leg(struct leg *l)
 /* Body bytes: copied into the fill buffer.  When the stream can get no
  * buffer (its own are all waiting and the shared ones are taken), the leg
  * pauses until its job is done; memory stays bounded however slow the
- * disk is.  Curl hands at most CURLOPT_BUFFERSIZE <= buffer_size bytes, so
- * a call spans at most two buffers, both taken before anything is copied
- * (a write callback takes all or nothing). */
+ * disk is.  Curl 7.88 hands at most CURL_MAX_WRITE_SIZE (16 KiB, whatever
+ * its receive buffer) <= buffer_size bytes per call, so a call spans at
+ * most two buffers, both taken before anything is copied (a write callback
+ * takes all or nothing). */
 size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
 {
   struct leg *l = userp;
