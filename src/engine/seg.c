@@ -238,6 +238,11 @@ void seg_consider(struct xfer *x, struct leg *l, int64_t start)
   int64_t minseg = (int64_t)x->spec->settings->min_segment;
   if (r->seg || r->nlegs < 2 || l != &r->legs[0] || x->total <= 0 || l->end >= 0)
     return;
+  /* no second connection can ever open (--per-host 1 or --max-connections
+     1): the file comes whole over its one request, its .part a plain
+     prefix, rather than range after range over the same connection */
+  if (x->spec->settings->per_host < 2 || x->eng->run.max_connections < 2)
+    return;
   int ranges_ok = l->resp.status == 206 || l->resp.accept_ranges == 1;
   int validator = r->etag ? strncmp(r->etag, "W/", 2) != 0 : r->last_modified != NULL;
   if (!ranges_ok || !validator || x->total - start < 2 * minseg)

@@ -69,9 +69,9 @@ def test_four_legs_beat_a_per_connection_limit(server, siphon, tmp_path):
     assert not (tmp_path / "seg4.bin.part.meta").exists()
 
 
-def one_connection(server, siphon, tmp_path, name, size, **q):
+def one_connection(server, siphon, tmp_path, name, size, args=(), **q):
     url = server.url("/f/" + name, size=size, seed=42, **q)
-    res = siphon(["-s", "4", url], timeout=40)
+    res = siphon(["-s", "4", *args, url], timeout=40)
     assert res.code == 0, res
     server.verify(tmp_path / name, size, seed=42)
     reqs = server.requests("/f/" + name)
@@ -91,6 +91,12 @@ def test_no_validator_means_one_connection(server, siphon, tmp_path):
 
 def test_file_under_two_min_segments_means_one_connection(server, siphon, tmp_path):
     one_connection(server, siphon, tmp_path, "small.bin", 8 * MiB - 1)
+
+
+@pytest.mark.parametrize("limit", [["--per-host", "1"], ["--max-connections", "1"]])
+def test_no_room_for_a_second_connection_means_no_split(server, siphon, tmp_path, limit):
+    # one request for the whole file, not its ranges one after the other
+    one_connection(server, siphon, tmp_path, "solo.bin", 16 * MiB, args=limit)
 
 
 def leg_fault(server, siphon, tmp_path, name, extra_args=(), **fault):
