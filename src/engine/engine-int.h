@@ -202,18 +202,22 @@ struct xfer {
   struct xfer *lnext, *lprev;  /* live list: admitted or paused */
   struct xrun *run;
   struct limit_item *lim;      /* speed-limit state (limit.c), NULL until needed */
-  int64_t qseq;
   int64_t bytes;               /* bytes of the file (on disk + buffered) */
   int64_t total;               /* -1 unknown */
+  uint32_t qseq;               /* queue order, wrapping: compared by sched_before() */
   uint32_t id;
   int32_t attempt;             /* 1-based; retries used = attempt - 1 */
   int16_t http;
-  uint8_t state;               /* enum msg_state: what the user sees */
-  uint8_t phase;               /* enum phase */
-  uint8_t owns_spec, live;
-  uint8_t draining;            /* a cancelled run's files are being tidied (xfer.c);
+  uint16_t state : 4;          /* enum msg_state: what the user sees */
+  uint16_t phase : 4;          /* enum phase */
+  uint16_t owns_spec : 1, live : 1;
+  uint16_t draining : 2;       /* a cancelled run's files are being tidied (xfer.c);
                                   2: and a retry waits for that */
 };
+
+/* Every queued URL has a struct xfer: keep it from growing back (issue 9). */
+_Static_assert(sizeof(struct xfer) <= 104, "struct xfer is per queued item: keep it <= 104 bytes");
+_Static_assert(MSG_STATE_COUNT <= 16 && PH_COUNT <= 16, "state and phase are 4-bit fields of struct xfer");
 
 struct engine {
   const struct cfg_plan *plan;
@@ -239,7 +243,7 @@ struct engine {
   size_t nhosts;
   struct xfer *live_head;
   size_t nstate[MSG_STATE_COUNT]; /* items in each state: the snapshot's counts */
-  int64_t qseq_back, qseq_front;
+  uint32_t qseq_back, qseq_front; /* wrap: see sched_before() */
   int running;                 /* admitted items */
   int extra;                   /* extra legs of segmented items, all hosts */
   int seg_kick;                /* an item split: open its extra legs after this socket action */

@@ -86,6 +86,14 @@ void sched_dequeue(struct xfer *x)
   x->qnext = x->qprev = NULL;
 }
 
+/* Queue order of two queued items: qseq counts up from the back and down
+ * from the front and wraps, so it is compared as a distance (the items
+ * queued at one time are far fewer than 2^31 enqueues apart). */
+static int sched_before(const struct xfer *a, const struct xfer *b)
+{
+  return (int32_t)(a->qseq - b->qseq) < 0;
+}
+
 /* The next waiting item that a global and a per-host slot allow, taken
  * off its queue with its slots counted; NULL when none may start.  The
  * caller admits it (the scheduler never starts a transfer itself). */
@@ -102,7 +110,7 @@ struct xfer *sched_next(struct engine *e)
   for (size_t i = 0; i < e->nhosts; i++) {
     struct xfer *head = e->hosts[i]->qhead;
     if (head && e->hosts[i]->running + e->hosts[i]->extra < head->spec->settings->per_host &&
-        (!best || head->qseq < best->qseq))
+        (!best || sched_before(head, best)))
       best = head;
   }
   if (!best)
