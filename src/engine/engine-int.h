@@ -195,8 +195,7 @@ struct xrun {
 /* One item.  Every queued URL has one, so it is kept small: the state of a
  * running transfer lives in struct xrun, allocated when it is admitted. */
 struct xfer {
-  struct engine *eng;
-  struct cfg_item *spec;
+  struct engine *eng;           /* its cfg_item: xfer_spec(), found from the id */
   struct host *host;
   struct xfer *qnext, *qprev;  /* host queue */
   struct xfer *lnext, *lprev;  /* live list: admitted or paused */
@@ -210,13 +209,13 @@ struct xfer {
   int16_t http;
   uint16_t state : 4;          /* enum msg_state: what the user sees */
   uint16_t phase : 4;          /* enum phase */
-  uint16_t owns_spec : 1, live : 1;
+  uint16_t owns_spec : 1, live : 1; /* owns_spec: an added item (engine->added) */
   uint16_t draining : 2;       /* a cancelled run's files are being tidied (xfer.c);
                                   2: and a retry waits for that */
 };
 
 /* Every queued URL has a struct xfer: keep it from growing back (issue 9). */
-_Static_assert(sizeof(struct xfer) <= 104, "struct xfer is per queued item: keep it <= 104 bytes");
+_Static_assert(sizeof(struct xfer) <= 96, "struct xfer is per queued item: keep it <= 96 bytes");
 _Static_assert(MSG_STATE_COUNT <= 16 && PH_COUNT <= 16, "state and phase are 4-bit fields of struct xfer");
 
 struct engine {
@@ -239,6 +238,7 @@ struct engine {
   int pruner_attached;
   struct xfer **slabs;         /* items, ITEM_SLAB per slab, in id order */
   size_t nitems;
+  struct cfg_item **added;     /* the specs of items after the plan's (owned), in id order */
   struct host **hosts;
   size_t nhosts;
   struct xfer *live_head;
@@ -283,6 +283,15 @@ struct engine {
   struct limit *limit;         /* the run's speed limit (limit.c) */
   int insecure;                /* some item does not verify certificates */
 };
+
+/* An item's cfg_item, found from its id (ids count from 1): the plan's
+ * items first, then the added ones; not stored in the item (issue 9). */
+static inline struct cfg_item *xfer_spec(const struct xfer *x)
+{
+  size_t i = x->id - 1;
+  const struct engine *e = x->eng;
+  return i < e->plan->nitems ? &e->plan->items[i] : e->added[i - e->plan->nitems];
+}
 
 /* outbox.c - events out, user-visible states and their counts, the live
  * list: the bottom of the engine (the parts call down into it, never up

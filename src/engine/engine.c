@@ -42,9 +42,16 @@ static struct xfer *item_new(struct engine *e, struct cfg_item *spec, int owns)
     e->slabs = xrealloc(e->slabs, (e->nitems / ITEM_SLAB + 1) * sizeof *e->slabs);
     e->slabs[e->nitems / ITEM_SLAB] = xcalloc(ITEM_SLAB, sizeof(struct xfer));
   }
+  /* the plan's items come first (engine_new), the added ones after: an
+     id is an index into one of the two (xfer_spec) */
+  if (owns) {
+    size_t n = e->nitems - e->plan->nitems;
+    if ((n & (n - 1)) == 0) /* 0, 1, 2, 4, ...: double */
+      e->added = xrealloc(e->added, (n ? 2 * n : 1) * sizeof *e->added);
+    e->added[n] = spec;
+  }
   struct xfer *x = engine_item(e, e->nitems++);
   x->eng = e;
-  x->spec = spec;
   x->owns_spec = owns;
   x->total = -1;
   x->host = sched_host(e, spec->url);
@@ -58,9 +65,9 @@ static struct xfer *item_new(struct engine *e, struct cfg_item *spec, int owns)
 static void announce(struct engine *e, struct xfer *x)
 {
   struct msg_event *ev = outbox_event(MSG_EV_QUEUED, x->id);
-  ev->name = xstrdup(x->spec->name);
-  ev->url = secret_url(x->spec->url);
-  ev->path = xstrdup(x->spec->settings->dir);
+  ev->name = xstrdup(xfer_spec(x)->name);
+  ev->url = secret_url(xfer_spec(x)->url);
+  ev->path = xstrdup(xfer_spec(x)->settings->dir);
   ev->max_speed = limit_rate(e, x);
   outbox_post(e, ev);
 }
@@ -491,6 +498,7 @@ void engine_free(struct engine *e)
   for (size_t i = 0; i < (e->nitems + ITEM_SLAB - 1) / ITEM_SLAB; i++)
     free(e->slabs[i]);
   free(e->slabs);
+  free(e->added);
   for (size_t i = 0; i < e->nhosts; i++)
     free(e->hosts[i]);
   free(e->hosts);
