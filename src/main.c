@@ -70,7 +70,6 @@ int main(int argc, char **argv)
   int rc;
 
   setlocale(LC_ALL, "");
-  malloc_tune();
   seed_jitter();
   if (args_parse(&args, argc, argv, err, sizeof err) != 0)
     return usage_error(err);
@@ -100,6 +99,10 @@ int main(int argc, char **argv)
     args_free(&args);
     return 2;
   }
+  /* after the load: its growing arrays (80,000 items: a few MiB each) are
+     mapped apart and given back under glibc's own thresholds, so the load
+     does not raise the peak of a long queue (issue 9) */
+  malloc_tune();
   if (cfg_plan_insecure(&plan))
     fprintf(stderr, "siphon: warning: --insecure: TLS certificates are not checked\n");
   struct ui_options uo = {.theme = plan.run.theme,
