@@ -5,6 +5,7 @@
 #define SIPHON_CFG_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "siphon/cfg.h"
 
@@ -17,10 +18,10 @@ struct load_item {
   struct cfg_opts *opts; /* the item section's own keys (ITEM scope), or NULL */
   const char *file;     /* "" for argv, "-" for stdin; borrowed from load.files */
   int line;             /* the section's or the URL's line */
-  int name_in_url;      /* name is the tail of url, not an allocation of its own */
-  int url_in_text;      /* url is in load.text, not an allocation of its own */
   int profile_line;
-  long list;            /* index into load.lists, or -1 (no [settings]) */
+  int list;             /* index into load.lists, or -1 (no [settings]) */
+  unsigned char name_in_url; /* name is the tail of url, not an allocation of its own */
+  unsigned char url_in_text; /* url is in load.text, not an allocation of its own */
 };
 
 /* A [profile.NAME] from the config file or a list. */
@@ -46,7 +47,7 @@ struct load {
   struct load_list *lists;
   size_t nlists, listcap;
   struct cfg_opts config; /* the config file's [settings] */
-  size_t *hash;           /* item name -> index + 1, open addressing; 0 = empty */
+  uint32_t *hash;         /* item name -> index + 1, open addressing; 0 = empty */
   size_t hashcap;
   char **files;           /* the file names items borrow, each input once */
   size_t nfiles;

@@ -79,7 +79,7 @@ struct load_item *load_item_find(const struct load *ld, const char *name)
   if (!ld->hashcap)
     return NULL;
   for (size_t i = load_hash(name) & (ld->hashcap - 1);; i = (i + 1) & (ld->hashcap - 1)) {
-    size_t v = ld->hash[i];
+    uint32_t v = ld->hash[i];
     if (!v)
       return NULL;
     if (strcmp(ld->items[v - 1].name, name) == 0)
@@ -98,7 +98,7 @@ static void load_hash_grow(struct load *ld)
     size_t i = load_hash(ld->items[k].name) & (cap - 1);
     while (ld->hash[i])
       i = (i + 1) & (cap - 1);
-    ld->hash[i] = k + 1;
+    ld->hash[i] = (uint32_t)(k + 1);
   }
 }
 
@@ -124,7 +124,7 @@ static struct load_item *load_item_put(struct load *ld, char *name, int name_in_
   struct load_item *it = &ld->items[ld->nitems++];
   memset(it, 0, sizeof *it);
   it->name = name;
-  it->name_in_url = name_in_url;
+  it->name_in_url = (unsigned char)name_in_url;
   it->file = load_file_name(ld, file);
   it->line = line;
   it->list = -1;
@@ -134,7 +134,7 @@ static struct load_item *load_item_put(struct load *ld, char *name, int name_in_
     size_t i = load_hash(name) & (ld->hashcap - 1);
     while (ld->hash[i])
       i = (i + 1) & (ld->hashcap - 1);
-    ld->hash[i] = ld->nitems;
+    ld->hash[i] = (uint32_t)ld->nitems;
   }
   return it;
 }
