@@ -77,7 +77,7 @@ static void post_detail(struct leg *l)
   curl_easy_getinfo(l->easy, CURLINFO_CONNECT_TIME_T, &tc);
   curl_easy_getinfo(l->easy, CURLINFO_STARTTRANSFER_TIME_T, &tfb);
   ev->final_url = secret_url(eff);
-  ev->url = secret_url(xfer_spec(x)->url);
+  ev->url = secret_url(item_spec(x)->url);
   if (ip && *ip)
     ev->remote_addr = strchr(ip, ':') ? xasprintf("[%s]:%ld", ip, port)
                                       : xasprintf("%s:%ld", ip, port);
@@ -120,7 +120,7 @@ static int on_final_headers(struct leg *l)
     }
   }
   stream_open(x); /* on the worker, before the first write */
-  if (xfer_spec(x)->sha256 && start == 0) {
+  if (item_spec(x)->sha256 && start == 0) {
     EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
     r->sha_from_zero = 1;
   }
@@ -217,7 +217,7 @@ static int debug_cb(CURL *easy, curl_infotype type, char *data, size_t size, voi
 static void set_request_headers(struct leg *l)
 {
   struct xrun *r = l->x->run;
-  const struct cfg_settings *it = xfer_spec(l->x)->settings;
+  const struct cfg_settings *it = item_spec(l->x)->settings;
   curl_slist_free_all(l->req_headers);
   l->req_headers = NULL;
   /* after a redirect to another scheme, host or port only siphon's own
@@ -246,7 +246,7 @@ static void setup_easy(struct leg *l)
 {
   struct xfer *x = l->x;
   struct engine *e = x->eng;
-  const struct cfg_item *it = xfer_spec(x);
+  const struct cfg_item *it = item_spec(x);
   CURL *c = l->easy;
   curl_easy_setopt(c, CURLOPT_URL, x->run->cur_url ? x->run->cur_url : it->url);
   curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)l);

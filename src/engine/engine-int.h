@@ -195,7 +195,7 @@ struct xrun {
 /* One item.  Every queued URL has one, so it is kept small: the state of a
  * running transfer lives in struct xrun, allocated when it is admitted. */
 struct xfer {
-  struct engine *eng;           /* its cfg_item: xfer_spec(), found from the id */
+  struct engine *eng;           /* its cfg_item: item_spec(), found from the id */
   struct host *host;
   struct xfer *qnext, *qprev;  /* host queue */
   struct xfer *lnext, *lprev;  /* live list: admitted or paused */
@@ -286,7 +286,7 @@ struct engine {
 
 /* An item's cfg_item, found from its id (ids count from 1): the plan's
  * items first, then the added ones; not stored in the item (issue 9). */
-static inline struct cfg_item *xfer_spec(const struct xfer *x)
+static inline struct cfg_item *item_spec(const struct xfer *x)
 {
   size_t i = x->id - 1;
   const struct engine *e = x->eng;

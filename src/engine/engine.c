@@ -43,7 +43,7 @@ static struct xfer *item_new(struct engine *e, struct cfg_item *spec, int owns)
     e->slabs[e->nitems / ITEM_SLAB] = xcalloc(ITEM_SLAB, sizeof(struct xfer));
   }
   /* the plan's items come first (engine_new), the added ones after: an
-     id is an index into one of the two (xfer_spec) */
+     id is an index into one of the two (item_spec) */
   if (owns) {
     size_t n = e->nitems - e->plan->nitems;
     if ((n & (n - 1)) == 0) /* 0, 1, 2, 4, ...: double */
@@ -65,9 +65,9 @@ static struct xfer *item_new(struct engine *e, struct cfg_item *spec, int owns)
 static void announce(struct engine *e, struct xfer *x)
 {
   struct msg_event *ev = outbox_event(MSG_EV_QUEUED, x->id);
-  ev->name = xstrdup(xfer_spec(x)->name);
-  ev->url = secret_url(xfer_spec(x)->url);
-  ev->path = xstrdup(xfer_spec(x)->settings->dir);
+  ev->name = xstrdup(item_spec(x)->name);
+  ev->url = secret_url(item_spec(x)->url);
+  ev->path = xstrdup(item_spec(x)->settings->dir);
   ev->max_speed = limit_rate(e, x);
   outbox_post(e, ev);
 }

@@ -50,7 +50,7 @@ static struct limit_item *limit_item(struct xfer *x)
 {
   if (!x->lim) {
     x->lim = xcalloc(1, sizeof *x->lim);
-    x->lim->rate = (int64_t)xfer_spec(x)->settings->max_speed;
+    x->lim->rate = (int64_t)item_spec(x)->settings->max_speed;
   }
   return x->lim;
 }
@@ -194,5 +194,5 @@ int64_t limit_rate(const struct engine *e, const struct xfer *x)
 {
   if (!x)
     return e->limit ? e->limit->rate : 0;
-  return x->lim ? x->lim->rate : (int64_t)xfer_spec(x)->settings->max_speed;
+  return x->lim ? x->lim->rate : (int64_t)item_spec(x)->settings->max_speed;
 }

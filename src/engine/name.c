@@ -28,7 +28,7 @@ void name_set(struct xfer *x, const char *name)
   free(r->part_path);
   free(r->meta_path);
   r->name = xstrdup(name);
-  r->final_path = path_join(xfer_spec(x)->settings->dir, name);
+  r->final_path = path_join(item_spec(x)->settings->dir, name);
   r->part_path = xasprintf("%s.part", r->final_path);
   r->meta_path = xasprintf("%s.part.meta", r->final_path);
 }
@@ -36,7 +36,7 @@ void name_set(struct xfer *x, const char *name)
 /* The name before any response: --output, else the URL's. */
 void name_init(struct xfer *x)
 {
-  char *name = xfer_spec(x)->output ? xstrdup(xfer_spec(x)->output) : fname_from_url(xfer_spec(x)->url);
+  char *name = item_spec(x)->output ? xstrdup(item_spec(x)->output) : fname_from_url(item_spec(x)->url);
   name_set(x, name ? name : "index.html");
   free(name);
   name_claim(x);
@@ -105,8 +105,8 @@ static char *planned_path(const struct xfer *x)
 {
   if (x->run && x->run->final_path)
     return xstrdup(x->run->final_path);
-  char *name = xfer_spec(x)->output ? xstrdup(xfer_spec(x)->output) : fname_from_url(xfer_spec(x)->url);
-  char *path = path_join(xfer_spec(x)->settings->dir, name ? name : "index.html");
+  char *name = item_spec(x)->output ? xstrdup(item_spec(x)->output) : fname_from_url(item_spec(x)->url);
+  char *path = path_join(item_spec(x)->settings->dir, name ? name : "index.html");
   free(name);
   return path;
 }
@@ -154,7 +154,7 @@ static int is_our_part(const struct xfer *x, const char *path)
     const char *had = sidecar_validator(sc.etag, sc.last_modified);
     /* this response's validator (resume_on_response made it the run's) */
     const char *now = sidecar_validator(x->run->etag, x->run->last_modified);
-    ours = sidecar_url_matches(&sc, xfer_spec(x)->url) && had && now && strcmp(had, now) == 0;
+    ours = sidecar_url_matches(&sc, item_spec(x)->url) && had && now && strcmp(had, now) == 0;
     sidecar_free(&sc);
   }
   free(meta);
@@ -199,7 +199,7 @@ void name_for_added(struct engine *e, struct cfg_item *it)
 int name_from_disposition(struct xfer *x, const struct headers *resp)
 {
   struct xrun *r = x->run;
-  if (xfer_spec(x)->output || r->st.opened || !resp->disposition)
+  if (item_spec(x)->output || r->st.opened || !resp->disposition)
     return 0;
   char *cd = fname_from_disposition(resp->disposition);
   if (!cd || strcmp(cd, r->name) == 0) {
@@ -210,7 +210,7 @@ int name_from_disposition(struct xfer *x, const struct headers *resp)
   int rc = -1;
   for (int n = 0; n < NAME_TRIES && rc < 0; n++) {
     char *cand = numbered(cd, n);
-    char *path = path_join(xfer_spec(x)->settings->dir, cand);
+    char *path = path_join(item_spec(x)->settings->dir, cand);
     char *part = xasprintf("%s.part", path);
     struct stat sb;
     int taken = *nameset_find(ns, path) != NULL && strcmp(path, r->final_path) != 0;

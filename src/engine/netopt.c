@@ -23,7 +23,7 @@ void netopt_multi(struct engine *e)
 void netopt_apply(struct xfer *x, CURL *c)
 {
   const struct engine *e = x->eng;
-  const struct cfg_settings *it = xfer_spec(x)->settings;
+  const struct cfg_settings *it = item_spec(x)->settings;
   curl_easy_setopt(c, CURLOPT_USERAGENT,
                    it->user_agent ? it->user_agent : "siphon/" SIPHON_VERSION);
   if (it->proxy) {
@@ -61,7 +61,7 @@ void netopt_apply(struct xfer *x, CURL *c)
     /* over TLS, wait for a connection that may multiplex rather than open
        another: transfers to one host then share one HTTP/2 connection.
        Plain http is HTTP/1.1 here, where waiting would only queue. */
-    if (strncasecmp(xfer_spec(x)->url, "https:", 6) == 0)
+    if (strncasecmp(item_spec(x)->url, "https:", 6) == 0)
       curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
   }
 }

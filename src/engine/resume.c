@@ -74,7 +74,7 @@ char *resume_meta_text(const struct xfer *x)
     if (ranges_format(&r->missing, missing, cap) < 0)
       snprintf(missing, cap, "0-%lld", (long long)(x->total > 0 ? x->total - 1 : 0));
   }
-  char *text = sidecar_format(xfer_spec(x)->url, r->etag, r->last_modified, x->total, missing);
+  char *text = sidecar_format(item_spec(x)->url, r->etag, r->last_modified, x->total, missing);
   free(missing);
   return text;
 }
@@ -113,7 +113,7 @@ static int meta_load(struct xfer *x, struct guard_prep *p, int64_t part_size, ch
     return 1;
   struct sidecar sc = *scp;
   memset(scp, 0, sizeof *scp); /* ours now */
-  int ok = sidecar_url_matches(&sc, xfer_spec(x)->url) &&
+  int ok = sidecar_url_matches(&sc, item_spec(x)->url) &&
            sidecar_validator(sc.etag, sc.last_modified) &&
            !(sc.total >= 0 && part_size > sc.total);
   /* a segmented .part: only its missing ranges are fetched again (a bad

@@ -109,7 +109,7 @@ struct xfer *sched_next(struct engine *e)
   struct xfer *best = NULL;
   for (size_t i = 0; i < e->nhosts; i++) {
     struct xfer *head = e->hosts[i]->qhead;
-    if (head && e->hosts[i]->running + e->hosts[i]->extra < xfer_spec(head)->settings->per_host &&
+    if (head && e->hosts[i]->running + e->hosts[i]->extra < item_spec(head)->settings->per_host &&
         (!best || sched_before(head, best)))
       best = head;
   }

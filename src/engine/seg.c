@@ -71,7 +71,7 @@ static int may_open(const struct xfer *x)
   const struct host *h = x->host;
   if (x->phase != PH_ATTACHED || x->run->seg_refused || e->stopping)
     return 0;
-  if (h->running + h->extra >= xfer_spec(x)->settings->per_host)
+  if (h->running + h->extra >= item_spec(x)->settings->per_host)
     return 0;
   if (e->running + e->extra >= e->run.max_connections)
     return 0;
@@ -131,7 +131,7 @@ static int find_work(struct xfer *x, struct ranges_span *out)
     v[n].end = l->stop;
     idx[n++] = i;
   }
-  int k = ranges_steal(v, (size_t)n, (int64_t)xfer_spec(x)->settings->min_segment, out);
+  int k = ranges_steal(v, (size_t)n, (int64_t)item_spec(x)->settings->min_segment, out);
   if (k < 0)
     return -1;
   r->legs[idx[k]].stop = v[k].end; /* the victim stops where the thief starts */
@@ -207,7 +207,7 @@ static void leg_failed(struct leg *l, enum msg_reason why, long http, const char
 {
   struct xfer *x = l->x;
   attempt_detach(l);
-  if (!msg_reason_transient(why, (int)http) || l->tries >= xfer_spec(x)->settings->retries) {
+  if (!msg_reason_transient(why, (int)http) || l->tries >= item_spec(x)->settings->retries) {
     xfer_leg_failed_item(x, why, message);
     return;
   }
@@ -235,13 +235,13 @@ static void leg_failed(struct leg *l, enum msg_reason why, long http, const char
 void seg_consider(struct xfer *x, struct leg *l, int64_t start)
 {
   struct xrun *r = x->run;
-  int64_t minseg = (int64_t)xfer_spec(x)->settings->min_segment;
+  int64_t minseg = (int64_t)item_spec(x)->settings->min_segment;
   if (r->seg || r->nlegs < 2 || l != &r->legs[0] || x->total <= 0 || l->end >= 0)
     return;
   /* no second connection can ever open (--per-host 1 or --max-connections
      1): the file comes whole over its one request, its .part a plain
      prefix, rather than range after range over the same connection */
-  if (xfer_spec(x)->settings->per_host < 2 || x->eng->run.max_connections < 2)
+  if (item_spec(x)->settings->per_host < 2 || x->eng->run.max_connections < 2)
     return;
   int ranges_ok = l->resp.status == 206 || l->resp.accept_ranges == 1;
   int validator = r->etag ? strncmp(r->etag, "W/", 2) != 0 : r->last_modified != NULL;
@@ -397,7 +397,7 @@ int seg_begin(struct xfer *x)
   if (r->todo.n == 0)
     return 1;
   r->piece = ranges_piece(ranges_bytes(&r->todo), r->nlegs,
-                          (int64_t)xfer_spec(x)->settings->min_segment);
+                          (int64_t)item_spec(x)->settings->min_segment);
   r->seg_refused = 0;
   r->meta_at = now_ms(x);
   struct ranges_span s;
@@ -466,7 +466,7 @@ static void open_extra(struct xfer *x)
 void seg_tick(struct xfer *x, uint64_t now)
 {
   struct xrun *r = x->run;
-  int64_t stall = xfer_spec(x)->settings->stall_timeout_ms;
+  int64_t stall = item_spec(x)->settings->stall_timeout_ms;
   for (int i = 0; x->phase == PH_ATTACHED && i < r->nlegs; i++) {
     struct leg *l = &r->legs[i];
     int64_t inst = (l->got - l->sample_got) * (1000 / TICK_MS);
@@ -518,7 +518,7 @@ int seg_yield(struct engine *e)
     return 0;
   for (size_t i = 0; i < e->nhosts; i++) {
     struct host *h = e->hosts[i];
-    if (!h->qhead || h->extra == 0 || h->running + h->extra < xfer_spec(h->qhead)->settings->per_host)
+    if (!h->qhead || h->extra == 0 || h->running + h->extra < item_spec(h->qhead)->settings->per_host)
       continue;
     struct leg *pick = NULL;
     for (struct xfer *x = e->live_head; x && !pick; x = x->lnext) {

@@ -506,7 +506,7 @@ static void send_batch(struct engine *e, struct job *jobs)
  * only the items that use it). */
 static int same_dir(const struct job *a, const struct job *b)
 {
-  const char *da = xfer_spec(a->x)->settings->dir, *db = xfer_spec(b->x)->settings->dir;
+  const char *da = item_spec(a->x)->settings->dir, *db = item_spec(b->x)->settings->dir;
   return da == db || (da && db && strcmp(da, db) == 0);
 }
 
@@ -613,7 +613,7 @@ static void submit(struct xfer *x, int flush, int now)
   j->pieces = xmalloc((size_t)(j->n ? j->n : 1) * sizeof *j->pieces);
   if (j->n > 0)
     memcpy(j->pieces, s->queued, (size_t)j->n * sizeof *j->pieces);
-  j->sha = xfer_spec(x)->sha256 && r->sha_from_zero ? r->sha : NULL;
+  j->sha = item_spec(x)->sha256 && r->sha_from_zero ? r->sha : NULL;
   int finishing = flush && s->close_pending && s->rename_to;
   if (s->split_pending || s->meta_pending || (!finishing && resume_meta_wanted(x))) {
     j->meta_text = resume_meta_text(x);
@@ -648,7 +648,7 @@ static void submit(struct xfer *x, int flush, int now)
  * it back early (errors, flushes, a paused leg). */
 void stream_init(struct xfer *x, void (*written)(struct xfer *x))
 {
-  x->run->st.cap = xfer_spec(x)->settings->buffer_size;
+  x->run->st.cap = item_spec(x)->settings->buffer_size;
   x->run->st.written = written;
 }
 

@@ -99,7 +99,7 @@ static struct xrun *run_new(struct xfer *x)
   x->run = r;
   r->fd = -1;
   /* one leg for the whole file; a segmented download uses up to `segments` */
-  r->nlegs = xfer_spec(x)->settings->segments > 1 ? xfer_spec(x)->settings->segments : 1;
+  r->nlegs = item_spec(x)->settings->segments > 1 ? item_spec(x)->settings->segments : 1;
   r->legs = xcalloc((size_t)r->nlegs, sizeof *r->legs);
   for (int i = 0; i < r->nlegs; i++) {
     r->legs[i].x = x;
@@ -411,7 +411,7 @@ static void xfer_write_done(struct xfer *x)
 static void finalize(struct xfer *x)
 {
   struct xrun *r = x->run;
-  const char *want = xfer_spec(x)->sha256;
+  const char *want = item_spec(x)->sha256;
   if (r->seg && (r->missing.n > 0 || x->total < 0)) {
     /* never rename a file with a range that was not received */
     xfer_fail(x, MSG_REASON_INTERNAL, "a segmented file is missing ranges at its end");
@@ -488,7 +488,7 @@ static int64_t retry_after_ms(const struct xfer *x)
 static void attempt_failed(struct xfer *x, enum msg_reason why, long http, const char *message)
 {
   struct xrun *r = x->run;
-  if (msg_reason_transient(why, (int)http) && x->attempt <= xfer_spec(x)->settings->retries) {
+  if (msg_reason_transient(why, (int)http) && x->attempt <= item_spec(x)->settings->retries) {
     int64_t ra = retry_after_ms(x);
     int64_t delay = ra >= 0 ? ra : xfer_backoff_ms(x->attempt);
     struct msg_event *ev = outbox_event(MSG_EV_RETRY, x->id);
@@ -570,7 +570,7 @@ static void attempt_begin(struct xfer *x)
     finish_whole(x);
     return;
   }
-  if (x->bytes == 0 && xfer_spec(x)->sha256)
+  if (x->bytes == 0 && item_spec(x)->sha256)
     r->sha_from_zero = 1;
   else if (x->bytes > 0 && !r->sha_from_zero)
     r->hashed = 0;
@@ -594,7 +594,7 @@ static void attempt_begin(struct xfer *x)
 static void follow_redirect(struct xfer *x, struct leg *l, char *url)
 {
   struct xrun *r = x->run;
-  const char *from = xfer_spec(x)->url;
+  const char *from = item_spec(x)->url;
   char msg[160];
   if (++r->redirects > 10) {
     free(url);
@@ -656,13 +656,13 @@ static void prepare(struct xfer *x, int admit)
   struct guard_prep *p = r->prep = xcalloc(1, sizeof *p);
   r->prep_admit = admit;
   if (admit) {
-    if (!xfer_spec(x)->settings->overwrite && !r->st.opened)
+    if (!item_spec(x)->settings->overwrite && !r->st.opened)
       p->exists_path = xstrdup(r->final_path);
-    if (!(xfer_spec(x)->settings->dir == e->dir_checked && !strchr(r->name, '/'))) {
+    if (!(item_spec(x)->settings->dir == e->dir_checked && !strchr(r->name, '/'))) {
       p->nolink_path = xstrdup(r->final_path);
-      p->nolink_from = xfer_spec(x)->settings->dir_base;
+      p->nolink_from = item_spec(x)->settings->dir_base;
       p->writable = 1;
-      p->writable_dir = xfer_spec(x)->settings->dir ? xstrdup(xfer_spec(x)->settings->dir) : NULL;
+      p->writable_dir = item_spec(x)->settings->dir ? xstrdup(item_spec(x)->settings->dir) : NULL;
     }
     const char *slash = strrchr(r->final_path, '/');
     size_t dirlen = slash ? (size_t)(slash - r->final_path) : 0;
@@ -709,7 +709,7 @@ static void prepared(struct xfer *x)
       return;
     }
     if (p->writable && !strchr(r->name, '/'))
-      e->dir_checked = xfer_spec(x)->settings->dir;
+      e->dir_checked = item_spec(x)->settings->dir;
   }
   xfer_move(x, PH_RETRY_WAIT, KEEP_STATE, NULL);
   attempt_begin(x);
@@ -796,7 +796,7 @@ void xfer_leg_done(struct leg *l, CURLcode rc)
     snprintf(msg, sizeof msg, "the body ended after %lld of %lld bytes", (long long)x->bytes,
              (long long)x->total);
     attempt_failed(x, MSG_REASON_NETWORK, 0, msg);
-  } else if (xfer_spec(x)->sha256) {
+  } else if (item_spec(x)->sha256) {
     x->total = x->bytes;
     flush_then(x, AF_FINALIZE); /* the hash is checked once every byte is written */
   } else {
@@ -814,7 +814,7 @@ void xfer_tick(struct xfer *x, uint64_t now)
   if (!r)
     return;
   if (holds_slot(x->phase)) {
-    int64_t limit = xfer_spec(x)->settings->timeout_ms;
+    int64_t limit = item_spec(x)->settings->timeout_ms;
     if (limit > 0 && (int64_t)clock_used(x) >= limit) {
       char msg[96];
       snprintf(msg, sizeof msg, "the whole-item timeout of %.3gs passed", (double)limit / 1000);
@@ -828,7 +828,7 @@ void xfer_tick(struct xfer *x, uint64_t now)
       return;
     stream_tick(x); /* what waits for a batch goes, with the sidecar when due */
   } else if (x->phase == PH_ATTACHED) {
-    int64_t stall = xfer_spec(x)->settings->stall_timeout_ms;
+    int64_t stall = item_spec(x)->settings->stall_timeout_ms;
     for (int i = 0; stall > 0 && i < r->nlegs; i++) {
       struct leg *l = &r->legs[i];
       if (l->easy && l->connected && !l->write_paused && !l->limit_paused &&
@@ -956,8 +956,8 @@ void xfer_retry_cmd(struct xfer *x)
   x->total = -1;
   x->http = 0;
   struct msg_event *ev = outbox_event(MSG_EV_QUEUED, x->id);
-  ev->name = xstrdup(xfer_spec(x)->name);
-  ev->url = secret_url(xfer_spec(x)->url);
+  ev->name = xstrdup(item_spec(x)->name);
+  ev->url = secret_url(item_spec(x)->url);
   ev->max_speed = limit_rate(x->eng, x);
   outbox_post(x->eng, ev);
   x->eng->idle_posted = 0;
@@ -972,7 +972,7 @@ void xfer_free(struct xfer *x)
   run_free(x);
   limit_item_free(x);
   if (x->owns_spec) {
-    struct cfg_item *spec = xfer_spec(x);
+    struct cfg_item *spec = item_spec(x);
     cfg_item_free(spec);
     free(spec);
   }
