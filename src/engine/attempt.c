@@ -242,7 +242,7 @@ static void set_request_headers(struct leg *l)
 
 /* Every option of a leg's easy handle.  Options the user sets for the
  * network (proxy, TLS, netrc, HTTP version) belong in one call here. */
-static void setup_easy(struct leg *l)
+static void setup_easy(struct leg *l, size_t rx)
 {
   struct xfer *x = l->x;
   struct engine *e = x->eng;
@@ -273,7 +273,7 @@ static void setup_easy(struct leg *l)
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    it->settings->connect_timeout_ms > 0 ? (long)it->settings->connect_timeout_ms
                                                         : 0x7fffffffL);
-  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)stream_rx_size(l));
+  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, (long)rx);
   curl_easy_setopt(c, CURLOPT_DNS_CACHE_TIMEOUT, (long)(e->run.dns_ttl_ms / 1000));
   curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, (long)e->maxage_s);
   curl_easy_setopt(c, CURLOPT_MAXLIFETIME_CONN, (long)e->maxlife_s);
@@ -333,8 +333,27 @@ int attempt_redirect_url(struct leg *l, char **url)
   return 0;
 }
 
-/* A fresh easy handle for the leg, asking for bytes start..end (end -1: to
- * the end of the file).  The caller attaches it (glue_attach).  0, or -1
+/* A kept handle whose receive buffer size was rx, or a new one.  The size
+ * must match: curl 7.88 mallocs its receive buffer once per transfer
+ * (Curl_preconnect, when there is none) and frees it in multi_done, which
+ * curl_multi_remove_handle skips for a transfer that has no connection
+ * (waiting for one, say): a buffer left over in a handle would be read
+ * into with the next size set. */
+static CURL *easy_take(struct engine *e, size_t rx)
+{
+  for (int i = e->easy_pooled - 1; i >= 0; i--)
+    if (e->easy_pool_rx[i] == rx) {
+      CURL *c = e->easy_pool[i];
+      e->easy_pooled--;
+      e->easy_pool[i] = e->easy_pool[e->easy_pooled];
+      e->easy_pool_rx[i] = e->easy_pool_rx[e->easy_pooled];
+      return c; /* reset when it came back: setup_easy sets every option */
+    }
+  return curl_easy_init();
+}
+
+/* An easy handle for the leg (kept or new), asking for bytes start..end
+ * (end -1: to the end of the file).  The caller attaches it (glue_attach).  0, or -1
  * when curl cannot make a handle. */
 int attempt_prepare(struct leg *l, int64_t start, int64_t end)
 {
@@ -348,23 +367,50 @@ int attempt_prepare(struct leg *l, int64_t start, int64_t end)
   l->limit_paused = 0;
   l->abort = AB_NONE;
   l->errbuf[0] = '\0';
-  l->easy = curl_easy_init();
-  if (!l->easy)
+  size_t rx = stream_rx_size(l);
+  l->easy = easy_take(l->x->eng, rx);
+  if (!l->easy) {
+    stream_rx_release(l);
     return -1;
-  setup_easy(l);
+  }
+  l->rx_size = rx;
+  setup_easy(l, rx);
   l->last_rx = uv_now(&l->x->eng->loop);
   return 0;
 }
 
-/* Take the leg's handle out of curl and free it (closing its connection
- * unless the transfer completed). */
+/* Take the leg's handle out of curl (closing its connection unless the
+ * transfer completed) and keep it, reset, for the next leg: a new handle
+ * per file was ~10 % of a queue of small files' CPU.  Only a handle that
+ * got a connection is kept: curl freed its receive buffer when that
+ * transfer ended (multi_done), so the loan goes back here and the next leg
+ * takes its own; easy_take's size match covers the rare leftover (a
+ * retry on a fresh connection that never came).  curl_easy_reset keeps
+ * the handle's TLS session cache (matched against each connection's TLS
+ * settings); connections and the DNS cache are the multi handle's. */
 void attempt_detach(struct leg *l)
 {
   if (!l->easy)
     return;
-  glue_detach(l->x->eng, l->easy);
-  curl_easy_cleanup(l->easy);
+  struct engine *e = l->x->eng;
+  int out = glue_detach(e, l->easy) == 0; /* then curl holds no reference to it */
+  int cap = e->run.max_connections < EASY_POOL_MAX ? e->run.max_connections : EASY_POOL_MAX;
+  if (out && l->connected && e->easy_pooled < cap) {
+    curl_easy_reset(l->easy); /* drops every option: the leg pointers, headers, errbuf */
+    e->easy_pool_rx[e->easy_pooled] = l->rx_size;
+    e->easy_pool[e->easy_pooled++] = l->easy;
+  } else {
+    curl_easy_cleanup(l->easy);
+  }
   stream_rx_release(l);
   l->easy = NULL;
   l->write_paused = 0;
+}
+
+/* At shutdown, before curl_multi_cleanup: the kept handles (none is in
+ * the multi handle). */
+void attempt_pool_free(struct engine *e)
+{
+  while (e->easy_pooled > 0)
+    curl_easy_cleanup(e->easy_pool[--e->easy_pooled]);
 }

@@ -105,6 +105,7 @@ struct leg {
   int64_t got, sample_got;     /* bytes it received; at the last speed sample */
   int64_t speed;
   size_t rx_extra;             /* shared bytes its receive buffer borrows (stream.c) */
+  size_t rx_size;              /* its handle's CURLOPT_BUFFERSIZE */
 };
 
 /* A buffer of the write-behind and how many bytes it holds. */
@@ -218,6 +219,10 @@ struct xfer {
 _Static_assert(sizeof(struct xfer) <= 96, "struct xfer is per queued item: keep it <= 96 bytes");
 _Static_assert(MSG_STATE_COUNT <= 16 && PH_COUNT <= 16, "state and phase are 4-bit fields of struct xfer");
 
+/* At most this many finished legs' easy handles are kept for reuse (and
+ * never more than max_connections). */
+#define EASY_POOL_MAX 64
+
 struct engine {
   const struct cfg_plan *plan;
   struct cfg_run run;          /* live copy: concurrency changes */
@@ -236,6 +241,9 @@ struct engine {
   CURL *pruner;                /* a handle that never connects: makes curl prune */
   struct curl_slist *pruner_resolve;
   int pruner_attached;
+  CURL *easy_pool[EASY_POOL_MAX]; /* reset easy handles kept for the next leg (attempt.c) */
+  size_t easy_pool_rx[EASY_POOL_MAX]; /* the CURLOPT_BUFFERSIZE each had */
+  int easy_pooled;
   struct xfer **slabs;         /* items, ITEM_SLAB per slab, in id order */
   size_t nitems;
   struct cfg_item **added;     /* the specs of items after the plan's (owned), in id order */
@@ -306,7 +314,7 @@ void outbox_live_remove(struct engine *e, struct xfer *x);
 int glue_init(struct engine *e);
 /* easy's PRIVATE must be its struct leg. */
 int glue_attach(struct engine *e, CURL *easy);
-void glue_detach(struct engine *e, CURL *easy);
+int glue_detach(struct engine *e, CURL *easy); /* 0, or -1: curl kept it */
 void glue_close_polls(struct engine *e);
 void glue_prune_idle(struct engine *e);
 /* Our open/close socket callbacks on an easy handle; OPENSOCKETDATA must be
@@ -358,6 +366,7 @@ void netopt_snapshot(struct engine *e, struct msg_snapshot *s);
 /* attempt.c - one attempt of one leg: its easy handle and its response */
 int attempt_prepare(struct leg *l, int64_t start, int64_t end);
 void attempt_detach(struct leg *l);
+void attempt_pool_free(struct engine *e);
 enum msg_reason attempt_reason(CURLcode rc);
 /* A 3xx's target, to be followed by the caller: 0 and *url (malloc'd),
  * 1 when the response is not a redirect. */

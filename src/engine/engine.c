@@ -355,6 +355,7 @@ static void finish_shutdown(struct engine *e)
       }
     }
   }
+  attempt_pool_free(e);
   if (e->pruner) {
     if (e->pruner_attached)
       curl_multi_remove_handle(e->multi, e->pruner);

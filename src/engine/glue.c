@@ -187,9 +187,9 @@ int glue_attach(struct engine *e, CURL *easy)
   return curl_multi_add_handle(e->multi, easy) == CURLM_OK ? 0 : -1;
 }
 
-void glue_detach(struct engine *e, CURL *easy)
+int glue_detach(struct engine *e, CURL *easy)
 {
-  curl_multi_remove_handle(e->multi, easy);
+  return curl_multi_remove_handle(e->multi, easy) == CURLM_OK ? 0 : -1;
 }
 
 /* ---- socket accounting -------------------------------------------- */

@@ -343,3 +343,26 @@ def test_huge_list_refused_by_size(server, siphon, tmp_path):
     res = siphon(["big.txt"])
     assert_list_error(res, server, tmp_path, "big.txt: too large for a list (over 64 MiB)",
                       keep=("big.txt",))
+
+
+def test_next_item_carries_nothing_of_the_last(server, siphon, tmp_path):
+    """One at a time over one connection, each item's request (curl's easy
+    handle is reused from item to item) has its own headers and user agent,
+    none left over from the item before."""
+    (tmp_path / "l.ini").write_text(
+        "[a]\nurl = {a}\nheader = X-Token: a\nuser_agent = agent-a\nbuffer_size = 16K\n"
+        "[b]\nurl = {b}\n"
+        "[c]\nurl = {c}\nheader = X-Token: c\n".format(
+            a=server.url("/f/ra.bin", size=3000), b=server.url("/f/rb.bin", size=3000),
+            c=server.url("/f/rc.bin", size=3000)))
+    res = siphon(["-j", "1", "l.ini"])
+    assert res.code == 0, res
+    a, b, c = (request_for(server, n) for n in ("ra.bin", "rb.bin", "rc.bin"))
+    assert a["conn"] == b["conn"] == c["conn"], "the three did not share a connection"
+    assert header(a, "X-Token") == "a" and header(a, "User-Agent") == "agent-a"
+    assert header(b, "X-Token") is None, "b was sent a's header"
+    assert header(b, "User-Agent").startswith("siphon/"), "b was sent a's user agent"
+    assert header(c, "X-Token") == "c"
+    assert header(c, "User-Agent").startswith("siphon/")
+    for n in ("ra.bin", "rb.bin", "rc.bin"):
+        server.verify(tmp_path / n, 3000)
