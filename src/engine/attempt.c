@@ -104,10 +104,13 @@ static int on_final_headers(struct leg *l)
     return 0;
   }
   if (r->seg)
-    return seg_on_headers(l); /* a range of a segmented file */
+    return x->eng->split_headers(l); /* seg_on_headers: a range of a segmented file */
   curl_off_t cl = -1;
   curl_easy_getinfo(l->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-  int64_t start = resume_on_response(x, l, cl);
+  int rewind = 0;
+  int64_t start = resume_on_response(x, l, cl, &rewind);
+  if (rewind)
+    stream_rewind(x, 0); /* a 200 to a Range request: the file starts over */
   if (start < 0) {
     l->abort = AB_RESTART; /* not where we asked: start over from zero */
     return -1;
@@ -125,7 +128,7 @@ static int on_final_headers(struct leg *l)
     r->sha_from_zero = 1;
   }
   l->body_ok = 1;
-  seg_consider(x, l, start); /* split the file over several legs? */
+  x->eng->split_consider(x, l, start); /* seg_consider: split the file over several legs? */
   post_detail(l);
   return 0;
 }

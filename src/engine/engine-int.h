@@ -238,6 +238,15 @@ struct engine {
   void (*leg_done)(struct leg *l, CURLcode rc); /* glue.c reports a finished leg */
   void (*open_extra_legs)(struct engine *e); /* glue.c, after a socket action that split a file */
   void (*item_ended)(struct engine *e); /* xfer.c reports an item's final state */
+  /* The calls back up that engine.c hands down, so every call between the
+     engine's files goes one way (check-deps): */
+  size_t (*split_write)(struct leg *l, const char *ptr, size_t len); /* stream.c: seg_write */
+  int (*split_headers)(struct leg *l);                        /* attempt.c: seg_on_headers */
+  void (*split_consider)(struct xfer *x, struct leg *l, int64_t start); /* attempt.c: seg_consider */
+  void (*item_failed)(struct xfer *x, enum msg_reason why, const char *message); /* seg.c */
+  void (*item_restart)(struct xfer *x);                       /* seg.c: xfer_restart */
+  void (*item_complete)(struct xfer *x);                      /* seg.c: xfer_complete */
+  void (*slots_freed)(struct engine *e);                      /* seg.c: xfer_pump */
   CURL *pruner;                /* a handle that never connects: makes curl prune */
   struct curl_slist *pruner_resolve;
   int pruner_attached;
@@ -326,6 +335,7 @@ struct host *sched_host(struct engine *e, const char *url);
 void sched_enqueue(struct engine *e, struct xfer *x, int front);
 void sched_dequeue(struct xfer *x);
 struct xfer *sched_next(struct engine *e);
+int64_t sched_backoff_ms(int retry_no);
 void sched_release(struct engine *e, struct xfer *x);
 
 /* xfer.c - the item's state machine */
@@ -406,7 +416,7 @@ void stream_loop_init(struct engine *e);
 
 /* resume.c - the sidecar and every decision about where a file resumes */
 int resume_decide(struct xfer *x, struct guard_prep *p, char *msg, size_t msglen);
-int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length);
+int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length, int *rewind);
 int resume_meta_wanted(struct xfer *x);
 char *resume_meta_text(const struct xfer *x);
 int resume_write_file(const char *path, const char *text);
@@ -443,6 +453,5 @@ void name_for_added(struct engine *e, struct cfg_item *it);
 void xfer_leg_failed_item(struct xfer *x, enum msg_reason why, const char *message);
 void xfer_restart(struct xfer *x);
 void xfer_complete(struct xfer *x);
-int64_t xfer_backoff_ms(int retry_no);
 
 #endif

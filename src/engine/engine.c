@@ -444,6 +444,13 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   e->leg_done = xfer_leg_done;
   e->open_extra_legs = seg_kick;
   e->item_ended = engine_check_idle;
+  e->split_write = seg_write;
+  e->split_headers = seg_on_headers;
+  e->split_consider = seg_consider;
+  e->item_failed = xfer_leg_failed_item;
+  e->item_restart = xfer_restart;
+  e->item_complete = xfer_complete;
+  e->slots_freed = xfer_pump;
   if (glue_init(e) != 0) {
     snprintf(err, errlen, "cannot create the curl multi handle");
     uv_close((uv_handle_t *)&e->wake, NULL);

@@ -174,7 +174,7 @@ int resume_decide(struct xfer *x, struct guard_prep *p, char *msg, size_t msglen
 /* A 2xx response is in: where its body lands in the file (the offset), or
  * -1 when a 206 is not for the range we asked (start over from zero).  Its
  * validator becomes the one of the file on disk. */
-int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length)
+int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length, int *rewind)
 {
   struct xrun *r = x->run;
   int64_t start = 0;
@@ -196,7 +196,7 @@ int64_t resume_on_response(struct xfer *x, struct leg *l, int64_t content_length
       r->truncate = 1;
     l->start = 0;
     x->bytes = 0;
-    stream_rewind(x, 0);
+    *rewind = 1; /* the caller drops what is buffered: writes start at 0 */
   }
   free(r->etag);
   free(r->last_modified);

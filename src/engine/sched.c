@@ -7,6 +7,7 @@
  * items get numbers below every other so they go first.  Extra legs of
  * segmented items count against their host's limit.  The scheduler only
  * picks (sched_next); xfer_pump admits.  Engine thread. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine-int.h"
@@ -126,4 +127,20 @@ void sched_release(struct engine *e, struct xfer *x)
 {
   x->host->running--;
   e->running--;
+}
+
+enum { BACKOFF_FIRST_MS = 1000, BACKOFF_CAP_MS = 60000 };
+
+/* When a failed attempt (or range) comes back: 1 s doubling to 60 s, with
+ * jitter.  Here, below xfer.c and seg.c, which both ask. */
+int64_t sched_backoff_ms(int retry_no)
+{
+  int64_t d = BACKOFF_FIRST_MS;
+  for (int i = 1; i < retry_no && d < BACKOFF_CAP_MS; i++)
+    d *= 2;
+  if (d > BACKOFF_CAP_MS)
+    d = BACKOFF_CAP_MS;
+  /* +-20 % jitter so many failing items do not come back in lockstep */
+  int64_t span = d * 2 / 5;
+  return d - d / 5 + (span > 0 ? (int64_t)(rand() % (int)(span + 1)) : 0);
 }

@@ -6,7 +6,8 @@
  * fetching), the split of the first response, extra legs within the
  * host's and the pool's slots (never ahead of a queued item), work
  * stealing and the retries of one range.  Engine thread only; the item's
- * phases stay xfer.c's (xfer_move), this file only calls back into it.
+ * phases stay xfer.c's (xfer_move); this file reaches them only through
+ * the callbacks engine.c hands down (item_failed, item_complete, ...).
  *
  * A leg is LEG_RUN (its handle in curl), LEG_WAIT (its range waits for a
  * retry) or LEG_IDLE.  Leg 0 uses the item's own slot; every other running
@@ -24,7 +25,7 @@
 
 static uint64_t now_ms(const struct xfer *x)
 {
-  return xfer_now(x);
+  return uv_now(&x->eng->loop);
 }
 
 void seg_setup(struct xfer *x)
@@ -173,10 +174,10 @@ static void after_leg(struct xfer *x)
   if (ranges_take(&r->todo, r->piece, &s) == 0) {
     struct leg *l = &r->legs[0];
     if (leg_start(l, s.start, s.end) != 0)
-      xfer_leg_failed_item(x, MSG_REASON_INTERNAL, "curl could not start a range");
+      x->eng->item_failed(x, MSG_REASON_INTERNAL, "curl could not start a range");
     return;
   }
-  xfer_complete(x);
+  x->eng->item_complete(x);
 }
 
 /* The leg has all of its range: more work if there is (an extra leg only
@@ -197,7 +198,7 @@ static void leg_next(struct leg *l)
   } else {
     leg_give_back(l);
   }
-  xfer_pump(e); /* a slot may be free for a queued item */
+  e->slots_freed(e); /* a slot may be free for a queued item */
   after_leg(x);
 }
 
@@ -208,12 +209,12 @@ static void leg_failed(struct leg *l, enum msg_reason why, long http, const char
   struct xfer *x = l->x;
   attempt_detach(l);
   if (!msg_reason_transient(why, (int)http) || l->tries >= item_spec(x)->settings->retries) {
-    xfer_leg_failed_item(x, why, message);
+    x->eng->item_failed(x, why, message);
     return;
   }
   l->tries++;
   int64_t ra = l->resp.retry_after_ms;
-  int64_t delay = ra >= 0 ? ra : xfer_backoff_ms(l->tries);
+  int64_t delay = ra >= 0 ? ra : sched_backoff_ms(l->tries);
   l->lstate = LEG_WAIT;
   l->retry_at = now_ms(x) + (uint64_t)delay;
   struct msg_event *ev = outbox_event(MSG_EV_RETRY, x->id);
@@ -348,7 +349,7 @@ void seg_leg_done(struct leg *l, CURLcode rc)
   l->abort = AB_NONE;
   switch (ab) {
   case AB_RESTART:
-    xfer_restart(x);
+    x->eng->item_restart(x);
     return;
   case AB_REFUSED:
     r->seg_refused = 1; /* the item goes on with the legs it has */
@@ -356,7 +357,7 @@ void seg_leg_done(struct leg *l, CURLcode rc)
       int had_extra = l->extra;
       leg_give_back(l);
       if (had_extra)
-        xfer_pump(x->eng);
+        x->eng->slots_freed(x->eng);
       return;
     }
     leg_failed(l, MSG_REASON_NETWORK, 0, "the server did not answer with the range asked for");
@@ -490,7 +491,7 @@ void seg_tick(struct xfer *x, uint64_t now)
       if (l->pos >= l->stop)
         leg_next(l);
       else if (leg_start(l, l->pos, l->stop) != 0)
-        xfer_leg_failed_item(x, MSG_REASON_INTERNAL, "curl could not start a range");
+        x->eng->item_failed(x, MSG_REASON_INTERNAL, "curl could not start a range");
     }
   }
   if (x->phase != PH_ATTACHED)

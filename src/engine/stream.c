@@ -906,7 +906,7 @@ size_t stream_write_cb(char *ptr, size_t size, size_t n, void *userp)
   if (limit_write(l))
     return CURL_WRITEFUNC_PAUSE; /* over a speed limit: the tick resumes it */
   if (x->run->seg)
-    return seg_write(l, ptr, len); /* charges the limit for what it takes */
+    return x->eng->split_write(l, ptr, len); /* seg_write: charges the limit for what it takes */
   if (len > s->cap)
     return 0;
   if (s->job)

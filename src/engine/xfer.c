@@ -17,7 +17,6 @@
 #include "siphon/secret.h"
 #include "siphon/xalloc.h"
 
-enum { BACKOFF_FIRST_MS = 1000, BACKOFF_CAP_MS = 60000 };
 enum { KEEP_STATE = -1 };
 
 static void xfer_write_done(struct xfer *x);
@@ -461,17 +460,6 @@ static void finalize(struct xfer *x)
 
 /* ---- attempts ------------------------------------------------------ */
 
-int64_t xfer_backoff_ms(int retry_no)
-{
-  int64_t d = BACKOFF_FIRST_MS;
-  for (int i = 1; i < retry_no && d < BACKOFF_CAP_MS; i++)
-    d *= 2;
-  if (d > BACKOFF_CAP_MS)
-    d = BACKOFF_CAP_MS;
-  /* +-20 % jitter so many failing items do not come back in lockstep */
-  int64_t span = d * 2 / 5;
-  return d - d / 5 + (span > 0 ? (int64_t)(rand() % (int)(span + 1)) : 0);
-}
 
 /* The longest Retry-After any leg's response asked for; -1 none. */
 static int64_t retry_after_ms(const struct xfer *x)
@@ -490,7 +478,7 @@ static void attempt_failed(struct xfer *x, enum msg_reason why, long http, const
   struct xrun *r = x->run;
   if (msg_reason_transient(why, (int)http) && x->attempt <= item_spec(x)->settings->retries) {
     int64_t ra = retry_after_ms(x);
-    int64_t delay = ra >= 0 ? ra : xfer_backoff_ms(x->attempt);
+    int64_t delay = ra >= 0 ? ra : sched_backoff_ms(x->attempt);
     struct msg_event *ev = outbox_event(MSG_EV_RETRY, x->id);
     ev->attempt = ++x->attempt;
     ev->delay_ms = delay;
