@@ -90,8 +90,36 @@ static void post_detail(struct leg *l)
   outbox_post(x->eng, ev);
 }
 
+/* The body of a 2xx that starts at `start` goes into the file. */
+static void body_goes_on(struct leg *l, int64_t start)
+{
+  struct xfer *x = l->x;
+  struct xrun *r = x->run;
+  stream_open(x); /* on the worker, before the first write */
+  if (item_spec(x)->sha256 && start == 0) {
+    EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
+    r->sha_from_zero = 1;
+  }
+  l->body_ok = 1;
+  x->eng->split_consider(x, l, start); /* seg_consider: split the file over several legs? */
+  post_detail(l);
+}
+
+/* A name the server gave has its answer from the disk (name_probe_done):
+ * the body goes on, or the attempt stops (l->abort says why).  0 or -1. */
+static int name_answered(struct leg *l, int rc)
+{
+  if (rc == 0) {
+    body_goes_on(l, 0);
+    return 0;
+  }
+  l->abort = rc == NAME_RESUME ? AB_RESUME_NAMED : AB_NO_NAME;
+  return -1;
+}
+
 /* The final response's headers are in: decide whether and where its body
- * goes.  -1 aborts the attempt (l->abort says why). */
+ * goes.  0 goes on, -1 aborts the attempt (l->abort says why), 1 holds the
+ * headers while a disk worker looks at the name the server gave. */
 static int on_final_headers(struct leg *l)
 {
   struct xfer *x = l->x;
@@ -116,21 +144,48 @@ static int on_final_headers(struct leg *l)
     return -1;
   }
   if (start == 0) {
-    int named = name_from_disposition(x, &l->resp);
-    if (named != 0) {
-      l->abort = named == NAME_RESUME ? AB_RESUME_NAMED : AB_NO_NAME;
-      return -1;
+    struct guard_name *g = NULL;
+    int named = name_probe_start(x, &l->resp, &g);
+    if (named < 0)
+      return name_answered(l, -1);
+    if (named == 1) {
+      if (stream_busy(x)) { /* never: no file job before the first 2xx's file is named */
+        guard_name_free(g);
+        l->abort = AB_NO_NAME;
+        return -1;
+      }
+      guard_name_free(r->naming);
+      r->naming = g;
+      l->naming = NAMING_WAIT;
+      stream_name_probe(x, g);
+      return 1;
     }
   }
-  stream_open(x); /* on the worker, before the first write */
-  if (item_spec(x)->sha256 && start == 0) {
-    EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
-    r->sha_from_zero = 1;
-  }
-  l->body_ok = 1;
-  x->eng->split_consider(x, l, start); /* seg_consider: split the file over several legs? */
-  post_detail(l);
+  body_goes_on(l, start);
   return 0;
+}
+
+/* The disk side looked at the candidates of the server's name (xfer.c
+ * passes the job's outcome on): another round, or the held headers go
+ * back to curl, which hands them to header_cb again (NAMING_DONE). */
+void attempt_named(struct xfer *x)
+{
+  struct xrun *r = x->run;
+  struct leg *l = &r->legs[0];
+  if (l->naming != NAMING_WAIT || !l->easy || !r->naming)
+    return; /* the attempt is gone (paused, cancelled): a later one names again */
+  int rc = name_probe_done(x, r->naming);
+  if (rc == NAME_AGAIN) {
+    stream_name_probe(x, r->naming);
+    return;
+  }
+  guard_name_free(r->naming);
+  r->naming = NULL;
+  r->name_rc = rc;
+  l->naming = NAMING_DONE;
+  l->write_paused = 0;
+  l->last_rx = uv_now(&x->eng->loop);
+  curl_easy_pause(l->easy, CURLPAUSE_CONT); /* header_cb gets the last line again */
 }
 
 static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
@@ -148,6 +203,10 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
       log_append(l, buf, len > 2 ? len - 2 : len);
     return len;
   }
+  if (kind == HEADERS_END && l->naming == NAMING_DONE) {
+    l->naming = NAMING_NONE; /* the held line again: the disk has answered */
+    return name_answered(l, x->run->name_rc) == 0 ? len : 0;
+  }
   if (kind == HEADERS_END) {
     if (dlog_enabled())
       dlog("#%u < %s", x->id, l->logline);
@@ -164,7 +223,12 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *userp)
       else
         x->host->reused++;
     }
-    return on_final_headers(l) == 0 ? len : 0;
+    int go = on_final_headers(l);
+    if (go == 1) {
+      l->write_paused = 1; /* not stalled: waiting for the disk */
+      return CURL_WRITEFUNC_PAUSE;
+    }
+    return go == 0 ? len : 0;
   }
   if (dlog_enabled() && len > 2) {
     log_append(l, " | ", 3);
@@ -368,6 +432,7 @@ int attempt_prepare(struct leg *l, int64_t start, int64_t end)
   l->connected = 0;
   l->write_paused = 0;
   l->limit_paused = 0;
+  l->naming = NAMING_NONE;
   l->abort = AB_NONE;
   l->errbuf[0] = '\0';
   size_t rx = stream_rx_size(l);

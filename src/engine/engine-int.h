@@ -67,6 +67,11 @@ enum after_flush { AF_NONE, AF_FLUSH, AF_RETRY, AF_ADMIT, AF_PREPARED, AF_PAUSE,
  * an earlier run's .part of this item. */
 enum abort_why { AB_NONE, AB_RESTART, AB_ENOUGH, AB_REFUSED, AB_NO_NAME, AB_RESUME_NAMED };
 
+/* A leg whose response names the file (Content-Disposition): its final
+ * header line is held (CURL_WRITEFUNC_PAUSE) while a disk worker looks at
+ * the name (NAMING_WAIT), then curl hands it over again (NAMING_DONE). */
+enum leg_naming { NAMING_NONE, NAMING_WAIT, NAMING_DONE };
+
 /* A leg of a segmented item (seg.c). */
 enum leg_state { LEG_IDLE, LEG_RUN, LEG_WAIT };
 
@@ -87,6 +92,7 @@ struct leg {
   enum abort_why abort;
   int write_paused;            /* we returned CURL_WRITEFUNC_PAUSE */
   int limit_paused;            /* ... because a speed limit's budget was spent */
+  uint8_t naming;              /* enum leg_naming: its headers wait for the disk */
   double limit_own;            /* this leg's share of the run's budget (limit.c) */
   int connected;
   uint64_t last_rx;            /* last body byte, or when connected (uv_now ms) */
@@ -131,6 +137,7 @@ struct stream {
   int job_err;                 /* errno from the last job */
   unsigned char job_digest[32];
   int job_hash_file;           /* the last job hashed the whole file */
+  int job_named;               /* the last job looked at a server's name */
   void (*written)(struct xfer *x); /* a job's outcome is in (the owner's callback) */
   const char *job_err_path;    /* the path the failed step names */
   int job_refused;             /* the open refused the .part: busy or not a regular file */
@@ -156,6 +163,8 @@ struct xrun {
   enum after_flush after;
   struct guard_prep *prep;     /* what the disk side found before this attempt */
   int prep_admit;              /* ... and whether it was the admission's checks */
+  struct guard_name *naming;   /* a server's name being looked at on disk (name.c) */
+  int name_rc;                 /* ... and the answer for the waiting leg */
   EVP_MD_CTX *sha;
   int sha_from_zero;           /* every byte went through sha since offset 0 */
   int hashed;                  /* whole-file hash job done */
@@ -376,6 +385,8 @@ void netopt_snapshot(struct engine *e, struct msg_snapshot *s);
 /* attempt.c - one attempt of one leg: its easy handle and its response */
 int attempt_prepare(struct leg *l, int64_t start, int64_t end);
 void attempt_detach(struct leg *l);
+/* The disk's answer about a server's name is in: the held headers go on. */
+void attempt_named(struct xfer *x);
 void attempt_pool_free(struct engine *e);
 enum msg_reason attempt_reason(CURLcode rc);
 /* A 3xx's target, to be followed by the caller: 0 and *url (malloc'd),
@@ -392,6 +403,8 @@ int attempt_other_origin(const char *a, const char *b);
 enum stream_tidy { TIDY_NONE, TIDY_DROP, TIDY_KEEP };
 int stream_end(struct xfer *x, enum stream_tidy tidy, char *text);
 void stream_prepare(struct xfer *x, struct guard_prep *p);
+/* A worker looks at the candidates of a server's name (guard_name_probe). */
+void stream_name_probe(struct xfer *x, struct guard_name *g);
 void stream_hand_over(struct xfer *x, struct xfer *to, void (*written)(struct xfer *x));
 void stream_init(struct xfer *x, void (*written)(struct xfer *x));
 void stream_free(struct xfer *x);
@@ -440,8 +453,9 @@ void seg_snapshot(const struct xfer *x, struct msg_snap_row *row, struct msg_sna
 /* name.c - where the item's file goes */
 void name_init(struct xfer *x);
 void name_set(struct xfer *x, const char *name);
-enum { NAME_RESUME = 1 };
-int name_from_disposition(struct xfer *x, const struct headers *resp);
+enum { NAME_RESUME = 1, NAME_AGAIN = 2 };
+int name_probe_start(struct xfer *x, const struct headers *resp, struct guard_name **out);
+int name_probe_done(struct xfer *x, struct guard_name *g);
 /* This item's path is taken (once the run's set of names exists). */
 void name_claim(struct xfer *x);
 void name_free_all(struct engine *e);

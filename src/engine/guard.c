@@ -3,8 +3,9 @@
  * a symlinked directory below the run's directory, a .part is never a
  * FIFO or device (opened O_NONBLOCK | O_NOFOLLOW, then fstat), and an
  * advisory lock (flock) on the .part keeps two siphons off one file.
- * Plain libc; run by the disk workers (guard_prepare, the .part's open),
- * so a hung disk holds up only the transfers that use it. */
+ * Plain libc; run by the disk workers (guard_prepare, the .part's open,
+ * guard_name_probe for a name a server gives), so a hung disk holds up
+ * only the transfers that use it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -222,4 +223,59 @@ void guard_prep_free(struct guard_prep *p)
   free(p->meta_path);
   sidecar_free(&p->meta);
   free(p);
+}
+
+/* Is DIR/NAME.part the .part of this URL from an earlier run, with the
+ * validator this response has?  Its sidecar says. */
+static int is_our_part(const struct guard_name *g, const char *path)
+{
+  char *meta = xasprintf("%s.part.meta", path);
+  struct sidecar sc;
+  char msg[8];
+  int ours = 0;
+  if (sidecar_read(meta, &sc, msg, sizeof msg) == 0) {
+    const char *had = sidecar_validator(sc.etag, sc.last_modified);
+    ours = sidecar_url_matches(&sc, g->url) && had && g->validator &&
+           strcmp(had, g->validator) == 0;
+    sidecar_free(&sc);
+  }
+  free(meta);
+  return ours;
+}
+
+void guard_name_probe(struct guard_name *g)
+{
+  g->found = -1;
+  g->resume = 0;
+  for (int i = 0; i < g->n; i++) {
+    char *part = xasprintf("%s.part", g->paths[i]);
+    struct stat sb;
+    int has_part = lstat(part, &sb) == 0;
+    free(part);
+    if (has_part) {
+      if (!is_our_part(g, g->paths[i]))
+        continue; /* another download's .part: never touched */
+      g->found = i;
+      g->resume = 1;
+      return;
+    }
+    if (lstat(g->paths[i], &sb) != 0) {
+      g->found = i; /* neither a file nor a .part */
+      return;
+    }
+  }
+}
+
+void guard_name_free(struct guard_name *g)
+{
+  if (!g)
+    return;
+  for (int i = 0; i < g->n; i++)
+    free(g->paths[i]);
+  free(g->paths);
+  free(g->nums);
+  free(g->url);
+  free(g->validator);
+  free(g->stem);
+  free(g);
 }

@@ -63,4 +63,27 @@ struct guard_prep {
 void guard_prepare(struct guard_prep *p);
 void guard_prep_free(struct guard_prep *p);
 
+/* A name a server gave (Content-Disposition) against the disk, on a disk
+ * worker: the first candidate whose NAME.part is this URL's own from an
+ * earlier run (its sidecar has the URL and the response's validator), or
+ * that has neither a file nor a .part.  name.c picks the candidates (the
+ * run's own names left out) and applies the answer. */
+struct guard_name {
+  /* asked */
+  char *url;                   /* the item's URL, as its sidecar records it */
+  char *validator;             /* this response's ETag or Last-Modified, or NULL */
+  char **paths;                /* candidates in order: DIR/NAME */
+  int *nums;                   /* the .N each is (name.c's) */
+  int n;
+  char *stem;                  /* the server's name (name.c's, for the next candidates) */
+  int next;                    /* the next .N to try after these (name.c's) */
+  /* found */
+  int found;                   /* index of the first usable candidate, or -1 */
+  int resume;                  /* ... which has this URL's .part to resume */
+};
+
+/* Look at the candidates (a disk worker). */
+void guard_name_probe(struct guard_name *g);
+void guard_name_free(struct guard_name *g);
+
 #endif

@@ -1,11 +1,12 @@
 /* name.c - where an item's file goes: its name (from --output, the URL or
  * the response's Content-Disposition), the paths of NAME, NAME.part and
- * NAME.part.meta in the item's directory, and making that directory.
- * Engine thread only. */
+ * NAME.part.meta in the item's directory, and the names the run's items
+ * have taken.  Engine thread only, and it never touches the disk: what is
+ * on disk under a name a server gives is guard_name_probe's to look up,
+ * on a disk worker. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "engine-int.h"
 #include "sidecar.h"
@@ -142,25 +143,6 @@ static char *numbered(const char *name, int n)
   return xasprintf("%.*s.%d%s", (int)stem, name, n, name + stem);
 }
 
-/* 1 if path.part has a sidecar of this URL with the validator this
- * response carries: an earlier run's partial file of this very item. */
-static int is_our_part(const struct xfer *x, const char *path)
-{
-  char *meta = xasprintf("%s.part.meta", path);
-  struct sidecar sc;
-  char msg[8];
-  int ours = 0;
-  if (sidecar_read(meta, &sc, msg, sizeof msg) == 0) {
-    const char *had = sidecar_validator(sc.etag, sc.last_modified);
-    /* this response's validator (resume_on_response made it the run's) */
-    const char *now = sidecar_validator(x->run->etag, x->run->last_modified);
-    ours = sidecar_url_matches(&sc, item_spec(x)->url) && had && now && strcmp(had, now) == 0;
-    sidecar_free(&sc);
-  }
-  free(meta);
-  return ours;
-}
-
 enum { NAME_TRIES = 1000 };
 
 void name_for_added(struct engine *e, struct cfg_item *it)
@@ -188,17 +170,47 @@ void name_for_added(struct engine *e, struct cfg_item *it)
   free(name);
 }
 
+/* The next candidates for the server's name into g, from .N = g->next
+ * on: the ones no other item of the run writes (this item's own path
+ * counts as free).  The number of candidates (0: none left). */
+static int next_candidates(struct xfer *x, struct guard_name *g)
+{
+  enum { CHUNK = 8 }; /* one disk job looks at this many; the first is usually free */
+  struct nameset *ns = names_of_run(x->eng);
+  for (int i = 0; i < g->n; i++)
+    free(g->paths[i]);
+  g->n = 0;
+  if (!g->paths) {
+    g->paths = xcalloc(CHUNK, sizeof *g->paths);
+    g->nums = xcalloc(CHUNK, sizeof *g->nums);
+  }
+  for (; g->next < NAME_TRIES && g->n < CHUNK; g->next++) {
+    char *cand = numbered(g->stem, g->next);
+    char *path = path_join(item_spec(x)->settings->dir, cand);
+    free(cand);
+    if (*nameset_find(ns, path) != NULL && strcmp(path, x->run->final_path) != 0) {
+      free(path);
+      continue;
+    }
+    g->paths[g->n] = path;
+    g->nums[g->n++] = g->next;
+  }
+  return g->n;
+}
+
 /* A response's Content-Disposition names a file that has no bytes yet (and
  * the user gave no output).  The server never chooses what is replaced: a
  * name another item of the run writes, or that is on disk already (a file,
  * or another download's .part), is passed over for the next free
  * stem.N.ext, whatever --overwrite says.  A .part of this URL with the
- * response's validator is this item's own from an earlier run.  0: the
- * name is set (a fresh file); NAME_RESUME: set, and an earlier run's .part
- * of it can be resumed; -1: no free name. */
-int name_from_disposition(struct xfer *x, const struct headers *resp)
+ * response's validator is this item's own from an earlier run.  What is on
+ * disk is the disk side's to look at (guard_name_probe): this sets up
+ * *out for it.  0: nothing to look at (the name stays); 1: *out is ready
+ * for a disk job; -1: no free name. */
+int name_probe_start(struct xfer *x, const struct headers *resp, struct guard_name **out)
 {
   struct xrun *r = x->run;
+  *out = NULL;
   if (item_spec(x)->output || r->st.opened || !resp->disposition)
     return 0;
   char *cd = fname_from_disposition(resp->disposition);
@@ -206,26 +218,38 @@ int name_from_disposition(struct xfer *x, const struct headers *resp)
     free(cd);
     return 0;
   }
-  struct nameset *ns = names_of_run(x->eng);
-  int rc = -1;
-  for (int n = 0; n < NAME_TRIES && rc < 0; n++) {
-    char *cand = numbered(cd, n);
-    char *path = path_join(item_spec(x)->settings->dir, cand);
-    char *part = xasprintf("%s.part", path);
-    struct stat sb;
-    int taken = *nameset_find(ns, path) != NULL && strcmp(path, r->final_path) != 0;
-    if (!taken && lstat(part, &sb) == 0)
-      rc = is_our_part(x, path) ? NAME_RESUME : -1;
-    else if (!taken && lstat(path, &sb) != 0)
-      rc = 0;
-    if (rc >= 0) {
-      name_set(x, cand);
-      nameset_add(ns, path);
-    }
-    free(part);
-    free(path);
-    free(cand);
+  struct guard_name *g = xcalloc(1, sizeof *g);
+  g->stem = cd;
+  g->url = xstrdup(item_spec(x)->url);
+  /* this response's validator (resume_on_response made it the run's) */
+  const char *v = sidecar_validator(r->etag, r->last_modified);
+  g->validator = v ? xstrdup(v) : NULL;
+  if (next_candidates(x, g) == 0) {
+    guard_name_free(g);
+    return -1;
   }
-  free(cd);
-  return rc;
+  *out = g;
+  return 1;
+}
+
+/* The disk side's answer to g is in.  0: the name is set (a fresh file);
+ * NAME_RESUME: set, and an earlier run's .part of it can be resumed;
+ * NAME_AGAIN: g holds the next candidates for another disk job; -1: no free
+ * name. */
+int name_probe_done(struct xfer *x, struct guard_name *g)
+{
+  if (g->found >= 0) {
+    const char *path = g->paths[g->found];
+    struct nameset *ns = names_of_run(x->eng);
+    if (*nameset_find(ns, path) == NULL || strcmp(path, x->run->final_path) == 0) {
+      char *cand = numbered(g->stem, g->nums[g->found]);
+      name_set(x, cand);
+      free(cand);
+      nameset_add(ns, path);
+      return g->resume ? NAME_RESUME : 0;
+    }
+    /* another item of the run took it while the disk answered */
+    g->next = g->nums[g->found] + 1;
+  }
+  return next_candidates(x, g) > 0 ? NAME_AGAIN : -1;
 }

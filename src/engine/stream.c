@@ -82,6 +82,7 @@ struct job {
   char *meta_text, *meta_path;     /* also store the sidecar, or NULL */
   char *hash_path;                 /* hash this whole file instead of writing */
   struct guard_prep *prep;         /* or look at the files before an attempt (the owner's) */
+  struct guard_name *naming;       /* or at the candidates of a server's name (the owner's) */
   int ending;                      /* the item's last job (stream_end): never reaped early */
   int tidy;                        /* enum stream_tidy: what stays of the .part, after close */
   char *tidy_part, *tidy_meta, *tidy_text;
@@ -343,6 +344,10 @@ static void run_job(struct job *j)
     guard_prepare(j->prep);
     return;
   }
+  if (j->naming) {
+    guard_name_probe(j->naming);
+    return;
+  }
   j->err = job_open(j);
   if (j->err) {
     job_tidy(j);
@@ -412,7 +417,7 @@ static void job_free(struct job *j)
 /* The descriptor the job opened (or closed) is the stream's from now on. */
 static void adopt_fd(struct xfer *x, const struct job *j)
 {
-  if (j->hash_path || j->prep)
+  if (j->hash_path || j->prep || j->naming)
     return;
   x->run->fd = j->fd;
 }
@@ -434,7 +439,7 @@ static void stream_reap(struct xfer *x)
 {
   struct stream *s = &x->run->st;
   struct job *j = s->job;
-  if (!j || j->hash_path || j->prep || j->ending)
+  if (!j || j->hash_path || j->prep || j->naming || j->ending)
     return;
   int done = atomic_load_explicit(&j->done, memory_order_acquire);
   for (; s->reclaimed < done; s->reclaimed++) {
@@ -475,6 +480,7 @@ static void job_done(struct job *j, int status)
     memcpy(s->job_digest, j->digest, sizeof s->job_digest);
     s->job_hash_file = 1;
   }
+  s->job_named = j->naming != NULL;
   job_free(j);
   s->written(x);
 }
@@ -762,6 +768,22 @@ void stream_prepare(struct xfer *x, struct guard_prep *p)
   j->x = x;
   j->fd = -1;
   j->prep = p;
+  j->pieces = xmalloc(sizeof *j->pieces);
+  r->st.job = j;
+  r->st.reclaimed = 0;
+  enqueue(x->eng, j, 0);
+}
+
+/* Before a name a server gave is taken: a worker looks at the candidates
+ * in g (guard_name_probe); the answer is in g when the written callback
+ * comes (with job_named set). */
+void stream_name_probe(struct xfer *x, struct guard_name *g)
+{
+  struct xrun *r = x->run;
+  struct job *j = xcalloc(1, sizeof *j);
+  j->x = x;
+  j->fd = -1;
+  j->naming = g;
   j->pieces = xmalloc(sizeof *j->pieces);
   r->st.job = j;
   r->st.reclaimed = 0;

@@ -137,6 +137,7 @@ static void run_free(struct xfer *x)
   free(r->end_message);
   free(r->cur_url);
   guard_prep_free(r->prep);
+  guard_name_free(r->naming);
   free(r);
   x->run = NULL;
 }
@@ -364,6 +365,13 @@ static void xfer_write_done(struct xfer *x)
   if (r->st.job_hash_file) {
     r->st.job_hash_file = 0;
     r->hashed = 1;
+  }
+  if (r->st.job_named) {
+    r->st.job_named = 0;
+    if (x->phase == PH_ATTACHED && r->after == AF_NONE && !r->st.job_err) {
+      attempt_named(x); /* the leg's held headers go on (or another look) */
+      return;
+    }
   }
   if (r->st.job_err && x->phase != PH_ENDING) {
     char msg[256];

@@ -96,6 +96,21 @@ def test_f02_content_disposition_clash_gets_next_free_name(server, siphon, tmp_p
     assert not list(tmp_path.glob("*.part")), "no .part left"
 
 
+def test_f02_empty_body_named_by_the_server(server, siphon, tmp_path):
+    """The response is held while the disk side looks at the name the
+    server gave; an empty body must still end as an empty file of that
+    name, and a taken name as the next free one."""
+    (tmp_path / "empty.txt").write_bytes(b"keep\n")
+    url = server.url("/f/e", size=0, cd='attachment; filename="empty.txt"')
+    res = siphon([url], timeout=30)
+    assert res.code == 0, res
+    fin = res.final(1)
+    assert fin["event"] == "done" and fin["path"] == "empty.1.txt", fin
+    assert (tmp_path / "empty.1.txt").read_bytes() == b""
+    assert (tmp_path / "empty.txt").read_bytes() == b"keep\n"
+    assert not list(tmp_path.glob("*.part*")), "no .part left"
+
+
 @pytest.mark.parametrize("overwrite", [False, True])
 def test_f03_server_never_chooses_what_is_replaced(server, siphon, tmp_path, overwrite):
     victim = tmp_path / "victim.txt"

@@ -106,3 +106,44 @@ def test_slow_metadata_stalls_only_its_own_item(server, siphon_proc, tmp_path):
     order = [e["id"] for e in res.events if e["event"] == "done"]
     assert order == [2, 1], "the fast item waited for the slow directory: %r" % order
     assert when("start", 2) - when("queued", 2) < delay_us / 1e6, res.events
+
+
+def test_slow_lookup_of_a_server_given_name_stalls_only_its_own_item(server, siphon_proc,
+                                                                     tmp_path):
+    """A name the server gives (Content-Disposition) is looked up on disk
+    (is NAME or NAME.part there? is that .part this URL's own?) by the disk
+    side: while a directory answers slowly, the item it names waits with its
+    response held, and the other item keeps its speed."""
+    (tmp_path / "slow").mkdir()
+    (tmp_path / "fast").mkdir()
+    lst = tmp_path / "l.ini"
+    cd = 'attachment; filename="named.bin"'
+    lst.write_text("[slow]\nurl = %s\ndir = slow\n\n[fast]\nurl = %s\ndir = fast\n"
+                   % (server.url("/f/dl", size=1 * MiB, seed=5, cd=cd),
+                      server.url("/f/fast.bin", size=2 * MiB, seed=6, rate=2 * MiB)))
+    calls = "newfstatat,lstat,stat,statx"
+    delay_us = 2000000
+    paths = []
+    for p in ("slow/named.bin", "slow/named.bin.part"):
+        paths += ["-P", p, "-P", str(tmp_path / p)]
+    wrap = ["strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null",
+            "-e", "trace=" + calls] + paths + [
+            "-e", "inject=%s:delay_enter=%d" % (calls, delay_us), "--"]
+    sp = siphon_proc(["--retries", "0", "--stall-timeout", "1s", "-j", "2", lst], wrap=wrap,
+                     env={"ASAN_OPTIONS": "detect_leaks=0"})
+    code = sp.wait(timeout=120)
+    res = sp.result()
+    assert code == 0, res
+    slow, fast = res.final(1), res.final(2)
+    assert slow["event"] == "done" and fast["event"] == "done", (slow, fast)
+    assert slow["path"] == "slow/named.bin", slow
+    server.verify(tmp_path / "slow" / "named.bin", 1 * MiB, seed=5)
+    server.verify(tmp_path / "fast" / "fast.bin", 2 * MiB, seed=6)
+    # the name was looked up slowly: .part, then the file, each delayed
+    assert slow["seconds"] >= 2 * delay_us / 1e6, slow
+    # ... while the other transfer went on at its own pace (about 1 s),
+    # not frozen behind the lookups, and nothing counted as a stall
+    assert fast["seconds"] < 1.5 * delay_us / 1e6, fast
+    order = [e["id"] for e in res.events if e["event"] == "done"]
+    assert order == [2, 1], order
+    assert not any(e["event"] in ("retry", "timed_out") for e in res.events), res.events
