@@ -412,6 +412,9 @@ static void thread_main(void *arg)
   outbox_post(e, ev);
 }
 
+/* Threads of libuv's pool (a string: it goes into the environment). */
+#define DISK_THREADS "16"
+
 int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb, char *err,
                size_t errlen)
 {
@@ -419,6 +422,13 @@ int engine_new(struct engine **out, const struct cfg_plan *plan, struct mbox *mb
   e->plan = plan;
   e->run = plan->run;
   e->mb = mb;
+  /* The disk side is libuv's pool, one thread per directory with work at
+     once: a directory that hangs (a dead NFS mount) holds one thread until
+     it answers.  libuv's 4 would let four such directories stall every
+     other item's writes, so siphon asks for DISK_THREADS unless the user
+     set UV_THREADPOOL_SIZE.  libuv reads it at its first job, after this;
+     no other thread runs yet, so setenv is safe here. */
+  setenv("UV_THREADPOOL_SIZE", DISK_THREADS, 0);
   /* curl keeps a connection while idle <= MAXAGE_CONN whole seconds, so
      one second less closes it within a second of conn_idle passing */
   /* the buffer size most items of a run share: the first item's */

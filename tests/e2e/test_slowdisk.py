@@ -147,3 +147,45 @@ def test_slow_lookup_of_a_server_given_name_stalls_only_its_own_item(server, sip
     order = [e["id"] for e in res.events if e["event"] == "done"]
     assert order == [2, 1], order
     assert not any(e["event"] in ("retry", "timed_out") for e in res.events), res.events
+
+
+def test_five_hung_directories_leave_the_disk_side_free(server, siphon_proc, tmp_path):
+    """libuv's pool has 4 threads unless told otherwise; siphon asks for 16,
+    so five directories that hang at once (each holding one disk thread)
+    do not hold up an item that writes elsewhere."""
+    n_slow = 5
+    sections = []
+    paths = []
+    for i in range(n_slow):
+        (tmp_path / ("slow%d" % i)).mkdir()
+        sub = "slow%d/sub" % i
+        paths += ["-P", sub, "-P", str(tmp_path / sub)]
+        sections.append("[s%d]\nurl = %s\ndir = %s\n" % (
+            i, server.url("/f/s%d.bin" % i, size=64 * 1024, seed=60 + i), sub))
+    (tmp_path / "fast").mkdir()
+    sections.append("[fast]\nurl = %s\ndir = fast\n"
+                    % server.url("/f/fast.bin", size=1 * MiB, seed=70))
+    lst = tmp_path / "l.ini"
+    lst.write_text("\n".join(sections))
+    calls = "mkdir,mkdirat,newfstatat,lstat,stat,access,faccessat,faccessat2,openat"
+    delay_us = 3000000
+    wrap = ["strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null",
+            "-e", "trace=" + calls] + paths + [
+            "-e", "inject=%s:delay_enter=%d" % (calls, delay_us), "--"]
+    sp = siphon_proc(["--retries", "0", "-j", str(n_slow + 1), lst], wrap=wrap,
+                     env={"ASAN_OPTIONS": "detect_leaks=0"})
+    code = sp.wait(timeout=120)
+    res = sp.result()
+    assert code == 0, res
+    fast_id = n_slow + 1
+    assert all(res.final(i)["event"] == "done" for i in range(1, n_slow + 2)), res.events
+    server.verify(tmp_path / "fast" / "fast.bin", 1 * MiB, seed=70)
+
+    def when(ev, i):
+        return next(t for t, e in zip(sp.event_times, sp.events)
+                    if e["event"] == ev and e.get("id") == i)
+    # the hung directories were hung: their items started after the delay
+    assert min(when("start", i) - when("queued", i) for i in range(1, n_slow + 1)) \
+        >= delay_us / 1e6, res.events
+    # ... and the item that writes elsewhere did not queue behind them
+    assert when("done", fast_id) - when("queued", fast_id) < delay_us / 1e6, res.events
