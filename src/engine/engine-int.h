@@ -163,6 +163,7 @@ struct xrun {
   enum after_flush after;
   struct guard_prep *prep;     /* what the disk side found before this attempt */
   int prep_admit;              /* ... and whether it was the admission's checks */
+  int part_absent;             /* ... no NAME.part then (its open may use O_EXCL) */
   struct guard_name *naming;   /* a server's name being looked at on disk (name.c) */
   int name_rc;                 /* ... and the answer for the waiting leg */
   EVP_MD_CTX *sha;

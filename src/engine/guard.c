@@ -107,10 +107,34 @@ int guard_part_probe(const char *path, int64_t *size, char *msg, size_t msglen)
   return rc;
 }
 
-int guard_part_open(const char *path, int *fd, int64_t *size, char *msg, size_t msglen)
+int guard_part_open(const char *path, int fresh, int *fd, int64_t *size, char *msg,
+                    size_t msglen)
 {
   *fd = -1;
   *size = -1;
+  if (fresh) {
+    /* what O_EXCL creates is a new regular file: no fstat, no O_NONBLOCK
+       to take back; anything already there goes the careful way below */
+    int f = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (f >= 0) {
+      if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        close(f);
+        if (err == EWOULDBLOCK)
+          return busy(path, msg, msglen);
+        snprintf(msg, msglen, "%s: %s", path, strerror(err));
+        return -err;
+      }
+      *fd = f;
+      *size = 0;
+      return 0;
+    }
+    if (errno != EEXIST) {
+      int err = errno;
+      snprintf(msg, msglen, "%s: %s", path, strerror(err));
+      return -err;
+    }
+  }
   int f = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (f < 0) {
     int err = errno;

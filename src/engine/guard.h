@@ -27,9 +27,12 @@ int guard_part_probe(const char *path, int64_t *size, char *msg, size_t msglen);
 
 /* Open NAME.part for writing (created 0644 if missing) without ever
  * blocking or following a symlink, refuse anything but a regular file,
- * and take its advisory lock for as long as the fd stays open.  0 with
- * *fd and its *size, or -EBUSY / -EINVAL / -errno. */
-int guard_part_open(const char *path, int *fd, int64_t *size, char *msg, size_t msglen);
+ * and take its advisory lock for as long as the fd stays open.  fresh:
+ * the probe found no NAME.part, so it is first created with O_EXCL (two
+ * syscalls fewer per file; whatever appeared meanwhile takes the careful
+ * way).  0 with *fd and its *size, or -EBUSY / -EINVAL / -errno. */
+int guard_part_open(const char *path, int fresh, int *fd, int64_t *size, char *msg,
+                    size_t msglen);
 
 /* What the disk side looks at before an attempt (a disk worker runs
  * guard_prepare; the engine reads the answers once the job is back), so a

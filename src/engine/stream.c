@@ -67,6 +67,7 @@ struct job {
   int reaped;                      /* the engine took it back before after_cb */
   int fd;
   char *open_path;                 /* first open (and maybe truncate) the file */
+  int open_fresh;                  /* ... which was not there when looked at */
   int trunc;
   char *stale_meta;                /* remove this sidecar before truncating */
   int meta_first;                  /* store the sidecar before the writes (a split) */
@@ -270,7 +271,7 @@ static int job_open(struct job *j)
     /* never blocks or follows a symlink, refuses a FIFO or device, and
        locks the file before anything (the truncate below) touches it */
     char msg[8];
-    int rc = guard_part_open(j->open_path, &j->fd, &size, msg, sizeof msg);
+    int rc = guard_part_open(j->open_path, j->open_fresh, &j->fd, &size, msg, sizeof msg);
     if (rc < 0) {
       j->refused = rc == -EBUSY || rc == -EINVAL;
       return -rc;
@@ -609,8 +610,11 @@ static void submit(struct xfer *x, int flush, int now)
   j->x = x;
   j->fd = r->fd;
   j->err_path = r->part_path;
-  if (s->open_pending)
+  if (s->open_pending) {
     j->open_path = xstrdup(r->part_path);
+    j->open_fresh = r->part_absent;
+    r->part_absent = 0;
+  }
   j->trunc = s->trunc_pending;
   if (j->trunc)
     j->stale_meta = xstrdup(r->meta_path);

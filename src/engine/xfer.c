@@ -530,6 +530,8 @@ static void attempt_begin(struct xfer *x)
   }
   char msg[512];
   int whole = resume_decide(x, r->prep, msg, sizeof msg);
+  /* no NAME.part when looked at: its open may create it with O_EXCL */
+  r->part_absent = !r->st.opened && r->prep && r->prep->probed && r->prep->part_size < 0;
   guard_prep_free(r->prep); /* the next attempt looks again */
   r->prep = NULL;
   if (whole < 0) {

@@ -182,3 +182,51 @@ Test(guard, a_locked_part_is_busy)
   free(part);
   guard_prep_free(p);
 }
+
+/* The open of a .part the probe did not find (fresh): created with O_EXCL,
+ * empty, locked against a second siphon, writable. */
+Test(guard, a_fresh_part_is_created_and_locked)
+{
+  char *part = at("n.bin.part");
+  char msg[256];
+  int fd = -1, fd2 = -1;
+  int64_t size = -1, size2 = -1;
+  cr_assert_eq(guard_part_open(part, 1, &fd, &size, msg, sizeof msg), 0, "%s", msg);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(size, 0);
+  cr_assert_eq(write(fd, "abc", 3), 3);
+  cr_assert_eq(guard_part_open(part, 0, &fd2, &size2, msg, sizeof msg), -EBUSY);
+  cr_assert_eq(fd2, -1);
+  cr_assert_not_null(strstr(msg, "another siphon"), "%s", msg);
+  struct stat sb;
+  cr_assert_eq(lstat(part, &sb), 0);
+  cr_assert(S_ISREG(sb.st_mode));
+  close(fd);
+  free(part);
+}
+
+/* Whatever appeared after the probe (fresh, but O_EXCL finds something)
+ * takes the careful way: a FIFO is refused, a file is opened as it is. */
+Test(guard, a_fresh_open_that_finds_something_takes_the_careful_way)
+{
+  char *fifo = at("f.bin.part");
+  cr_assert_eq(mkfifo(fifo, 0644), 0);
+  char msg[256];
+  int fd = -1;
+  int64_t size = -1;
+  cr_assert_eq(guard_part_open(fifo, 1, &fd, &size, msg, sizeof msg), -EINVAL);
+  cr_assert_eq(fd, -1);
+  cr_assert_not_null(strstr(msg, "FIFO"), "%s", msg);
+  put("g.bin.part", "12345");
+  char *part = at("g.bin.part");
+  cr_assert_eq(guard_part_open(part, 1, &fd, &size, msg, sizeof msg), 0, "%s", msg);
+  cr_assert_eq(size, 5, "the bytes already there are kept: the caller decides");
+  close(fd);
+  char *link = at("l.bin.part");
+  cr_assert_eq(symlink(part, link), 0);
+  cr_assert_lt(guard_part_open(link, 1, &fd, &size, msg, sizeof msg), 0);
+  cr_assert_eq(fd, -1);
+  free(link);
+  free(part);
+  free(fifo);
+}
