@@ -149,9 +149,11 @@ static int on_final_headers(struct leg *l)
     if (named < 0)
       return name_answered(l, -1);
     if (named == 1) {
-      if (stream_busy(x)) { /* never: no file job before the first 2xx's file is named */
+      if (stream_busy(x)) {
+        /* cannot happen: no file job runs before the first 2xx's file is
+           named; were one out, the attempt starts over and looks again */
         guard_name_free(g);
-        l->abort = AB_NO_NAME;
+        l->abort = AB_RESTART;
         return -1;
       }
       guard_name_free(r->naming);
