@@ -10,6 +10,7 @@
 
 #include "engine-int.h"
 #include "sidecar.h"
+#include "siphon/dlog.h"
 #include "siphon/fname.h"
 #include "siphon/xalloc.h"
 
@@ -249,6 +250,8 @@ int name_probe_done(struct xfer *x, struct guard_name *g)
       return g->resume ? NAME_RESUME : 0;
     }
     /* another item of the run took it while the disk answered */
+    if (dlog_enabled())
+      dlog("#%u %s: taken by another item meanwhile, looking further", x->id, path);
     g->next = g->nums[g->found] + 1;
   }
   return next_candidates(x, g) > 0 ? NAME_AGAIN : -1;

@@ -189,3 +189,32 @@ def test_five_hung_directories_leave_the_disk_side_free(server, siphon_proc, tmp
         >= delay_us / 1e6, res.events
     # ... and the item that writes elsewhere did not queue behind them
     assert when("done", fast_id) - when("queued", fast_id) < delay_us / 1e6, res.events
+
+
+def test_two_server_given_names_looked_up_at_once_get_two_files(server, siphon_proc,
+                                                                tmp_path):
+    """Two items the server names alike, both looked up on disk at once
+    (the lookup of the name is slow): the disk finds the name free for both,
+    the first answer takes it, and the second is checked again against the
+    run's names and goes on to stem.1.ext: never one file for two items."""
+    cd = 'attachment; filename="same.bin"'
+    a = server.url("/f/a", size=300000, seed=81, cd=cd, rate=200000)
+    b = server.url("/f/b", size=400000, seed=82, cd=cd, rate=200000)
+    calls = "newfstatat,lstat,stat,statx"
+    wrap = ["strace", "-f", "--seccomp-bpf", "-qq", "-o", "/dev/null",
+            "-e", "trace=" + calls, "-P", "same.bin", "-P", str(tmp_path / "same.bin"),
+            "-e", "inject=%s:delay_enter=%d" % (calls, 1000000), "--"]
+    sp = siphon_proc(["--retries", "0", "-j", "2", "--log", str(tmp_path / "log.txt"), a, b],
+                     wrap=wrap, env={"ASAN_OPTIONS": "detect_leaks=0"})
+    code = sp.wait(timeout=60)
+    res = sp.result()
+    assert code == 0, res
+    paths = sorted(res.final(i)["path"] for i in (1, 2))
+    assert paths == ["same.1.bin", "same.bin"], paths
+    for i, (size, seed) in ((1, (300000, 81)), (2, (400000, 82))):
+        server.verify(tmp_path / res.final(i)["path"], size, seed=seed)
+    # both lookups were out at once (each waits on the look at NAME, after
+    # NAME.part; the bodies are slow, so neither file is complete on disk
+    # before the other's look), so one answer met a name the other had
+    # taken meanwhile
+    assert "taken by another item meanwhile" in (tmp_path / "log.txt").read_text()
