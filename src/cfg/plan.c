@@ -431,6 +431,10 @@ int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli, const char 
       goto out;
     plan->nitems++;
   }
+  /* every string the plan keeps is its own by now: the loader's items and
+     name index go before the check below builds its own arrays, so the two
+     are never in memory at once (issue 9: the peak of a long list) */
+  load_free(&ld);
   if (plan_check_files(plan, err, errlen) < 0)
     goto out;
   rc = 0;
