@@ -320,6 +320,12 @@ static inline struct cfg_item *item_spec(const struct xfer *x)
   return i < e->plan->nitems ? &e->plan->items[i] : e->added[i - e->plan->nitems];
 }
 
+/* The sha256 an item's file must have, or NULL (an added item has none). */
+static inline const char *item_sha256(const struct xfer *x)
+{
+  return cfg_plan_sha256(x->eng->plan, x->id - 1);
+}
+
 /* outbox.c - events out, user-visible states and their counts, the live
  * list: the bottom of the engine (the parts call down into it, never up
  * into engine.c) */
