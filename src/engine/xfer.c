@@ -243,7 +243,6 @@ static void cancel_hand_over(struct xfer *x)
   h->item = x;
   h->x.qnext = h->x.qprev = h->x.lnext = h->x.lprev = NULL;
   h->x.live = 0;
-  h->x.lim = NULL;
   h->x.owns_spec = 0;
   /* its legs left curl (and closed their sockets) on the way to PH_ENDING */
   stream_hand_over(x, &h->x, handover_written);
@@ -968,7 +967,6 @@ void xfer_retry_cmd(struct xfer *x)
 void xfer_free(struct xfer *x)
 {
   run_free(x);
-  limit_item_free(x);
   if (x->owns_spec) {
     struct cfg_item *spec = item_spec(x);
     cfg_item_free(spec);
