@@ -150,7 +150,8 @@ struct cfg_item {
   char *url;
   char *output;  /* safe relative path inside dir, or NULL: from the URL or
                     Content-Disposition at download time */
-  char *sha256;  /* lower-case hex, NULL if none */
+  /* its sha256, if any, is the plan's (cfg_plan_sha256): few items have
+     one, and a pointer here would cost every queued URL 8 bytes */
   const struct cfg_settings *settings; /* shared; owned by the plan */
   int line;      /* of settings->file */
   /* where its strings live; 0 = their own allocations (a URL added later):
@@ -191,6 +192,15 @@ struct cfg_plan {
   /* blocks of URL text, packed without a malloc header per URL */
   char **text;
   size_t ntext;
+  /* the items' expected sha256 (lower-case hex), by item index, in index
+     order: only the items that have one */
+  struct cfg_sha256 *sha256;
+  size_t nsha256;
+};
+
+struct cfg_sha256 {
+  size_t item;
+  char *hex;
 };
 
 /* Load everything, in order: defaults, the config file (config_path, or
@@ -214,6 +224,9 @@ void cfg_item_free(struct cfg_item *it);
 /* 1 if some item (or a URL added later) does not verify TLS certificates
  * (--insecure): the screen and stderr must say so. */
 int cfg_plan_insecure(const struct cfg_plan *plan);
+/* The expected sha256 (lower-case hex) of the plan's item i, or NULL:
+ * none given, or not an item of the plan. */
+const char *cfg_plan_sha256(const struct cfg_plan *plan, size_t i);
 
 /* 1 if url is an absolute http:// or https:// URL with a host, at most
  * CFG_URL_MAX bytes; else 0. */

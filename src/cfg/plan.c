@@ -333,7 +333,11 @@ static int plan_resolve(const struct load *ld, const struct cfg_opts *cli,
     free(out->output);
     out->output = fit;
   }
-  out->sha256 = take(&li->sha256);
+  if (li->sha256) {
+    size_t i = (size_t)(out - plan->items);
+    plan->sha256 = xrealloc(plan->sha256, (plan->nsha256 + 1) * sizeof *plan->sha256);
+    plan->sha256[plan->nsha256++] = (struct cfg_sha256){i, take(&li->sha256)};
+  }
   out->line = li->line;
   return 0;
 }
@@ -431,6 +435,10 @@ int cfg_plan_load(struct cfg_plan *plan, const struct cfg_opts *cli, const char 
       goto out;
     plan->nitems++;
   }
+  /* every string the plan keeps is its own by now: the loader's items and
+     name index go before the check below builds its own arrays, so the two
+     are never in memory at once (issue 9: the peak of a long list) */
+  load_free(&ld);
   if (plan_check_files(plan, err, errlen) < 0)
     goto out;
   rc = 0;
@@ -441,6 +449,9 @@ out:
   return rc;
 }
 
+/* Every queued URL has one: keep it from growing back (issue 9). */
+_Static_assert(sizeof(struct cfg_item) <= 40, "struct cfg_item is per queued item: keep it <= 40 bytes");
+
 void cfg_item_free(struct cfg_item *it)
 {
   if (!it)
@@ -450,7 +461,6 @@ void cfg_item_free(struct cfg_item *it)
   if (!it->url_in_plan)
     free(it->url);
   free(it->output);
-  free(it->sha256);
   memset(it, 0, sizeof *it);
 }
 
@@ -461,6 +471,9 @@ void cfg_plan_free(struct cfg_plan *plan)
   for (size_t i = 0; i < plan->nitems; i++)
     cfg_item_free(&plan->items[i]);
   free(plan->items);
+  for (size_t i = 0; i < plan->nsha256; i++)
+    free(plan->sha256[i].hex);
+  free(plan->sha256);
   for (size_t i = 0; i < plan->nsettings; i++) {
     opts_headers_free(&plan->settings[i]->headers);
     free(plan->settings[i]);
@@ -490,6 +503,20 @@ int cfg_plan_insecure(const struct cfg_plan *plan)
     if (plan->settings[i]->insecure)
       return 1;
   return 0;
+}
+
+/* Binary search: the entries are in item order (plan_resolve adds them). */
+const char *cfg_plan_sha256(const struct cfg_plan *plan, size_t i)
+{
+  size_t lo = 0, hi = plan->nsha256;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (plan->sha256[mid].item < i)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < plan->nsha256 && plan->sha256[lo].item == i ? plan->sha256[lo].hex : NULL;
 }
 
 int cfg_item_from_url(const struct cfg_plan *plan, const char *url, struct cfg_item *out,

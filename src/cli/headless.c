@@ -33,12 +33,13 @@ enum {
   STOP_GRACE_MS = 1500
 };
 
-/* One per item of the run, so kept to 8 bytes (names are the caller's,
- * or in names[]). */
-struct item {
+/* One per item of the run, so kept to 5 bytes, packed: 80,000 queued URLs
+ * hold 400 KB here, not 640 (names are the caller's, or in names[]). */
+struct __attribute__((packed)) item {
   uint32_t last_progress_ms; /* since the start of the run */
   uint8_t state;             /* enum msg_state */
 };
+_Static_assert(sizeof(struct item) == 5, "struct headless item: one per queued URL");
 
 struct headless {
   struct mbox *mb;

@@ -96,7 +96,7 @@ static void body_goes_on(struct leg *l, int64_t start)
   struct xfer *x = l->x;
   struct xrun *r = x->run;
   stream_open(x); /* on the worker, before the first write */
-  if (item_spec(x)->sha256 && start == 0) {
+  if (item_sha256(x) && start == 0) {
     EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL);
     r->sha_from_zero = 1;
   }

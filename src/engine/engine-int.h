@@ -211,7 +211,6 @@ struct xfer {
   struct xfer *qnext, *qprev;  /* host queue */
   struct xfer *lnext, *lprev;  /* live list: admitted or paused */
   struct xrun *run;
-  struct limit_item *lim;      /* speed-limit state (limit.c), NULL until needed */
   int64_t bytes;               /* bytes of the file (on disk + buffered) */
   int64_t total;               /* -1 unknown */
   uint32_t qseq;               /* queue order, wrapping: compared by sched_before() */
@@ -226,7 +225,7 @@ struct xfer {
 };
 
 /* Every queued URL has a struct xfer: keep it from growing back (issue 9). */
-_Static_assert(sizeof(struct xfer) <= 96, "struct xfer is per queued item: keep it <= 96 bytes");
+_Static_assert(sizeof(struct xfer) <= 88, "struct xfer is per queued item: keep it <= 88 bytes");
 _Static_assert(MSG_STATE_COUNT <= 16 && PH_COUNT <= 16, "state and phase are 4-bit fields of struct xfer");
 
 /* At most this many finished legs' easy handles are kept for reuse (and
@@ -320,6 +319,12 @@ static inline struct cfg_item *item_spec(const struct xfer *x)
   return i < e->plan->nitems ? &e->plan->items[i] : e->added[i - e->plan->nitems];
 }
 
+/* The sha256 an item's file must have, or NULL (an added item has none). */
+static inline const char *item_sha256(const struct xfer *x)
+{
+  return cfg_plan_sha256(x->eng->plan, x->id - 1);
+}
+
 /* outbox.c - events out, user-visible states and their counts, the live
  * list: the bottom of the engine (the parts call down into it, never up
  * into engine.c) */
@@ -367,10 +372,8 @@ int xfer_connections(const struct xfer *x);
 
 /* limit.c: token buckets for --max-speed and max_speed */
 struct limit;
-struct limit_item;
 int limit_init(struct engine *e);
 void limit_free(struct engine *e);
-void limit_item_free(struct xfer *x);
 int limit_write(struct leg *l);
 void limit_took(struct leg *l, size_t len);
 void limit_tick(struct engine *e, uint64_t now);

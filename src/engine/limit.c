@@ -11,6 +11,7 @@
  * Budgets may go into debt by one write (curl hands up to 16 KiB at once),
  * which the next refills repay, so the long-run average holds however the
  * writes fall.  Engine thread only. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "engine-int.h"
@@ -21,15 +22,27 @@ enum {
   LIMIT_MAX_DT_MS = 500        /* a late tick refills no more than this */
 };
 
+struct limit_item {
+  int64_t rate;   /* the item's own limit, bytes/s, 0 = none */
+  double tokens;  /* the item's budget (rate > 0) */
+};
+
+/* An item's limit state, found by the item's address (items never move;
+ * a cancelled run's handover copy has none, as it never had). */
+struct limit_slot {
+  const struct xfer *x;
+  struct limit_item *li;
+};
+
 struct limit {
   int64_t rate;     /* the run's limit, bytes/s, 0 = none */
   double shared;    /* the run's budget no leg has claimed */
   uint64_t last_ms; /* the last refill */
-};
-
-struct limit_item {
-  int64_t rate;   /* the item's own limit, bytes/s, 0 = none */
-  double tokens;  /* the item's budget (rate > 0) */
+  /* the items that have limit state, open addressing, at most half full:
+     only items with a limit of their own (or set one) are here, so a
+     queued URL pays nothing in struct xfer (issue 9) */
+  struct limit_slot *tab;
+  size_t cap, n;
 };
 
 int limit_init(struct engine *e)
@@ -42,23 +55,55 @@ int limit_init(struct engine *e)
 
 void limit_free(struct engine *e)
 {
+  if (!e->limit)
+    return;
+  for (size_t i = 0; i < e->limit->cap; i++)
+    free(e->limit->tab[i].li);
+  free(e->limit->tab);
   free(e->limit);
   e->limit = NULL;
 }
 
-static struct limit_item *limit_item(struct xfer *x)
+/* Where x's slot is, or the empty slot it would take (cap > 0). */
+static size_t limit_slot_of(const struct limit *L, const struct xfer *x)
 {
-  if (!x->lim) {
-    x->lim = xcalloc(1, sizeof *x->lim);
-    x->lim->rate = (int64_t)item_spec(x)->settings->max_speed;
-  }
-  return x->lim;
+  uint64_t h = (uint64_t)(uintptr_t)x;
+  h = (h ^ (h >> 29)) * 0x9e3779b97f4a7c15u;
+  size_t i = (size_t)(h >> 32) & (L->cap - 1);
+  while (L->tab[i].x && L->tab[i].x != x)
+    i = (i + 1) & (L->cap - 1);
+  return i;
 }
 
-void limit_item_free(struct xfer *x)
+/* x's limit state, or NULL: none yet (its limit is its settings'). */
+static struct limit_item *limit_find(const struct limit *L, const struct xfer *x)
 {
-  free(x->lim);
-  x->lim = NULL;
+  if (!L || !L->n)
+    return NULL;
+  return L->tab[limit_slot_of(L, x)].li;
+}
+
+/* x's limit state, made on first use from its settings. */
+static struct limit_item *limit_item(struct xfer *x)
+{
+  struct limit *L = x->eng->limit;
+  struct limit_item *li = limit_find(L, x);
+  if (li)
+    return li;
+  if (2 * (L->n + 1) > L->cap) {
+    struct limit old = *L;
+    L->cap = L->cap ? 2 * L->cap : 16;
+    L->tab = xcalloc(L->cap, sizeof *L->tab);
+    for (size_t i = 0; i < old.cap; i++)
+      if (old.tab[i].x)
+        L->tab[limit_slot_of(L, old.tab[i].x)] = old.tab[i];
+    free(old.tab);
+  }
+  li = xcalloc(1, sizeof *li);
+  li->rate = (int64_t)item_spec(x)->settings->max_speed;
+  L->tab[limit_slot_of(L, x)] = (struct limit_slot){x, li};
+  L->n++;
+  return li;
 }
 
 /* The write callback's question, asked before it takes anything: may this
@@ -70,8 +115,13 @@ int limit_write(struct leg *l)
   struct limit *L = x->eng->limit;
   if (!L->rate && !limit_rate(x->eng, x))
     return 0;
-  struct limit_item *li = limit_item(x);
-  if ((li->rate && li->tokens <= 0) || (L->rate && l->limit_own <= 0 && L->shared <= 0)) {
+  /* under the run's limit alone an item without a limit of its own needs
+     no state: a rate of 0 is what it would hold */
+  struct limit_item *li = limit_find(L, x);
+  if (!li && item_spec(x)->settings->max_speed)
+    li = limit_item(x);
+  if ((li && li->rate && li->tokens <= 0) ||
+      (L->rate && l->limit_own <= 0 && L->shared <= 0)) {
     l->limit_paused = 1;
     return 1;
   }
@@ -89,8 +139,9 @@ void limit_took(struct leg *l, size_t len)
     else
       L->shared -= (double)len;
   }
-  if (x->lim && x->lim->rate)
-    x->lim->tokens -= (double)len;
+  struct limit_item *li = limit_find(L, x);
+  if (li && li->rate)
+    li->tokens -= (double)len;
 }
 
 /* The legs of an item that are in curl now. */
@@ -145,7 +196,7 @@ void limit_tick(struct engine *e, uint64_t now)
     limit_refill_run(e, dt);
   for (struct xfer *x = e->live_head, *next; x; x = next) {
     next = x->lnext;
-    struct limit_item *li = x->lim;
+    struct limit_item *li = limit_find(L, x);
     if (li && li->rate) {
       double cap = (double)li->rate * 2 * TICK_MS / 1000.0;
       if (cap < LIMIT_MIN_BURST)
@@ -194,5 +245,6 @@ int64_t limit_rate(const struct engine *e, const struct xfer *x)
 {
   if (!x)
     return e->limit ? e->limit->rate : 0;
-  return x->lim ? x->lim->rate : (int64_t)item_spec(x)->settings->max_speed;
+  const struct limit_item *li = limit_find(e->limit, x);
+  return li ? li->rate : (int64_t)item_spec(x)->settings->max_speed;
 }

@@ -623,7 +623,7 @@ static void submit(struct xfer *x, int flush, int now)
   j->pieces = xmalloc((size_t)(j->n ? j->n : 1) * sizeof *j->pieces);
   if (j->n > 0)
     memcpy(j->pieces, s->queued, (size_t)j->n * sizeof *j->pieces);
-  j->sha = item_spec(x)->sha256 && r->sha_from_zero ? r->sha : NULL;
+  j->sha = item_sha256(x) && r->sha_from_zero ? r->sha : NULL;
   int finishing = flush && s->close_pending && s->rename_to;
   if (s->split_pending || s->meta_pending || (!finishing && resume_meta_wanted(x))) {
     j->meta_text = resume_meta_text(x);

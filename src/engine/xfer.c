@@ -243,7 +243,6 @@ static void cancel_hand_over(struct xfer *x)
   h->item = x;
   h->x.qnext = h->x.qprev = h->x.lnext = h->x.lprev = NULL;
   h->x.live = 0;
-  h->x.lim = NULL;
   h->x.owns_spec = 0;
   /* its legs left curl (and closed their sockets) on the way to PH_ENDING */
   stream_hand_over(x, &h->x, handover_written);
@@ -418,7 +417,7 @@ static void xfer_write_done(struct xfer *x)
 static void finalize(struct xfer *x)
 {
   struct xrun *r = x->run;
-  const char *want = item_spec(x)->sha256;
+  const char *want = item_sha256(x);
   if (r->seg && (r->missing.n > 0 || x->total < 0)) {
     /* never rename a file with a range that was not received */
     xfer_fail(x, MSG_REASON_INTERNAL, "a segmented file is missing ranges at its end");
@@ -568,7 +567,7 @@ static void attempt_begin(struct xfer *x)
     finish_whole(x);
     return;
   }
-  if (x->bytes == 0 && item_spec(x)->sha256)
+  if (x->bytes == 0 && item_sha256(x))
     r->sha_from_zero = 1;
   else if (x->bytes > 0 && !r->sha_from_zero)
     r->hashed = 0;
@@ -794,7 +793,7 @@ void xfer_leg_done(struct leg *l, CURLcode rc)
     snprintf(msg, sizeof msg, "the body ended after %lld of %lld bytes", (long long)x->bytes,
              (long long)x->total);
     attempt_failed(x, MSG_REASON_NETWORK, 0, msg);
-  } else if (item_spec(x)->sha256) {
+  } else if (item_sha256(x)) {
     x->total = x->bytes;
     flush_then(x, AF_FINALIZE); /* the hash is checked once every byte is written */
   } else {
@@ -968,7 +967,6 @@ void xfer_retry_cmd(struct xfer *x)
 void xfer_free(struct xfer *x)
 {
   run_free(x);
-  limit_item_free(x);
   if (x->owns_spec) {
     struct cfg_item *spec = item_spec(x);
     cfg_item_free(spec);

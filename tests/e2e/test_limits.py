@@ -118,6 +118,26 @@ def test_item_limit_beside_the_run_limit(server, siphon_proc, tmp_path):
     server.verify(tmp_path / "free.bin", 12 * MiB, seed=3)
 
 
+def test_twelve_items_each_keep_their_own_limit(server, siphon_proc, tmp_path):
+    # each limited item's state is in the engine's table of limited items
+    # (found by the item): twelve make it grow past its first size, and
+    # every item still holds its own limit, not a neighbour's
+    limits = [192 * KiB if i % 2 else 320 * KiB for i in range(12)]
+    sizes = [8 * lim for lim in limits]  # 8 s each
+    text = "".join("[i%d]\nurl = %s\nmax_speed = %dK\n"
+                   % (i, server.url("/f/i%d.bin" % i, size=sizes[i], seed=i + 5),
+                      limits[i] // KiB)
+                   for i in range(12))
+    (tmp_path / "l.ini").write_text(text)
+    p = siphon_proc(["-j", "12", "l.ini"])
+    assert p.wait(60) == 0, p.stderr
+    for i in range(12):
+        tl = timeline(p, i + 1)
+        assert_rate(windows(tl, start_time(p, i + 1) + 1.0, done_time(p, i + 1)), limits[i],
+                    "item %d" % i)
+        server.verify(tmp_path / ("i%d.bin" % i), sizes[i], seed=i + 5)
+
+
 def test_a_low_limit_never_times_out_for_stall(server, siphon, tmp_path):
     size = 96 * KiB
     res = siphon(["--max-speed", "16K", "--stall-timeout", "1s", "--retries", "0",

@@ -44,7 +44,7 @@ Test(cfg_ini, every_item_key)
   cr_assert_eq(it->settings->buffer_size, 1 << 20);
   cr_assert_eq(it->settings->retries, 5);
   cr_assert_eq(it->settings->overwrite, 1);
-  cr_assert_str_eq(it->sha256,
+  cr_assert_str_eq(cfg_plan_sha256(&plan, 0),
                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
   cr_assert_eq(it->settings->headers.n, 3);
   cr_assert_str_eq(tcu_header(&it->settings->headers, "Authorization"), "Bearer abc");
@@ -68,12 +68,37 @@ Test(cfg_ini, items_keep_file_order_and_defaults)
   cr_assert_null(it->output);
   cr_assert_null(it->settings->profile);
   cr_assert_str_eq(it->settings->dir, ".");
-  cr_assert_null(it->sha256, "no sha256 key, no checksum");
+  cr_assert_null(cfg_plan_sha256(&plan, 0), "no sha256 key, no checksum");
   cr_assert_eq(it->settings->per_host, 6);
   cr_assert_eq(it->settings->retries, 3);
   cr_assert_eq(it->settings->timeout_ms, 0);
   cr_assert_eq(it->settings->stall_timeout_ms, 30000);
   cr_assert_eq(it->settings->buffer_size, 128 * 1024);
+  cfg_plan_free(&plan);
+}
+
+/* The checksums are kept beside the items, not in them: each item finds
+ * its own, whichever of its neighbours have one. */
+Test(cfg_ini, sha256_belongs_to_its_own_item)
+{
+  struct cfg_plan plan;
+  const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  const char *c = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+  const char *e = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+  char text[1024];
+  snprintf(text, sizeof text,
+           "[a]\nurl = http://h/a\nsha256 = %s\n[b]\nurl = http://h/b\n"
+           "[c]\nurl = http://h/c\nsha256 = %s\n[d]\nurl = http://h/d\n"
+           "[e]\nurl = http://h/e\nsha256 = %s\n",
+           a, c, e);
+  tcu_expect_ok(&plan, "l.ini", text);
+  cr_assert_eq(plan.nitems, 5);
+  cr_assert_str_eq(cfg_plan_sha256(&plan, 0), a);
+  cr_assert_null(cfg_plan_sha256(&plan, 1));
+  cr_assert_str_eq(cfg_plan_sha256(&plan, 2), c);
+  cr_assert_null(cfg_plan_sha256(&plan, 3));
+  cr_assert_str_eq(cfg_plan_sha256(&plan, 4), e);
+  cr_assert_null(cfg_plan_sha256(&plan, 5), "an added item (past the plan's) has none");
   cfg_plan_free(&plan);
 }
 
