@@ -28,18 +28,27 @@ struct mbox {
   struct msg_snapshot *back, *ready, *front;
   int fresh;
   int wake_rd, wake_wr;
+  int urgent_rd, urgent_wr; /* IDLE and STOPPED only */
 };
 
 struct mbox *mbox_new(void)
 {
   struct mbox *mb = xcalloc(1, sizeof *mb);
-  int fds[2];
+  int fds[2], urgent[2];
   if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+    free(mb);
+    return NULL;
+  }
+  if (pipe2(urgent, O_NONBLOCK | O_CLOEXEC) != 0) {
+    close(fds[0]);
+    close(fds[1]);
     free(mb);
     return NULL;
   }
   mb->wake_rd = fds[0];
   mb->wake_wr = fds[1];
+  mb->urgent_rd = urgent[0];
+  mb->urgent_wr = urgent[1];
   pthread_mutex_init(&mb->lock, NULL);
   mb->cmd_tail = &mb->cmd_head;
   mb->ev_tail = &mb->ev_head;
@@ -66,6 +75,8 @@ void mbox_free(struct mbox *mb)
   free(mb->front);
   close(mb->wake_rd);
   close(mb->wake_wr);
+  close(mb->urgent_rd);
+  close(mb->urgent_wr);
   pthread_mutex_destroy(&mb->lock);
   free(mb);
 }
@@ -113,12 +124,17 @@ struct msg_cmd *mbox_take_cmds(struct mbox *mb)
 }
 
 /* One byte says "look at the mailbox"; a full pipe already says so. */
-static void wake_front(struct mbox *mb)
+static void wake_pipe(int fd)
 {
   ssize_t n;
   do
-    n = write(mb->wake_wr, "", 1);
+    n = write(fd, "", 1);
   while (n < 0 && errno == EINTR);
+}
+
+static void wake_front(struct mbox *mb)
+{
+  wake_pipe(mb->wake_wr);
 }
 
 /* The front end drains the pipe before it takes the whole list, so only an
@@ -135,6 +151,8 @@ void mbox_post_event(struct mbox *mb, struct msg_event *ev)
   pthread_mutex_unlock(&mb->lock);
   if (was_empty)
     wake_front(mb);
+  if (ev->kind == MSG_EV_IDLE || ev->kind == MSG_EV_STOPPED)
+    wake_pipe(mb->urgent_wr);
 }
 
 struct msg_event *mbox_take_events(struct mbox *mb)
@@ -202,9 +220,16 @@ int mbox_wake_fd(const struct mbox *mb)
   return mb->wake_rd;
 }
 
+int mbox_urgent_fd(const struct mbox *mb)
+{
+  return mb->urgent_rd;
+}
+
 void mbox_drain_wake(struct mbox *mb)
 {
   char buf[256];
   while (read(mb->wake_rd, buf, sizeof buf) > 0)
+    ;
+  while (read(mb->urgent_rd, buf, sizeof buf) > 0)
     ;
 }

@@ -53,6 +53,11 @@ const struct msg_snapshot *mbox_take_snapshot(struct mbox *mb);
  * snapshot arrives; poll() it, then mbox_drain_wake() BEFORE taking events
  * and the snapshot (a post that finds work already waiting writes no byte). */
 int mbox_wake_fd(const struct mbox *mb);
+/* Front end: a second such fd that turns readable only for the events that
+ * end a run (IDLE, STOPPED): a front end that lets events gather between
+ * two batches waits on this one meanwhile, so the end of a run is never
+ * held back.  mbox_drain_wake() drains both. */
+int mbox_urgent_fd(const struct mbox *mb);
 void mbox_drain_wake(struct mbox *mb);
 
 #endif

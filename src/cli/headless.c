@@ -414,10 +414,6 @@ int headless_run(struct mbox *mb, int json, const char *(*names)(const void *ctx
         ;
       ask_stop(&h);
     }
-    if (fds[0].revents & POLLIN) {
-      struct timespec gather = {0, BATCH_MS * 1000000L};
-      nanosleep(&gather, NULL);
-    }
     mbox_drain_wake(mb);
     struct msg_event *ev = mbox_take_events(mb);
     while (ev) {
@@ -431,6 +427,15 @@ int headless_run(struct mbox *mb, int json, const char *(*names)(const void *ctx
       on_snapshot(&h, s, mono_ms());
     check_stdout(&h);
     fflush(stderr);
+    /* What woke us is handled at once; the next events gather for a
+       moment before the next wait, unless the run ends meanwhile (IDLE,
+       STOPPED) or a signal comes.  Not at all once the run is ending: the
+       idle -> quit -> stopped exchange would wait twice. */
+    if ((fds[0].revents & POLLIN) && !h.stopped && !h.quit_sent && !h.stop_asked_ms) {
+      struct pollfd gather[2] = {{.fd = mbox_urgent_fd(mb), .events = POLLIN},
+                                 {.fd = sig_pipe[0], .events = POLLIN}};
+      (void)poll(gather, 2, BATCH_MS);
+    }
   }
   clear_status(&h);
   unsigned counts[MSG_STATE_COUNT] = {0};

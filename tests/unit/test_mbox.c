@@ -101,6 +101,35 @@ Test(mbox, events_arrive_in_order_and_wake_the_front_end)
   mbox_free(mb);
 }
 
+/* A front end that lets events gather between batches waits on the
+ * urgent fd meanwhile: progress must not end its pause, the end of the
+ * run must (else every run ends up to a batch later than it could). */
+Test(mbox, only_the_end_of_a_run_wakes_the_urgent_fd)
+{
+  struct mbox *mb = mbox_new();
+  enum msg_event_kind kinds[] = {MSG_EV_QUEUED, MSG_EV_START, MSG_EV_DONE, MSG_EV_IDLE,
+                                 MSG_EV_STOPPED};
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    struct msg_event *ev = calloc(1, sizeof *ev);
+    ev->kind = kinds[i];
+    ev->id = 1;
+    mbox_post_event(mb, ev);
+    int end = kinds[i] == MSG_EV_IDLE || kinds[i] == MSG_EV_STOPPED;
+    cr_assert_eq(readable(mbox_urgent_fd(mb)), end, "event kind %d", (int)kinds[i]);
+    cr_assert(readable(mbox_wake_fd(mb)));
+    mbox_drain_wake(mb);
+    cr_assert_not(readable(mbox_urgent_fd(mb)));
+    cr_assert_not(readable(mbox_wake_fd(mb)));
+    for (struct msg_event *e = mbox_take_events(mb), *nx; e; e = nx) {
+      nx = e->next;
+      msg_event_free(e);
+    }
+  }
+  mbox_snapshot_publish(mb);
+  cr_assert_not(readable(mbox_urgent_fd(mb)));
+  mbox_free(mb);
+}
+
 Test(mbox, a_full_wake_pipe_never_blocks_the_engine)
 {
   struct mbox *mb = mbox_new();
