@@ -103,6 +103,9 @@ class Report:
         if wl in ("segthrottled", "segsingle") and "seg" in m:
             mib, n, rate, _ = m["seg"].split("\t")
             how = f"nginx `limit_rate {rate}` per connection" if wl == "segthrottled" else "unthrottled"
+            if wl == "segthrottled":
+                timer = m.get("seg_timer", "")
+                how += f" (`timer_resolution {timer}`)" if timer else " (nginx's default timers)"
             return f"one {mib} MiB file, {how}, {n} connections", 1
         if wl in ("wide", "scale32") and "scale" in m:
             n, jw, jq = m["scale"].split("\t")

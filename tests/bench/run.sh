@@ -43,6 +43,9 @@ Environment (defaults for a full run; --quick uses the second value):
   SINGLE_MIB=2048|256     single: one file, one connection
   SCALE_N=80000|4000 SCALE_J=1000 SCALE_TOOLS="siphon curl"
   SEG_MIB=2048|256 SEG_RATE=64m SEG_N=8   (SEG_RATE in nginx's units: k, m = KiB, MiB per s)
+  SEG_TIMER=1ms           timer_resolution of the segthrottled nginx (a second
+                          instance; empty = nginx's default, whose limit_rate
+                          gives readers that keep up ~1.35x the limit: NOTES.md)
   SEG_TOOLS="siphon aria2c axel wget2"    (segsingle adds siphon-s1)
   SIPHON=build/siphon     the binary under test
   SIPHON_ARGS=            extra siphon options (e.g. --buffer-size 1M)
@@ -83,6 +86,7 @@ QUEUE_N=${QUEUE_N:-$(q 20000 2000)}; QUEUE_KIB=${QUEUE_KIB:-1};     QUEUE_J=${QU
 SINGLE_MIB=${SINGLE_MIB:-$(q 2048 256)}
 SCALE_N=${SCALE_N:-$(q 80000 4000)}; SCALE_J=${SCALE_J:-1000}; SCALE_TOOLS=${SCALE_TOOLS:-siphon curl}
 SEG_MIB=${SEG_MIB:-$(q 2048 256)}; SEG_RATE=${SEG_RATE:-64m}; SEG_N=${SEG_N:-8}
+SEG_TIMER=${SEG_TIMER-1ms}
 SEG_TOOLS=${SEG_TOOLS:-siphon aria2c axel wget2}
 SIPHON_ARGS=${SIPHON_ARGS:-}
 BUF_KIB=${SIPHON_BUF_KIB:-128}
@@ -181,15 +185,16 @@ done
 TMPFS_MIB=$(need_mib)
 
 WORK=${BENCH_DIR:-/tmp/siphon-bench.$$}
-MOUNTED=0 NGINX_PID="" TSOCK="siphon-bench-$$"
+MOUNTED=0 NGINX_PIDS=() TSOCK="siphon-bench-$$"
 cleanup() {
-  local rc=$? i
+  local rc=$? i pid
   trap - EXIT INT TERM
-  if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
-    kill -QUIT "$NGINX_PID" 2>/dev/null || true
-    for i in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$NGINX_PID" 2>/dev/null || true
-  fi
+  for pid in "${NGINX_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null || continue
+    kill -QUIT "$pid" 2>/dev/null || true
+    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
   command -v tmux >/dev/null 2>&1 && tmux -L "$TSOCK" kill-server 2>/dev/null || true
   cd /
   if [ "$KEEP" = 1 ]; then echo "kept $WORK"
@@ -220,38 +225,41 @@ fi
 say "work dir: $TMPFS_WHERE"
 df -h "$WORK" | sed 's/^/   /'
 WWW=$WORK/www OUT=$WORK/out LISTS=$WORK/lists LOGS=$WORK/logs
-mkdir -p "$WWW" "$OUT" "$LISTS" "$LOGS" "$WORK/nginx/tmp"
+mkdir -p "$WWW" "$OUT" "$LISTS" "$LOGS"
 RAW=$WORK/runs.tsv
 : >"$RAW"
 
 # --- nginx -------------------------------------------------------------------
 port_busy() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+# start_nginx NAME MAIN TLS: an nginx under $WORK/NAME on the first free port
+# from $PORT (set in NGINX_PORT), MAIN added to its main context, the https
+# server beside it when TLS is 1.  One worker each; the pid joins NGINX_PIDS.
 start_nginx() {
-  local i user temps="" m
+  local name=$1 main=$2 want_tls=$3 dir=$WORK/$1 i user temps="" m port pid
+  mkdir -p "$dir/tmp"
   for i in $(seq 0 20); do port_busy $((PORT + i)) || break; done
-  PORT=$((PORT + i))
+  port=$((PORT + i))
   user=""
   if [ "$(id -u)" = 0 ]; then
     if getent group nogroup >/dev/null; then user="user nobody nogroup;"; else user="user root root;"; fi
   fi
   for m in client_body proxy fastcgi uwsgi scgi; do
     [ $m != client_body ] && "$NGINX" -V 2>&1 | grep -q -- "--without-http_${m}_module" && continue
-    temps+="    ${m}_temp_path $WORK/nginx/tmp/$m;"$'\n'
+    temps+="    ${m}_temp_path $dir/tmp/$m;"$'\n'
   done
   # the https workload: TLS + HTTP/2 with a certificate made here
   local tls=""
-  CERT=""
-  if want https; then
-    for i in $(seq 1 20); do port_busy $((PORT + i)) || break; done
-    TLS_PORT=$((PORT + i))
-    if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/nginx/key.pem" \
-         -out "$WORK/nginx/cert.pem" -days 2 -subj /CN=siphon-bench \
+  if [ "$want_tls" = 1 ]; then
+    for i in $(seq 1 20); do port_busy $((port + i)) || break; done
+    TLS_PORT=$((port + i))
+    if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" \
+         -out "$dir/cert.pem" -days 2 -subj /CN=siphon-bench \
          -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1; then
-      CERT=$WORK/nginx/cert.pem
+      CERT=$dir/cert.pem
       tls="    server {
         listen 127.0.0.1:$TLS_PORT ssl http2 backlog=4096;
         ssl_certificate $CERT;
-        ssl_certificate_key $WORK/nginx/key.pem;
+        ssl_certificate_key $dir/key.pem;
         http2_max_concurrent_streams 128;
         root $WWW;
         location / { }
@@ -260,27 +268,29 @@ start_nginx() {
       note "https workload skipped: openssl could not make a certificate"
     fi
   fi
-  sed -e "s|@WORK@|$WORK|g" -e "s|@WWW@|$WWW|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$user|" \
-      -e "s|@SEGRATE@|$SEG_RATE|g" \
+  sed -e "s|@DIR@|$dir|g" -e "s|@WWW@|$WWW|g" -e "s|@PORT@|$port|g" -e "s|@USER@|$user|" \
+      -e "s|@SEGRATE@|$SEG_RATE|g" -e "s|@MAIN@|$main|" \
       "$HERE/nginx.conf.in" | awk -v t="$temps" -v s="$tls" \
         '$0 == "@TEMPS@" { printf "%s", t; next } $0 == "@TLS@" { print s; next } { print }' \
-      >"$WORK/nginx/nginx.conf"
+      >"$dir/nginx.conf"
   echo ok >"$WWW/ping"
-  "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" \
-      >"$WORK/nginx/stdout.log" 2>&1 &
-  NGINX_PID=$!
+  "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
+  pid=$!
+  NGINX_PIDS+=("$pid")
   for i in $(seq 100); do
-    if curl -s --max-time 1 "http://127.0.0.1:$PORT/ping" 2>/dev/null | grep -q ok; then
-      say "nginx $NGINX_PID on 127.0.0.1:$PORT"; return 0
+    if curl -s --max-time 1 "http://127.0.0.1:$port/ping" 2>/dev/null | grep -q ok; then
+      say "$name $pid on 127.0.0.1:$port${main:+ ($main)}"; NGINX_PORT=$port; return 0
     fi
-    kill -0 "$NGINX_PID" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  echo "run.sh: nginx did not start:" >&2
-  cat "$WORK/nginx/error.log" "$WORK/nginx/stdout.log" >&2 2>/dev/null || true
+  echo "run.sh: $name did not start:" >&2
+  cat "$dir/error.log" "$dir/stdout.log" >&2 2>/dev/null || true
   exit 1
 }
-start_nginx
+CERT=""
+start_nginx nginx "" "$(want https && echo 1)"
+PORT=$NGINX_PORT
 BASE=http://127.0.0.1:$PORT
 
 # --- served files and lists ----------------------------------------------------
@@ -601,6 +611,19 @@ if want_seg; then
   make_file "$WWW/segsingle/seg.bin" "$SEG_MIB"
   ln "$WWW/segsingle/seg.bin" "$WWW/segthrottled/seg.bin"
   sbytes=$((SEG_MIB * MIB))
+  # the throttled row has its own nginx with timer_resolution: with nginx's
+  # default timers limit_rate arms each connection's next send from the time
+  # its event-loop pass began, and epoll waits that long again from after
+  # the pass, so connections that read as fast as data comes (8 curls into
+  # /dev/null among them) get ~1.35x the limit and slow readers, whose
+  # partial sends break the lockstep, get more (NOTES.md, "Issue 11").  1 ms
+  # timers make the limit the limit for every client; SEG_TIMER= measures
+  # with nginx's default.
+  SEG_BASE=$BASE
+  if want segthrottled && [ -n "$SEG_TIMER" ]; then
+    start_nginx nginx-seg "timer_resolution $SEG_TIMER;" 0
+    SEG_BASE=http://127.0.0.1:$NGINX_PORT
+  fi
   for wl in segthrottled segsingle; do
     want "$wl" || continue
     set_=seg; [ "$wl" = segsingle ] && set_=segsingle
@@ -611,7 +634,8 @@ if want_seg; then
     fi
     for r in $(rounds); do
       for t in $(rotate "$(tools $set_)" "${r#w}"); do
-        seg_cmd "$t" "$BASE/$wl/seg.bin" "$SEG_MIB"
+        base=$BASE; [ "$wl" = segthrottled ] && base=$SEG_BASE
+        seg_cmd "$t" "$base/$wl/seg.bin" "$SEG_MIB"
         if [ "$t" = curl-null ]; then run_one "$wl" "$t" "$r" -1 "$sbytes" "${CMD[@]}"
         else run_one "$wl" "$t" "$r" 1 "$sbytes" "${CMD[@]}"; fi
       done
@@ -621,8 +645,10 @@ if want_seg; then
 fi
 
 # --- the report --------------------------------------------------------------------
-nerr=$(grep -c -E '\[(crit|error|alert|emerg)\]' "$WORK/nginx/error.log" 2>/dev/null || true)
-[ "${nerr:-0}" -gt 0 ] && note "nginx logged $nerr errors, e.g.: $(grep -m1 -E '\[(crit|error|alert|emerg)\]' "$WORK/nginx/error.log" | cut -c1-200)"
+for d in "$WORK"/nginx*/; do
+  nerr=$(grep -c -E '\[(crit|error|alert|emerg)\]' "$d/error.log" 2>/dev/null || true)
+  [ "${nerr:-0}" -gt 0 ] && note "$(basename "$d") logged $nerr errors, e.g.: $(grep -m1 -E '\[(crit|error|alert|emerg)\]' "$d/error.log" | cut -c1-200)"
+done
 ver() { "$@" 2>&1 | head -1 | tr -d '\r'; }
 META=$WORK/meta.tsv
 {
@@ -651,6 +677,7 @@ META=$WORK/meta.tsv
   printf 'single\t%s\n' "$SINGLE_MIB"
   printf 'scale\t%s\t%s\t%s\n' "$SCALE_N" "$SCALE_J" "$QUEUE_J"
   printf 'seg\t%s\t%s\t%s\t%s\n' "$SEG_MIB" "$SEG_N" "$SEG_RATE" "$SEG_RATE_B"
+  printf 'seg_timer\t%s\n' "$SEG_TIMER"
   printf 'buf_kib\t%s\n' "$BUF_KIB"
   printf 'queue_url_bytes\t%s\n' "${QUEUE_URL_BYTES:-0}"
   printf 'workloads\t%s\n' "$WORKLOADS"
