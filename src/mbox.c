@@ -143,6 +143,9 @@ static void wake_front(struct mbox *mb)
 void mbox_post_event(struct mbox *mb, struct msg_event *ev)
 {
   ev->next = NULL;
+  /* read before the event is handed over: the front end may free it as
+     soon as the lock is let go */
+  int ends_run = ev->kind == MSG_EV_IDLE || ev->kind == MSG_EV_STOPPED;
   pthread_mutex_lock(&mb->lock);
   int was_empty = mb->ev_head == NULL;
   *mb->ev_tail = ev;
@@ -151,7 +154,7 @@ void mbox_post_event(struct mbox *mb, struct msg_event *ev)
   pthread_mutex_unlock(&mb->lock);
   if (was_empty)
     wake_front(mb);
-  if (ev->kind == MSG_EV_IDLE || ev->kind == MSG_EV_STOPPED)
+  if (ends_run)
     wake_pipe(mb->urgent_wr);
 }
 
